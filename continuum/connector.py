@@ -1,0 +1,126 @@
+"""The small contract every connector implements, and the values it exchanges.
+
+Connectors are stateless with respect to sync progress: the engine owns
+cursors and links, hands a connector the cursor, and persists what comes back.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One object read from a system, before mapping.
+
+    ``object_type`` plus ``external_id`` identify it inside its system
+    (e.g. ``post``/``123``); ``parent_id`` names the object it hangs under,
+    when it is a child (a comment under an issue).
+    """
+
+    stream: str
+    object_type: str
+    external_id: str
+    payload: JSON
+    version: str | None = None
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of records plus the cursor that is safe to store once they are committed."""
+
+    records: Sequence[SourceRecord]
+    cursor: JSON | None
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One planned change on an external system, as stored in the outbox.
+
+    ``key`` is deterministic, so a re-run plans the very same effect; the
+    connector stores it on the object it creates so that a retry after a crash
+    finds that object instead of creating a second one.  ``maybe_applied`` is
+    true when an earlier attempt may have reached the system.
+    """
+
+    key: str
+    action: str  # create | update | comment | reply | transition
+    object_type: str
+    fields: JSON
+    target_id: str | None = None  # the parent object for comment/reply/transition/update
+    maybe_applied: bool = False
+    context: JSON = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EffectResult:
+    key: str
+    ok: bool
+    external_id: str | None = None
+    object_type: str | None = None
+    version: str | None = None
+    url: str | None = None
+    error: str | None = None
+    found_existing: bool = False  # true when a retry found the object made under the key
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    streams: tuple[str, ...]
+    effects: tuple[str, ...]
+    bulk_sizes: Mapping[str, int] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """What the engine needs from a system."""
+
+    system: str
+    capabilities: Capabilities
+
+    def check(self) -> None:
+        """Raise if the system cannot be reached with the given credentials."""
+
+    def read_changes(self, stream: str, cursor: JSON | None) -> Iterator[Page]:
+        """Yield pages of records changed after ``cursor``, oldest first."""
+
+    def write(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        """Apply effects (batched where the API allows) and report each one."""
+
+    def escape_text(self, text: str) -> str:
+        """Make customer text inert in this system's markup."""
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """Credentials and address resolved from an Airflow Connection or the environment."""
+
+    conn_id: str
+    host: str
+    login: str | None = None
+    password: str | None = None
+    extra: JSON = field(default_factory=dict)
+
+
+ConnectorFactory = Callable[[ConnectionInfo, JSON], Connector]
+
+
+def load_connector_factory(name: str) -> ConnectorFactory:
+    """Find ``connectors.<name>`` and return its ``create_connector`` function.
+
+    Import by name keeps the core free of any system: adding a system means
+    adding a folder, never editing this file.
+    """
+    if not name.isidentifier():
+        raise ValueError(f"connector name {name!r} is not a valid module name")
+    module = importlib.import_module(f"connectors.{name}")
+    factory = getattr(module, "create_connector", None)
+    if factory is None:
+        raise ValueError(f"connectors.{name} has no create_connector()")
+    return factory  # type: ignore[no-any-return]

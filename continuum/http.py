@@ -1,0 +1,276 @@
+"""The one HTTP layer every connector goes through.
+
+Each system gets a ``requests.Session`` with a :class:`ThrottledAdapter`
+mounted on it.  Client libraries that bring their own session (``jira``,
+``atlassian-python-api``) get the same adapter mounted on theirs, so that
+throttling, retries, timeouts and counting are the same for every call.
+
+Retry policy, and why:
+
+* 429 and connection failures before the request was sent are always safe
+  to retry: the server did not act on the request.
+* 5xx, read timeouts, dropped connections and unparseable JSON are retried
+  only for idempotent methods.  A POST that failed mid-way may have been
+  applied; the engine's outbox recovers it by idempotency key instead of
+  blindly sending it again.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
+
+log = logging.getLogger(__name__)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+# A server may say "retry after 0": never turn that into a hot loop.
+MIN_RETRY_AFTER_S = 0.05
+
+
+@dataclass
+class CallStats:
+    calls: int = 0
+    retries: int = 0
+    throttled: int = 0  # 429 answers
+    transient_errors: int = 0
+    waited_s: float = 0.0
+
+
+class _Registry:
+    """Per-system counters, shared by every session of that system in the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stats: dict[str, CallStats] = {}
+
+    def bump(self, system: str, **deltas: float) -> None:
+        with self._lock:
+            stats = self._stats.setdefault(system, CallStats())
+            for name, delta in deltas.items():
+                setattr(stats, name, getattr(stats, name) + delta)
+
+    def snapshot(self) -> dict[str, dict[str, float]]:
+        with self._lock:
+            return {name: asdict(stats) for name, stats in self._stats.items()}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._stats.clear()
+
+
+STATS = _Registry()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    max_total_s: float = 120.0
+    backoff_initial_s: float = 0.2
+    backoff_max_s: float = 10.0
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 30.0
+
+
+class _Retryable(Exception):
+    """Raised inside the retry loop; carries what to return if retries run out."""
+
+    def __init__(self, response: requests.Response | None, error: Exception | None, wait_s: float | None):
+        super().__init__(str(error) if error else f"HTTP {response.status_code if response is not None else '?'}")
+        self.response = response
+        self.error = error
+        self.wait_s = wait_s
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), MIN_RETRY_AFTER_S)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = time.time() if now is None else now
+    return max(when.timestamp() - now, MIN_RETRY_AFTER_S)
+
+
+def parse_rate_limit_reset(value: str | None, now: float | None = None) -> float | None:
+    """Seconds until an ``X-RateLimit-Reset`` moment.
+
+    Vendors disagree on the format: epoch seconds (GitHub), seconds from now,
+    or an ISO-8601 timestamp (Jira).  All three are accepted.
+    """
+    if not value:
+        return None
+    now = time.time() if now is None else now
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return max(moment.timestamp() - now, 0.0)
+    if number > 1_000_000_000:  # an epoch timestamp, not a delta
+        return max(number - now, 0.0)
+    return max(number, 0.0)
+
+
+def _looks_like_broken_json(response: requests.Response) -> bool:
+    if response.status_code >= 300 or "json" not in response.headers.get("Content-Type", ""):
+        return False
+    if not response.content:
+        return False
+    try:
+        json.loads(response.content)
+    except ValueError:
+        return True
+    return False
+
+
+class ThrottledAdapter(HTTPAdapter):
+    """An HTTPAdapter that retries, throttles, times out and counts every call."""
+
+    def __init__(
+        self,
+        system: str,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(pool_connections=4, pool_maxsize=8)
+        self.system = system
+        self.policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self._gate = threading.Lock()
+        self._not_before = 0.0  # monotonic time before which no call may leave
+
+    # -- throttling state -------------------------------------------------
+    def _hold_until(self, delay_s: float) -> None:
+        with self._gate:
+            self._not_before = max(self._not_before, time.monotonic() + delay_s)
+
+    def _wait_for_gate(self) -> None:
+        with self._gate:
+            delay = self._not_before - time.monotonic()
+        if delay > 0:
+            STATS.bump(self.system, waited_s=delay)
+            self._sleep(delay)
+
+    def _note_rate_limit_headers(self, response: requests.Response) -> None:
+        remaining = response.headers.get("X-RateLimit-Remaining")
+        if remaining is None:
+            return
+        try:
+            exhausted = float(remaining) <= 0
+        except ValueError:
+            return
+        if exhausted:
+            reset = parse_rate_limit_reset(response.headers.get("X-RateLimit-Reset"))
+            if reset:
+                self._hold_until(min(reset, self.policy.max_total_s))
+
+    # -- the send loop ----------------------------------------------------
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = (self.policy.connect_timeout_s, self.policy.read_timeout_s)
+        method = (request.method or "GET").upper()
+        idempotent = method in IDEMPOTENT_METHODS
+
+        def attempt() -> requests.Response:
+            self._wait_for_gate()
+            STATS.bump(self.system, calls=1)
+            try:
+                response = super(ThrottledAdapter, self).send(request, **kwargs)
+            except requests.exceptions.ConnectTimeout as exc:
+                raise _Retryable(None, exc, None) from exc
+            except requests.exceptions.ConnectionError as exc:
+                if idempotent or _never_sent(exc):
+                    raise _Retryable(None, exc, None) from exc
+                raise
+            except requests.exceptions.Timeout as exc:
+                if idempotent:
+                    raise _Retryable(None, exc, None) from exc
+                raise
+            self._note_rate_limit_headers(response)
+            if response.status_code == 429:
+                STATS.bump(self.system, throttled=1)
+                raise _Retryable(response, None, parse_retry_after(response.headers.get("Retry-After")))
+            if response.status_code in TRANSIENT_STATUSES:
+                STATS.bump(self.system, transient_errors=1)
+                if idempotent:
+                    raise _Retryable(response, None, parse_retry_after(response.headers.get("Retry-After")))
+            elif idempotent and _looks_like_broken_json(response):
+                STATS.bump(self.system, transient_errors=1)
+                raise _Retryable(response, None, None)
+            return response
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.policy.max_attempts) | stop_after_delay(self.policy.max_total_s),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Retryable),
+            sleep=self._sleep,
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Retryable as exhausted:
+            if exhausted.response is not None:
+                return exhausted.response
+            assert exhausted.error is not None
+            raise exhausted.error from None
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Honour the server's Retry-After; otherwise back off exponentially with full jitter."""
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.wait_s is not None:
+            # Retry-After is a floor; a little jitter keeps parallel workers apart.
+            return exc.wait_s + random.uniform(0, 0.1)
+        ceiling = min(self.policy.backoff_max_s, self.policy.backoff_initial_s * 2 ** (state.attempt_number - 1))
+        return random.uniform(self.policy.backoff_initial_s / 2, ceiling)
+
+    def _count_retry(self, state: RetryCallState) -> None:
+        STATS.bump(self.system, retries=1)
+        exc = state.outcome.exception() if state.outcome else None
+        log.info("%s: retrying after %s (attempt %d)", self.system, exc, state.attempt_number)
+
+
+def _never_sent(exc: requests.exceptions.ConnectionError) -> bool:
+    """True when the connection failed before any byte of the request left."""
+    text = repr(exc)
+    return "NewConnectionError" in text or "Connection refused" in text
+
+
+def mount(session: requests.Session, system: str, policy: RetryPolicy | None = None) -> requests.Session:
+    """Put the shared layer under an existing session (ours or a client library's)."""
+    adapter = ThrottledAdapter(system, policy)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def new_session(system: str, policy: RetryPolicy | None = None) -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = "continuum-hub/0.1"
+    return mount(session, system, policy)
