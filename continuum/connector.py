@@ -83,6 +83,8 @@ class Connector(Protocol):
 
     system: str
     capabilities: Capabilities
+    # The account the connector acts as; what it authored is the company's voice.
+    account: str | None
 
     def check(self) -> None:
         """Raise if the system cannot be reached with the given credentials."""
