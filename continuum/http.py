@@ -20,6 +20,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -30,7 +31,14 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    stop_before_delay,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +108,12 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     value = value.strip()
     try:
-        return max(float(value), MIN_RETRY_AFTER_S)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # "nan" or "inf" would crash or hang time.sleep(): treat as no usable value.
+        return max(seconds, MIN_RETRY_AFTER_S) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -132,6 +143,8 @@ def parse_rate_limit_reset(value: str | None, now: float | None = None) -> float
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
         return max(moment.timestamp() - now, 0.0)
+    if math.isnan(number):
+        return None
     if number > 1_000_000_000:  # an epoch timestamp, not a delta
         return max(number - now, 0.0)
     return max(number, 0.0)
@@ -226,7 +239,11 @@ class ThrottledAdapter(HTTPAdapter):
             return response
 
         retrying = Retrying(
-            stop=stop_after_attempt(self.policy.max_attempts) | stop_after_delay(self.policy.max_total_s),
+            # stop_before_delay: never sleep past the budget only to give up afterwards
+            # (a Retry-After of an hour must not hold a worker for an hour).
+            stop=stop_after_attempt(self.policy.max_attempts)
+            | stop_after_delay(self.policy.max_total_s)
+            | stop_before_delay(self.policy.max_total_s),
             wait=self._wait,
             retry=retry_if_exception_type(_Retryable),
             sleep=self._sleep,

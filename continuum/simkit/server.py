@@ -42,7 +42,7 @@ class Exchange:
     status: int
     response_headers: dict[str, str]
     response_body: bytes
-    at: float
+    at: float  # time.time() when the request arrived
     fault: str | None = None
 
 
@@ -91,7 +91,9 @@ class Simulator:
         self.faults = FaultPlan()
         self.exchanges: list[Exchange] = []
         self.record_exchanges = True
-        self._url_map = Map(list(self.rules), strict_slashes=False)
+        # Rules are class attributes and a werkzeug Rule binds to one Map only:
+        # give each instance fresh copies, or a second simulator cannot be built.
+        self._url_map = Map([r.empty() if isinstance(r, Rule) else r for r in self.rules], strict_slashes=False)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
@@ -115,7 +117,9 @@ class Simulator:
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self._server = make_server(host, port, self, threaded=True)
         self.base_url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sim-{self.system}", daemon=True)
+        # A short poll interval: stop() waits for it, and tests stop a simulator each.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"sim-{self.system}", daemon=True)
         self._thread.start()
         return self.base_url
 
@@ -148,6 +152,7 @@ class Simulator:
 
     # -- WSGI -------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        arrived = time.time()  # when the request came in, not when the (maybe delayed) answer was ready
         request = Request(environ)
         body = request.get_data(cache=True)
         with self.lock:
@@ -156,8 +161,7 @@ class Simulator:
                 self.faults.injected[fault.kind] += 1
         response: Response
         if fault is not None and fault.kind == "reset":
-            self._drop_connection(environ)
-            response = Response(b"", status=500)
+            response = Response(b"", status=500)  # never reaches the client: dropped below
         elif fault is not None and fault.kind in ("429", "500", "502", "503"):
             headers = {"Retry-After": fault.retry_after} if fault.kind in ("429", "503") else {}
             response = self.json_response({"errorMessages": [f"injected {fault.kind}"]}, int(fault.kind), headers)
@@ -169,7 +173,10 @@ class Simulator:
                 data = response.get_data()
                 response.set_data(data[: max(1, len(data) // 2)])
         if self.record_exchanges:
-            self._record(request, body, response, fault.kind if fault and fault.kind != "latency" else None)
+            self._record(request, body, response, fault.kind if fault and fault.kind != "latency" else None, arrived)
+        if fault is not None and fault.kind == "reset":
+            # Only after recording: whoever sees the dropped connection also finds it in the log.
+            self._drop_connection(environ)
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
@@ -186,7 +193,7 @@ class Simulator:
         except HTTPException as exc:
             return self.json_response({"errorMessages": [exc.description or str(exc)]}, exc.code or 500)
 
-    def _record(self, request: Request, body: bytes, response: Response, fault: str | None) -> None:
+    def _record(self, request: Request, body: bytes, response: Response, fault: str | None, at: float) -> None:
         exchange = Exchange(
             method=request.method,
             path=request.path,
@@ -196,7 +203,7 @@ class Simulator:
             status=response.status_code,
             response_headers={k: v for k, v in response.headers.items()},
             response_body=response.get_data(),
-            at=time.time(),
+            at=at,
             fault=fault,
         )
         with self.lock:

@@ -1,0 +1,228 @@
+"""The ``continuum`` command line."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from continuum.config import HubConfig, config_path, load_config
+from continuum.mapping import ConfigError, mappings_dir
+
+app = typer.Typer(help="Continuum: the Social CRM integration hub.", no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+ConfigOption = typer.Option(None, "--config", "-c", help="Hub config file (default: CONTINUUM_CONFIG or the shipped one)")
+
+
+def _hub(config: Optional[Path]) -> HubConfig:
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            console.print(f"[red]error[/red] {problem}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@app.command()
+def migrate(db: Optional[str] = typer.Option(None, help="Database URL (default: CONTINUUM_DB_URL or SQLite)")) -> None:
+    """Create or upgrade the store's schema (Alembic); safe to run every time."""
+    from continuum.runner import open_store
+
+    open_store(db).dispose()
+    console.print("store schema is up to date")
+
+
+@app.command()
+def validate(config: Optional[Path] = ConfigOption) -> None:
+    """Check the hub config and every mapping file; errors name the file, line and field."""
+    from continuum.mapping import load_mapping
+
+    problems: list[str] = []
+    try:
+        hub = load_config(config)
+    except ConfigError as exc:
+        problems += exc.problems
+        hub = None
+    names = {p.name for p in mappings_dir().glob("*.yaml") if p.name != config_path().name}
+    if hub is not None:
+        for pipeline in hub.pipelines.values():
+            names.update(s.mapping for s in pipeline.sources)
+            names.update(t.mapping for t in pipeline.targets)
+            names.update(t.comment_mapping for t in pipeline.targets if t.comment_mapping)
+            names.update(pipeline.reply_mapping.values())
+    for name in sorted(names):
+        try:
+            load_mapping(name)
+        except ConfigError as exc:
+            problems += exc.problems
+    for problem in problems:
+        console.print(f"[red]error[/red] {problem}", highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"[green]ok[/green] config and {len(names)} mapping files are valid")
+
+
+@app.command()
+def schema(kind: str = typer.Argument("all", help="hub, mapping or all")) -> None:
+    """Print JSON Schemas of the hub config and the mapping files, for editors."""
+    from continuum.config import HubConfig as Hub
+    from continuum.mapping import MappingFile
+
+    schemas = {"hub": Hub.model_json_schema(), "mapping": MappingFile.model_json_schema()}
+    if kind not in (*schemas, "all"):
+        raise typer.BadParameter("kind must be hub, mapping or all")
+    _print_json(schemas if kind == "all" else schemas[kind])
+
+
+@app.command()
+def sync(pipeline: Optional[str] = typer.Argument(None, help="Pipeline name (default: all)"),
+         config: Optional[Path] = ConfigOption, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Run pipelines once: read, triage, apply, read back, answer."""
+    from continuum.runner import open_store
+    from continuum.runner import sync as run
+
+    hub = _hub(config)
+    names = [pipeline] if pipeline else list(hub.pipelines)
+    db = open_store()
+    results = {}
+    with _progress() as progress:
+        tasks: dict[str, Any] = {}
+
+        def tick(what: str, n: int) -> None:
+            if what not in tasks:
+                tasks[what] = progress.add_task(what, total=None)
+            progress.advance(tasks[what], n)
+
+        for name in names:
+            results[name] = run(name, hub, db, tick).counts
+    if as_json:
+        _print_json(results)
+    else:
+        for name, counts in results.items():
+            console.print(f"[bold]{name}[/bold]: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Print one JSON object")) -> None:
+    """Counts from the store: customers, interactions by status, links, outbox, dead letters."""
+    from continuum.runner import open_store
+    from continuum.store import repo
+
+    db = open_store()
+    with db.connect() as conn:
+        counts = repo.counts(conn)
+    if as_json:
+        _print_json(counts)
+        return
+    table = Table(title="Continuum store")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in counts.items():
+        if isinstance(value, dict):
+            for sub, n in value.items():
+                table.add_row(f"{key}: {sub}", str(n))
+        else:
+            table.add_row(key, str(value))
+    Console().print(table)
+
+
+@app.command("dead-letters")
+def dead_letters_cmd(system: Optional[str] = None, error: Optional[str] = None,
+                     as_json: bool = typer.Option(False, "--json")) -> None:
+    """List failed records and effects with their errors."""
+    from continuum.replay import list_dead_letters
+    from continuum.runner import open_store
+
+    rows = list_dead_letters(open_store(), system, error)
+    if as_json:
+        _print_json([{k: v for k, v in row.items() if k != "payload"} for row in rows])
+        return
+    table = Table(title=f"{len(rows)} open dead letters")
+    for column in ("id", "system", "stage", "record", "field", "attempts", "error"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row["id"]), row["system"], row["stage"], row["record_key"], row["field"] or "",
+                      str(row["attempts"]), row["error"])
+    Console().print(table)
+
+
+@app.command()
+def replay(system: Optional[str] = typer.Option(None, help="Only this system's dead letters"),
+           error: Optional[str] = typer.Option(None, help="Only dead letters whose error contains this"),
+           config: Optional[Path] = ConfigOption) -> None:
+    """Run dead letters again (after fixing a mapping or the data)."""
+    from continuum.replay import replay as run_replay
+    from continuum.runner import open_store
+
+    stats = run_replay(open_store(), _hub(config), system, error)
+    console.print(", ".join(f"{k}={v}" for k, v in sorted(stats.counts.items())) or "nothing to replay")
+
+
+@app.command()
+def simulate(systems: Optional[list[str]] = typer.Argument(None, help="Systems to simulate (default: all)"),
+             seed: bool = typer.Option(True, help="Seed realistic data"),
+             port: int = typer.Option(0, help="First port (0: any free port)"),
+             config: Optional[Path] = ConfigOption) -> None:
+    """Run the simulators as a long-lived process and print their base URLs."""
+    from continuum.simulate import start_simulators
+
+    hub = _hub(config)
+    names = systems or list(hub.systems)
+    ports = {name: port + index for index, name in enumerate(names)} if port else None
+    running = start_simulators(hub, names, seed=seed, ports=ports)
+    for name, sim in running.items():
+        conn_id = hub.systems[name].connection
+        sys.stdout.write(f"{name}\t{sim.base_url}\tAIRFLOW_CONN_{conn_id.upper()}\n")
+    sys.stdout.flush()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    for sim in running.values():
+        sim.stop()
+
+
+@app.command()
+def demo(as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout"),
+         config: Optional[Path] = ConfigOption) -> None:
+    """Seeded simulators, the whole loop, then two re-runs that must change nothing."""
+    from continuum.demo import run_demo
+    from continuum.report import print_demo_summary
+
+    hub = _hub(config)
+    if as_json:
+        _print_json(run_demo(hub))
+        return
+    with _progress() as progress:
+        tasks: dict[str, Any] = {}
+
+        def tick(what: str, n: int) -> None:
+            if what not in tasks:
+                tasks[what] = progress.add_task(what, total=None)
+            progress.advance(tasks[what], n)
+
+        summary = run_demo(hub, progress=tick)
+    print_demo_summary(summary, Console())
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,83 @@
+"""The hub config (``continuum.yaml``): systems, the connections they use, pipelines and rules."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+from continuum.mapping import mappings_dir
+from continuum.mapping.yamlfile import validate_file
+from continuum.rules import Rule
+
+
+class SystemConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    connector: str = Field(description="Folder name under connectors/ (e.g. the system's name)")
+    connection: str = Field(description="Airflow Connection id holding URL and credentials")
+    options: dict[str, Any] = Field(default_factory=dict, description="Connector options (no secrets here)")
+
+
+class SourceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    system: str
+    stream: str
+    mapping: str = Field(description="Mapping file for the records of this stream")
+    partition: str = ""
+
+
+class TargetSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    system: str
+    mapping: str = Field(description="Mapping file for the tickets made in this system")
+    comment_mapping: str | None = Field(None, description="Mapping file for comments read back")
+    stream: str | None = Field(None, description="Stream to read changes back from")
+
+
+class PipelineConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+    schedule: str | None = Field("*/15 * * * *", description="Cron expression or interval like '30m'")
+    sources: list[SourceSpec]
+    targets: list[TargetSpec] = Field(default_factory=list)
+    reply_mapping: dict[str, str] = Field(
+        default_factory=dict, description="Source system → mapping file used to answer there")
+    follow_ups: str = Field("comment", pattern="^(comment|ignore)$",
+                            description="What a later post in a ticketed thread becomes on the ticket")
+    routing: list[Rule] = Field(default_factory=list)
+
+
+class HubConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    systems: dict[str, SystemConfig]
+    pipelines: dict[str, PipelineConfig]
+
+    @model_validator(mode="after")
+    def _references(self, info: ValidationInfo) -> HubConfig:
+        problems = []
+        for name, pipeline in self.pipelines.items():
+            named = [s.system for s in pipeline.sources] + [t.system for t in pipeline.targets]
+            named += [r.then.route for r in pipeline.routing if r.then.route]
+            named += list(pipeline.reply_mapping)
+            for system in named:
+                if system not in self.systems:
+                    problems.append(f"pipeline {name!r} names system {system!r}, which is not under systems:")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def config_path() -> Path:
+    configured = os.environ.get("CONTINUUM_CONFIG")
+    return Path(configured) if configured else mappings_dir() / "continuum.yaml"
+
+
+def load_config(path: Path | None = None) -> HubConfig:
+    return validate_file(HubConfig, path or config_path())

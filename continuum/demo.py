@@ -1,0 +1,102 @@
+"""The offline demo: seeded simulators, the whole loop, then two idempotency re-runs.
+
+1. sync: customers' posts become interactions; feature requests and bugs
+   become tickets (bulk-created), banter is ignored;
+2. staff answer some tickets (a public comment, then resolve) and leave an
+   internal note on another;
+3. sync: the public answers go back to the customers' threads;
+4. sync twice more: nothing may change anywhere (``rerun_effects`` == 0).
+
+The ticket-desk simulators implement ``staff_answer`` / ``staff_resolve``, so
+this module needs to know no system by name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from continuum.config import HubConfig, load_config
+from continuum.engine.context import Progress
+from continuum.runner import open_store, sync
+from continuum.simulate import effect_counts, simulators
+from continuum.store import repo
+from continuum.store.tables import interactions, links
+
+ANSWERS = [
+    "Thanks for asking! This shipped today: you will find it under Settings. Tell us how it works for you.",
+    "Good news: a fix is rolled out. Please update and let us know if you still see the problem.",
+    "We have planned this for the next release and will tell you here when it is out.",
+]
+
+
+def run_demo(hub: HubConfig | None = None, db_url: str | None = None, progress: Progress | None = None,
+             answer_count: int = 3) -> dict[str, Any]:
+    hub = hub or load_config()
+    workdir = Path(tempfile.mkdtemp(prefix="continuum-demo-"))
+    url = db_url or f"sqlite:///{workdir / 'demo.db'}"
+    pipelines = list(hub.pipelines)
+    with simulators(hub) as running:
+        db = open_store(url)
+        for name in pipelines:
+            sync(name, hub, db, progress)
+        answered = _staff_answers(db, hub, running, answer_count)
+        for name in pipelines:
+            sync(name, hub, db, progress)
+        before = effect_counts(running)
+        for _ in range(2):
+            for name in pipelines:
+                sync(name, hub, db, progress)
+        after = effect_counts(running)
+        with db.connect() as conn:
+            summary = repo.counts(conn)
+        db.dispose()
+    rerun = sum(after[s][k] - before[s][k] for s in after for k in after[s] if k != "calls")
+    summary.update({
+        "effects": after,
+        "rerun_effects": rerun,
+        "rerun_calls": sum(after[s]["calls"] - before[s]["calls"] for s in after),
+        "staff_answers": answered,
+        "store": url if db_url else "throwaway SQLite file",
+    })
+    if not db_url:
+        _cleanup(workdir)
+    return summary
+
+
+def _staff_answers(db: Any, hub: HubConfig, running: dict[str, Any], count: int) -> int:
+    """Play the staff: answer a few tickets publicly, resolve them, and leave one internal note."""
+    targets = {t.system for p in hub.pipelines.values() for t in p.targets}
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(links.c.system, links.c.external_id, interactions.c.kind)
+            .join(interactions, interactions.c.id == links.c.record_id)
+            .where(links.c.record_type == "interaction", links.c.system.in_(targets),
+                   interactions.c.direction == "inbound")
+            .order_by(links.c.id)).all()
+    answered = 0
+    for index, row in enumerate(rows):
+        sim = running[row.system]
+        if answered < count:
+            sim.staff_answer(row.external_id, ANSWERS[answered % len(ANSWERS)], public=True)
+            sim.staff_resolve(row.external_id)
+            answered += 1
+        elif index == count:
+            sim.staff_answer(row.external_id, "Internal: check with the billing team first.", public=False)
+    return answered
+
+
+def _cleanup(workdir: Path) -> None:
+    for path in workdir.glob("*"):
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+    try:
+        workdir.rmdir()
+    except OSError:
+        pass

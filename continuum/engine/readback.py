@@ -1,0 +1,167 @@
+"""Read target systems back: ticket changes and staff answers.
+
+Only objects the hub has a link to are considered (links are the only way
+to find a counterpart).  What the hub wrote itself is recognised by its link
+and never treated as news, so two-way sync cannot ping-pong.  A public staff
+comment on a ticket becomes an outbound interaction and a reply effect for
+every customer interaction behind that ticket.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from continuum import failpoints
+from continuum.config import TargetSpec
+from continuum.connector import Page, SourceRecord
+from continuum.engine import outbox
+from continuum.engine.context import RunStats, SyncContext
+from continuum.engine.triage import template_context
+from continuum.mapping import MappingError, map_inbound, map_outbound
+from continuum.store import repo
+from continuum.store.db import utcnow
+from continuum.store.tables import interactions
+
+
+def read_target(ctx: SyncContext, target: TargetSpec) -> RunStats:
+    stats = RunStats()
+    if not target.stream:
+        return stats
+    connector = ctx.connector(target.system)
+    with ctx.db.connect() as conn:
+        cursor = repo.get_cursor(conn, ctx.pipeline_name, target.system, target.stream)
+    for page in connector.read_changes(target.stream, cursor):
+        with ctx.db.begin() as conn:
+            _ingest(conn, ctx, target, page, stats)
+            if page.cursor is not None:
+                repo.save_cursor(conn, ctx.pipeline_name, target.system, target.stream, page.cursor)
+        failpoints.hit(f"after_page:{target.system}")
+        ctx.tick(f"read back {target.system}", len(page.records))
+    return stats
+
+
+def _ingest(conn: Connection, ctx: SyncContext, target: TargetSpec, page: Page, stats: RunStats) -> None:
+    ticket_mapping = ctx.mapping(target.mapping)
+    tickets = [r for r in page.records if r.object_type == ticket_mapping.object]
+    others = [r for r in page.records if r.object_type != ticket_mapping.object]
+    ticket_links = repo.find_links(conn, target.system, ticket_mapping.object, [r.external_id for r in tickets])
+    for record in tickets:
+        stats.add("tickets_read")
+        link = ticket_links.get(record.external_id)
+        if link is None:
+            continue  # not a ticket the hub made
+        _ticket_changed(conn, ctx, target, record, link, stats)
+    if others and target.comment_mapping:
+        comment_mapping = ctx.mapping(target.comment_mapping)
+        comments = [r for r in others if r.object_type == comment_mapping.object]
+        known = repo.find_links(conn, target.system, comment_mapping.object, [r.external_id for r in comments])
+        parents = repo.find_links(conn, target.system, ticket_mapping.object,
+                                  [r.parent_id for r in comments if r.parent_id])
+        for record in comments:
+            stats.add("comments_read")
+            if record.external_id in known:
+                stats.add("own_writes_skipped")  # the hub's own comment, or an answer already handled
+                continue
+            parent = parents.get(record.parent_id or "")
+            if parent is None:
+                continue
+            _comment(conn, ctx, target, comment_mapping, record, parent, stats)
+
+
+def _ticket_changed(conn: Connection, ctx: SyncContext, target: TargetSpec, record: SourceRecord,
+                    link: dict[str, Any], stats: RunStats) -> None:
+    try:
+        mapped = map_inbound(ctx.mapping(target.mapping), record.payload, {"system": ctx.system_context(target.system)})
+    except MappingError as exc:
+        _dead_letter(conn, ctx, target, record, exc)
+        stats.add("dead_letters")
+        return
+    digest = repo.content_hash(mapped)
+    if digest == link["content_hash"]:
+        return  # nothing changed since we last wrote or saw it: no echo
+    repo.touch_link(conn, link["id"], record.version, digest)
+    if link["content_hash"] is not None:
+        repo.audit(conn, link["record_type"], link["record_id"], "ticket_changed",
+                   {"system": target.system, "ticket": record.external_id, "now": mapped},
+                   ctx.pipeline_name, target.system)
+        stats.add("tickets_changed")
+
+
+def _comment(conn: Connection, ctx: SyncContext, target: TargetSpec, mapping: Any, record: SourceRecord,
+             parent: dict[str, Any], stats: RunStats) -> None:
+    try:
+        mapped = map_inbound(mapping, record.payload, {"system": ctx.system_context(target.system)})
+    except MappingError as exc:
+        _dead_letter(conn, ctx, target, record, exc)
+        stats.add("dead_letters")
+        return
+    account = ctx.system_context(target.system)["account"]
+    if account is not None and account in (mapped.get("author_account_id"), mapped.get("author_handle")):
+        return  # the hub's own comment whose link is still being settled by the outbox
+    if not mapped.get("public"):
+        stats.add("internal_comments")
+        return
+    now = utcnow()
+    answer = {
+        "source_system": target.system, "source_id": f"{record.object_type}:{record.external_id}",
+        "customer_id": None, "thread_id": parent["external_id"], "direction": "outbound", "kind": "answer",
+        "title": "", "text": mapped.get("text") or "", "url": parent.get("url"), "channel": target.system,
+        "created_at": mapped.get("created_at"), "updated_at": mapped.get("updated_at"), "status": "closed",
+        "in_reply_to": parent["record_id"] if parent["record_type"] == "interaction" else None,
+        "content_hash": repo.content_hash(mapped), "first_seen_at": now, "last_seen_at": now,
+        "is_thread_start": False,
+    }
+    repo.insert_ignore(conn, interactions, [answer], ["source_system", "source_id"])
+    answer_id = conn.execute(select(interactions.c.id).where(
+        interactions.c.source_system == target.system,
+        interactions.c.source_id == answer["source_id"])).scalar_one()
+    repo.add_link(conn, "interaction", answer_id, target.system, record.object_type, record.external_id,
+                  version=record.version, content_hash_=answer["content_hash"])
+    for asker in _askers(conn, parent):
+        _plan_reply(conn, ctx, {**answer, "id": answer_id}, asker)
+        stats.add("replies_planned")
+
+
+def _askers(conn: Connection, parent: dict[str, Any]) -> list[dict[str, Any]]:
+    """The inbound interactions a ticket stands for."""
+    if parent["record_type"] != "interaction":
+        return []
+    rows = conn.execute(select(interactions).where(
+        interactions.c.id == parent["record_id"], interactions.c.direction == "inbound")).mappings()
+    return [dict(row) for row in rows]
+
+
+def _plan_reply(conn: Connection, ctx: SyncContext, answer: dict[str, Any], asker: dict[str, Any]) -> None:
+    system = asker["source_system"]
+    mapping_name = ctx.pipeline.reply_mapping.get(system)
+    if mapping_name is None:
+        return
+    connector = ctx.connector(system)
+    context = template_context(conn, ctx, asker, system)
+    context["answer"] = answer
+    mapping = ctx.mapping(mapping_name)
+    try:
+        fields = map_outbound(mapping, "reply", context, connector.escape_text)
+    except MappingError as exc:
+        repo.dead_letter(conn, pipeline=ctx.pipeline_name, system=system, stream="outbound", stage="plan",
+                         record_key=f"answer/{answer['id']}/{asker['id']}", field=exc.field,
+                         error=f"answer {answer['id']} → {system}: field {exc.field}: {exc.message}",
+                         payload={"answer_id": answer["id"], "interaction_id": asker["id"]})
+        return
+    action = mapping.outbound["reply"]
+    outbox.plan(conn, ctx, system=system, action="reply", object_type=action.object_type or mapping.object,
+                record_type="interaction",
+                record_id=answer["id"], subject=f"{answer['source_system']}:{answer['source_id']}>{asker['id']}",
+                fields=fields, target_id=asker["thread_id"],
+                context={"answers_interaction_id": asker["id"], "in_reply_to": asker["source_id"]})
+
+
+def _dead_letter(conn: Connection, ctx: SyncContext, target: TargetSpec, record: SourceRecord,
+                 exc: MappingError) -> None:
+    repo.dead_letter(conn, pipeline=ctx.pipeline_name, system=target.system, stream=target.stream or "",
+                     stage="map", record_key=f"{target.stream}/{record.object_type}:{record.external_id}",
+                     field=exc.field,
+                     error=f"{target.system} {record.object_type} {record.external_id}: field {exc.field}: "
+                           f"{exc.message}", payload=record.payload)

@@ -1,0 +1,39 @@
+"""Declarative field mappings: load, validate and apply ``mappings/*.yaml``."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from continuum.mapping.render import MappingError, map_inbound, map_outbound
+from continuum.mapping.spec import FieldSpec, MappingFile
+from continuum.mapping.yamlfile import ConfigError, validate_file
+
+__all__ = ["ConfigError", "FieldSpec", "MappingError", "MappingFile", "load_mapping", "mappings_dir",
+           "map_inbound", "map_outbound"]
+
+
+def mappings_dir() -> Path:
+    """Where mapping files are read: ``CONTINUUM_MAPPINGS_DIR`` or the shipped ``mappings/``."""
+    configured = os.environ.get("CONTINUUM_MAPPINGS_DIR")
+    if configured:
+        return Path(configured)
+    import mappings  # the shipped folder; a namespace package holding only YAML
+
+    return Path(next(iter(mappings.__path__)))
+
+
+@functools.lru_cache(maxsize=64)
+def _load(path: Path, mtime: float) -> MappingFile:
+    return validate_file(MappingFile, path)
+
+
+def load_mapping(name: str, base: Path | None = None) -> MappingFile:
+    """Load ``name`` (a file name in the mappings folder, or a path) and validate it."""
+    path = Path(name)
+    if not path.is_absolute() and not path.exists():
+        path = (base or mappings_dir()) / name
+    if not path.exists():
+        raise ConfigError([f"{path}: mapping file not found"])
+    return _load(path.resolve(), path.stat().st_mtime)

@@ -1,0 +1,107 @@
+"""The declarative field-mapping format (``mappings/<system>.<object>.yaml``).
+
+A file maps one object of one system: ``inbound`` turns the system's payload
+into canonical fields; ``outbound`` says, per action (create, comment,
+reply...), how canonical records become the system's fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from jinja2 import TemplateSyntaxError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from continuum.mapping.templates import ENVIRONMENT
+
+FieldType = Literal["any", "str", "int", "float", "bool", "datetime", "list"]
+
+# What an inbound mapping may produce.  A fixed vocabulary catches typos at
+# load time instead of silently dropping a field on every record.
+INBOUND_FIELDS = frozenset({
+    # the interaction
+    "source_id", "thread_id", "parent_id", "direction", "kind", "title", "text", "language",
+    "url", "channel", "created_at", "updated_at", "is_thread_start",
+    # the author
+    "author_account_id", "author_handle", "author_name", "author_email", "author_email_verified",
+    # a ticket or comment read back from a target system
+    "status", "resolution", "released", "public", "summary", "votes",
+})
+
+
+class FieldSpec(BaseModel):
+    """How one field is produced: exactly one of ``path``, ``template`` or ``value``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None = Field(None, description="Dotted path into the source (list items by index: a.0.b)")
+    template: str | None = Field(None, description="Jinja2 template rendered with the record's context")
+    value: Any = Field(None, description="A literal value")
+    map: dict[str, Any] | None = Field(None, description="Translate the produced value (e.g. status names)")
+    default: Any = Field(None, description="Used when the produced value is missing or empty")
+    required: bool = False
+    type: FieldType = "any"
+    max_length: int | None = Field(None, gt=0, description="Longest accepted text; longer is an error")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldSpec:
+        given = [name for name in ("path", "template", "value") if getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give only one of path, template or value (got {', '.join(given)})")
+        if not given and self.default is None:
+            raise ValueError("give one of path, template, value or default")
+        return self
+
+    @field_validator("template")
+    @classmethod
+    def _compiles(cls, template: str | None) -> str | None:
+        if template is not None:
+            try:
+                ENVIRONMENT.parse(template)
+            except TemplateSyntaxError as exc:
+                raise ValueError(f"template does not compile: {exc.message} (template line {exc.lineno})") from None
+        return template
+
+    @field_validator("map", mode="before")
+    @classmethod
+    def _string_keys(cls, value: Any) -> Any:
+        # YAML reads `5: feature_request` with an int key; payload values are matched as text.
+        if isinstance(value, dict):
+            return {str(k): v for k, v in value.items()}
+        return value
+
+
+class OutboundAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    object_type: str | None = Field(None, description="The object this action makes (defaults to the file's object)")
+    fields: dict[str, FieldSpec] = Field(description="Target field (dotted path builds nested objects) → spec")
+
+
+class MappingFile(BaseModel):
+    """One ``mappings/<system>.<object>.yaml`` file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: str
+    object: str
+    description: str = ""
+    inbound: dict[str, FieldSpec] = Field(default_factory=dict)
+    outbound: dict[str, OutboundAction] = Field(default_factory=dict)
+
+    @field_validator("inbound")
+    @classmethod
+    def _known_fields(cls, inbound: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+        unknown = sorted(set(inbound) - INBOUND_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown canonical field(s) {', '.join(unknown)}; known: {', '.join(sorted(INBOUND_FIELDS))}")
+        return inbound
+
+    @field_validator("outbound")
+    @classmethod
+    def _known_actions(cls, outbound: dict[str, OutboundAction]) -> dict[str, OutboundAction]:
+        allowed = {"create", "update", "comment", "reply", "transition"}
+        unknown = sorted(set(outbound) - allowed)
+        if unknown:
+            raise ValueError(f"unknown action(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")
+        return outbound

@@ -1,0 +1,93 @@
+"""YAML loading that remembers where every key was, so errors can name the line.
+
+Users edit the mapping files and the hub config by hand; an error that says
+"mappings/jira.issue.yaml:14: outbound.create.fields.summary: ..." is the
+difference between a fix in seconds and a hunt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+Loc = tuple[str | int, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """A config or mapping file is wrong; the message names the file, line and field."""
+
+    def __init__(self, problems: Sequence[str]):
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+def _positions(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
+    out[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            out[loc + (key,)] = key_node.start_mark.line + 1
+            _walk_value(value_node, loc + (key,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _positions(item, loc + (index,), out)
+
+
+def _walk_value(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
+    # The key's own line was recorded by the caller; record children only.
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            out[loc + (key,)] = key_node.start_mark.line + 1
+            _walk_value(value_node, loc + (key,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            out[loc + (index,)] = item.start_mark.line + 1
+            _walk_value(item, loc + (index,), out)
+
+
+def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError([f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
+    positions: dict[Loc, int] = {}
+    if node is not None:
+        _positions(node, (), positions)
+    return data, positions
+
+
+def line_of(positions: dict[Loc, int], loc: Loc) -> int | None:
+    """The line of the deepest known part of ``loc`` (pydantic may add model or union names)."""
+    for end in range(len(loc), -1, -1):
+        line = positions.get(tuple(loc[:end]))
+        if line is not None:
+            return line
+    return None
+
+
+def validate_file(model: type[ModelT], path: Path, context: dict[str, Any] | None = None) -> ModelT:
+    """Load ``path`` and validate it as ``model``; all problems are reported at once."""
+    data, positions = read_yaml(path)
+    if data is None:
+        raise ConfigError([f"{path}: the file is empty"])
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+            line = line_of(positions, loc)
+            field = ".".join(str(part) for part in loc) or "(top level)"
+            where = f"{path}:{line}" if line else str(path)
+            problems.append(f"{where}: {field}: {error['msg']}")
+        raise ConfigError(problems) from None

@@ -1,0 +1,1 @@
+"""The canonical store: tables, engine, migrations and the repository functions over them."""

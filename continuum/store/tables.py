@@ -1,0 +1,192 @@
+"""The canonical store's tables (SQLAlchemy Core).
+
+Uniqueness that the invariants rely on is declared here, so that the
+database enforces it even when two runs race: one interaction per source
+object, one identity per account, one link per external object, one outbox
+row per idempotency key.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Stable constraint names keep Alembic migrations portable across SQLite and PostgreSQL.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+TS = DateTime(timezone=True)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("display_name", String(300), nullable=False, default=""),
+    Column("primary_email", String(320)),
+    Column("tier", String(40), nullable=False, default="standard"),
+    Column("merged_into", Integer, ForeignKey("customers.id")),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("system", String(64), nullable=False),
+    Column("account_id", String(256), nullable=False),
+    Column("handle", String(256)),
+    Column("email", String(320), index=True),
+    Column("email_verified", Boolean, nullable=False, default=False),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("system", "account_id"),
+)
+
+feature_requests = Table(
+    "feature_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(500), nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("status", String(32), nullable=False, default="open"),
+    Column("votes", Integer, nullable=False, default=0),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_system", String(64), nullable=False),
+    Column("source_id", String(256), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), index=True),
+    Column("thread_id", String(256), index=True),
+    Column("parent_id", String(256)),
+    Column("direction", String(16), nullable=False, default="inbound"),
+    Column("kind", String(32), nullable=False, default="unknown"),
+    Column("title", String(500), nullable=False, default=""),
+    Column("text", Text, nullable=False, default=""),
+    Column("language", String(16)),
+    Column("url", String(2048)),
+    Column("channel", String(128)),
+    Column("created_at", TS),
+    Column("updated_at", TS),
+    Column("status", String(16), nullable=False, default="new"),
+    Column("team", String(64)),
+    Column("priority", String(16)),
+    Column("sla_due", TS),
+    Column("route", String(64)),
+    Column("feature_request_id", Integer, ForeignKey("feature_requests.id"), index=True),
+    Column("in_reply_to", Integer, ForeignKey("interactions.id")),
+    Column("is_thread_start", Boolean, nullable=False, default=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("override", JSON),
+    Column("first_seen_at", TS, nullable=False),
+    Column("last_seen_at", TS, nullable=False),
+    UniqueConstraint("source_system", "source_id"),
+    Index("ix_interactions_status", "status"),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_type", String(32), nullable=False),
+    Column("record_id", Integer, nullable=False),
+    Column("system", String(64), nullable=False),
+    Column("object_type", String(64), nullable=False),
+    Column("external_id", String(256), nullable=False),
+    Column("url", String(2048)),
+    Column("external_version", String(128)),
+    Column("content_hash", String(64)),
+    Column("synced_at", TS, nullable=False),
+    UniqueConstraint("system", "object_type", "external_id"),
+    Index("ix_links_record", "record_type", "record_id", "system"),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("pipeline", String(128), primary_key=True),
+    Column("system", String(64), primary_key=True),
+    Column("stream", String(64), primary_key=True),
+    Column("partition", String(128), primary_key=True, default=""),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("pipeline", String(128), nullable=False),
+    Column("system", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("object_type", String(64), nullable=False),
+    Column("record_type", String(32), nullable=False),
+    Column("record_id", Integer, nullable=False),
+    Column("target_id", String(256)),
+    Column("payload", JSON, nullable=False),
+    Column("context", JSON, nullable=False),
+    # pending -> sending -> done | failed (retry later) | dead (given up, visible)
+    Column("state", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("external_id", String(256)),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_outbox_state_system", "state", "system"),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("pipeline", String(128), nullable=False),
+    Column("system", String(64), nullable=False),
+    Column("stream", String(64), nullable=False),
+    Column("stage", String(32), nullable=False),  # read | map | apply
+    Column("record_key", String(256), nullable=False),
+    Column("field", String(256)),
+    Column("error", Text, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("state", String(16), nullable=False, default="open"),  # open | resolved | expired
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("system", "stage", "record_key"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", TS, nullable=False),
+    Column("pipeline", String(128)),
+    Column("system", String(64)),
+    Column("record_type", String(32), nullable=False),
+    Column("record_id", Integer),
+    Column("action", String(32), nullable=False),
+    Column("changes", JSON, nullable=False),
+)

@@ -1,0 +1,83 @@
+"""Shared fixtures: stores on SQLite and on a real PostgreSQL, and the specs folder."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from continuum.simkit.contract import specs_dir
+from continuum.store.db import make_engine, migrate
+
+PG_ADMIN_URL = os.environ.get("CONTINUUM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_admin() -> Engine | None:
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception:
+        engine.dispose()
+        return None
+    return engine
+
+
+_PG_ADMIN: Engine | None | bool = False
+
+
+def pg_admin() -> Engine | None:
+    global _PG_ADMIN
+    if _PG_ADMIN is False:
+        _PG_ADMIN = _pg_admin()
+    return _PG_ADMIN  # type: ignore[return-value]
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: object) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path}/store.db")  # type: ignore[str-bytes-safe]
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    admin = pg_admin()
+    if admin is None:
+        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL.split('@')[-1]} "
+                    "(set CONTINUUM_TEST_PG_URL to run the PostgreSQL tests)")
+    name = f"continuum_t_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def pg_db(pg_url: str) -> Iterator[Engine]:
+    engine = make_engine(pg_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db(request: pytest.FixtureRequest) -> Engine:
+    """Runs a test once on SQLite and once on PostgreSQL."""
+    name = "sqlite_db" if request.param == "sqlite" else "pg_db"
+    return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def specs_available() -> None:
+    if not (specs_dir() / "jira-platform-v3.swagger-v3.v3.json").exists():
+        pytest.skip(f"the vendor API descriptions are not at {specs_dir()} (../shared/specs); contract tests skipped")
