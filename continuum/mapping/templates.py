@@ -23,8 +23,10 @@ def _identity(text: str) -> str:
 
 def _environment(undefined: type[Undefined], escape: Escape) -> SandboxedEnvironment:
     def finalize(value: Any) -> Any:
-        if value is None or isinstance(value, Undefined):
+        if value is None:
             return ""
+        if isinstance(value, Undefined):
+            return str(value)  # "" when lenient; StrictUndefined raises here and names the missing value
         return escape(value if isinstance(value, str) else str(value))
 
     env = SandboxedEnvironment(
