@@ -125,10 +125,11 @@ def upsert_interaction(conn: Connection, ctx: SyncContext, system: str, record: 
             **values, content_hash=digest, last_seen_at=now))
         repo.audit(conn, "interaction", existing.id, "updated", {"text": values["text"]}, ctx.pipeline_name, system)
         return "updated"
-    customer_id = resolve_customer(conn, system, canonical)
     account = ctx.system_context(system)["account"]
     own = account is not None and account in (canonical.get("author_handle"), canonical.get("author_account_id"))
     direction = canonical.get("direction") or ("outbound" if own else "inbound")
+    # The company's own account speaks for the company; it is nobody's customer.
+    customer_id = None if own else resolve_customer(conn, system, canonical)
     row = {
         **values, "source_system": system, "source_id": source_id, "customer_id": customer_id,
         "direction": direction, "status": "closed" if direction == "outbound" else "new",

@@ -13,6 +13,7 @@ and so that tests count effects on the simulator's side, not ours.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import socket
 import threading
@@ -115,6 +116,8 @@ class Simulator:
 
     # -- lifecycle --------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        # One access-log line per request would drown the demo's and the tests' output.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = make_server(host, port, self, threaded=True)
         self.base_url = f"http://{host}:{self._server.server_port}"
         # A short poll interval: stop() waits for it, and tests stop a simulator each.

@@ -1,0 +1,43 @@
+"""Settings for one Discourse site, validated before any call is made."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+
+class DiscourseConfig(BaseModel):
+    """Where the forum is, who we act as, and what we read.
+
+    ``api_username`` is the company's account: replies are posted as that user
+    and the engine treats what it wrote as the company's voice.  ``api_key`` is
+    a ``SecretStr`` so it never shows up in logs or ``repr``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(min_length=1, description="base URL, e.g. https://forum.example.com")
+    api_username: str = Field(min_length=1)
+    api_key: SecretStr
+    # Category slugs to read; empty reads every category the key can see.  A
+    # parent category's slug includes its subcategories.
+    categories: tuple[str, ...] = ()
+    # Records per Page handed to the engine (the API itself returns 50 posts a call).
+    page_size: int = Field(default=50, ge=1, le=1000)
+
+    @field_validator("url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return value
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _normalise_categories(cls, value: object) -> object:
+        # Accept a comma-separated string too: Airflow Connection extras are often flat.
+        if isinstance(value, str):
+            value = [part for part in value.split(",")]
+        if isinstance(value, (list, tuple)):
+            return tuple(str(part).strip().lower() for part in value if str(part).strip())
+        return value

@@ -1,0 +1,55 @@
+"""End-to-end fixtures: both simulators on loopback, the shipped config, a fresh store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from continuum.config import HubConfig, load_config
+from continuum.engine.context import RunStats
+from continuum.http import STATS
+from continuum.runner import open_store, sync
+from continuum.simkit import Simulator
+from continuum.simulate import start_simulators
+
+
+@dataclass
+class Loop:
+    hub: HubConfig
+    db: Engine
+    db_url: str
+    discourse: Simulator
+    jira: Simulator
+    env: dict[str, str]
+
+    def sync(self) -> RunStats:
+        return sync("community", self.hub, self.db)
+
+
+@pytest.fixture
+def loop(tmp_path: Path) -> Iterator[Loop]:
+    """Unseeded simulators (tests plant exactly what they need) and an empty SQLite store."""
+    hub = load_config()
+    saved = {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")}
+    running = start_simulators(hub, seed=False)
+    from connectors.jira import seed as seed_jira
+
+    seed_jira(running["jira"])  # the project only
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    db = open_store(url)
+    STATS.reset()
+    env = {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")}
+    try:
+        yield Loop(hub, db, url, running["discourse"], running["jira"], env)
+    finally:
+        db.dispose()
+        for sim in running.values():
+            sim.stop()
+        for key in env:
+            os.environ.pop(key, None)
+        os.environ.update(saved)
