@@ -27,7 +27,7 @@ def _hub(config: Optional[Path]) -> HubConfig:
         return load_config(config)
     except ConfigError as exc:
         for problem in exc.problems:
-            console.print(f"[red]error[/red] {problem}", highlight=False)
+            console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -68,7 +68,7 @@ def validate(config: Optional[Path] = ConfigOption) -> None:
         except ConfigError as exc:
             problems += exc.problems
     for problem in problems:
-        console.print(f"[red]error[/red] {problem}", highlight=False)
+        console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
     if problems:
         raise typer.Exit(1)
     console.print(f"[green]ok[/green] config and {len(names)} mapping files are valid")

@@ -7,25 +7,16 @@ import re
 
 import pytest
 
+from connectors.jira.simcontract import SPEC, rfc3339_offsets
 from connectors.jira import SIM_LOGIN, SIM_TOKEN, JiraSimulator, create_connector, seed
 from continuum.connector import ConnectionInfo, Effect
 from continuum.simkit.contract import contract_errors, specs_dir
 from continuum.simkit.server import Exchange
 
-SPEC = "jira-platform-v3.swagger-v3.v3.json"
 
 pytestmark = pytest.mark.contract
 
-# Jira serves times as 2026-11-22T10:00:00.000+0000 (its own examples in the
-# description do too), while the description types them as RFC 3339
-# date-time, which needs "+00:00".  The simulator stays faithful to Jira, and
-# the check rewrites only that offset notation before validating;
-# test_only_the_offset_notation_is_rewritten proves nothing else is hidden.
-_JIRA_TIME = re.compile(rb'("\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})([+-]\d{2})(\d{2})"')
-
-
-def _rfc3339(exchanges: list[Exchange]) -> list[Exchange]:
-    return [dataclasses.replace(x, response_body=_JIRA_TIME.sub(rb'\1\2:\3"', x.response_body)) for x in exchanges]
+_rfc3339 = rfc3339_offsets
 
 
 def _require_spec() -> None:
