@@ -46,32 +46,51 @@ def migrate(db: Optional[str] = typer.Option(None, help="Database URL (default: 
 
 @app.command()
 def validate(config: Optional[Path] = ConfigOption) -> None:
-    """Check the hub config and every mapping file; errors name the file, line and field."""
+    """Check the hub config, rule books and every mapping file; errors name the file, line and field."""
+    from continuum.engine.context import pipeline_systems
     from continuum.mapping import load_mapping
+    from continuum.rulebook import load_rulebook
 
     problems: list[str] = []
     try:
-        hub = load_config(config)
+        hub: HubConfig | None = load_config(config)
     except ConfigError as exc:
         problems += exc.problems
         hub = None
-    names = {p.name for p in mappings_dir().glob("*.yaml") if p.name != config_path().name}
+    books = {"rules.yaml"} if (mappings_dir() / "rules.yaml").exists() else set()
+    if hub is not None:
+        books.update(p.rules for p in hub.pipelines.values() if p.rules)
+    names = {p.name for p in mappings_dir().glob("*.yaml")} - books - {config_path().name}
     if hub is not None:
         for pipeline in hub.pipelines.values():
             names.update(s.mapping for s in pipeline.sources)
             names.update(t.mapping for t in pipeline.targets)
             names.update(t.comment_mapping for t in pipeline.targets if t.comment_mapping)
             names.update(pipeline.reply_mapping.values())
+            names.update(pipeline.notify_mapping.values())
+            if pipeline.feature_request_mapping:
+                names.add(pipeline.feature_request_mapping)
     for name in sorted(names):
         try:
             load_mapping(name)
         except ConfigError as exc:
             problems += exc.problems
+    for book in sorted(books):
+        try:
+            load_rulebook(mappings_dir() / book)
+        except ConfigError as exc:
+            problems += exc.problems
+    if hub is not None and not problems:
+        for name in hub.pipelines:
+            try:
+                pipeline_systems(hub, name)
+            except (ValueError, ConfigError) as exc:
+                problems.append(f"{config_path() if config is None else config}: pipelines.{name}: {exc}")
     for problem in problems:
         console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
     if problems:
         raise typer.Exit(1)
-    console.print(f"[green]ok[/green] config and {len(names)} mapping files are valid")
+    console.print(f"[green]ok[/green] config, {len(books)} rule book(s) and {len(names)} mapping files are valid")
 
 
 @app.command()
@@ -90,6 +109,7 @@ def schema(kind: str = typer.Argument("all", help="hub, mapping or all")) -> Non
 def sync(pipeline: Optional[str] = typer.Argument(None, help="Pipeline name (default: all)"),
          config: Optional[Path] = ConfigOption, as_json: bool = typer.Option(False, "--json")) -> None:
     """Run pipelines once: read, triage, apply, read back, answer."""
+    from continuum.locking import EXIT_LOCKED, AnotherRunHoldsTheLock
     from continuum.runner import open_store
     from continuum.runner import sync as run
 
@@ -106,7 +126,12 @@ def sync(pipeline: Optional[str] = typer.Argument(None, help="Pipeline name (def
             progress.advance(tasks[what], n)
 
         for name in names:
-            results[name] = run(name, hub, db, tick).counts
+            try:
+                results[name] = run(name, hub, db, tick).counts
+            except AnotherRunHoldsTheLock as exc:
+                progress.stop()
+                console.print(f"[yellow]{exc}[/yellow]", highlight=False, soft_wrap=True)
+                raise typer.Exit(EXIT_LOCKED) from None
     if as_json:
         _print_json(results)
     else:
@@ -139,21 +164,24 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print one JSON ob
 
 
 @app.command("dead-letters")
-def dead_letters_cmd(system: Optional[str] = None, error: Optional[str] = None,
+def dead_letters_cmd(system: Optional[str] = typer.Option(None, help="Only this system's dead letters"),
+                     error: Optional[str] = typer.Option(None, help="Only dead letters whose error contains this"),
+                     state: str = typer.Option("open,expired", help="open, expired, resolved or all (comma-separated)"),
                      as_json: bool = typer.Option(False, "--json")) -> None:
-    """List failed records and effects with their errors."""
+    """List failed records and effects: record, system, field and reason; expired ones too."""
     from continuum.replay import list_dead_letters
     from continuum.runner import open_store
 
-    rows = list_dead_letters(open_store(), system, error)
+    states = tuple(part.strip() for part in state.split(",") if part.strip())
+    rows = list_dead_letters(open_store(), system, error, states)
     if as_json:
         _print_json([{k: v for k, v in row.items() if k != "payload"} for row in rows])
         return
-    table = Table(title=f"{len(rows)} open dead letters")
-    for column in ("id", "system", "stage", "record", "field", "attempts", "error"):
-        table.add_column(column)
+    table = Table(title=f"{len(rows)} dead letters ({', '.join(states)})")
+    for column in ("id", "state", "system", "stage", "record", "field", "attempts", "error"):
+        table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(str(row["id"]), row["system"], row["stage"], row["record_key"], row["field"] or "",
+        table.add_row(str(row["id"]), row["state"], row["system"], row["stage"], row["record"], row["field"] or "",
                       str(row["attempts"]), row["error"])
     Console().print(table)
 
@@ -161,12 +189,13 @@ def dead_letters_cmd(system: Optional[str] = None, error: Optional[str] = None,
 @app.command()
 def replay(system: Optional[str] = typer.Option(None, help="Only this system's dead letters"),
            error: Optional[str] = typer.Option(None, help="Only dead letters whose error contains this"),
+           expired: bool = typer.Option(False, "--expired", help="Also run expired dead letters again"),
            config: Optional[Path] = ConfigOption) -> None:
-    """Run dead letters again (after fixing a mapping or the data)."""
+    """Run dead letters again (after fixing a mapping or the data); failed effects go out on the next sync."""
     from continuum.replay import replay as run_replay
     from continuum.runner import open_store
 
-    stats = run_replay(open_store(), _hub(config), system, error)
+    stats = run_replay(open_store(), _hub(config), system, error, include_expired=expired)
     console.print(", ".join(f"{k}={v}" for k, v in sorted(stats.counts.items())) or "nothing to replay")
 
 

@@ -50,7 +50,12 @@ class PipelineConfig(BaseModel):
         default_factory=dict, description="Source system → mapping file used to answer there")
     follow_ups: str = Field("comment", pattern="^(comment|ignore)$",
                             description="What a later post in a ticketed thread becomes on the ticket")
-    routing: list[Rule] = Field(default_factory=list)
+    rules: str | None = Field(None, description="Rule book file (triage rules, SLA, aggregation), e.g. rules.yaml")
+    routing: list[Rule] = Field(default_factory=list, description="Extra rules, run after the rule book's")
+    notify_mapping: dict[str, str] = Field(
+        default_factory=dict, description="Chat system → mapping file for notifications there")
+    feature_request_mapping: str | None = Field(
+        None, description="Mapping file for the one ticket per feature request (create and update)")
 
 
 class HubConfig(BaseModel):

@@ -226,13 +226,19 @@ class ThrottledAdapter(HTTPAdapter):
                     raise _Retryable(None, exc, None) from exc
                 raise
             self._note_rate_limit_headers(response)
+            retry_after = parse_retry_after(response.headers.get("Retry-After")) \
+                if response.status_code == 429 or response.status_code in TRANSIENT_STATUSES else None
+            if retry_after is not None:
+                # Whatever happens to this request (retried, given up, not retryable), no call of
+                # this system leaves before the server said it may.
+                self._hold_until(min(retry_after, self.policy.max_total_s))
             if response.status_code == 429:
                 STATS.bump(self.system, throttled=1)
-                raise _Retryable(response, None, parse_retry_after(response.headers.get("Retry-After")))
+                raise _Retryable(response, None, retry_after)
             if response.status_code in TRANSIENT_STATUSES:
                 STATS.bump(self.system, transient_errors=1)
                 if idempotent:
-                    raise _Retryable(response, None, parse_retry_after(response.headers.get("Retry-After")))
+                    raise _Retryable(response, None, retry_after)
             elif idempotent and _looks_like_broken_json(response):
                 STATS.bump(self.system, transient_errors=1)
                 raise _Retryable(response, None, None)

@@ -8,6 +8,8 @@ until a method is called.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from collections.abc import Iterable
 from typing import Any
 
@@ -85,6 +87,12 @@ class DiscourseClient:
         data = self._request("GET", "/posts.json", params=params)
         posts = data.get("latest_posts") if isinstance(data, dict) else None
         return [p for p in posts or [] if isinstance(p, dict)]
+
+    def primary_email(self, username: str) -> str | None:
+        """The user's primary e-mail (admin keys only). Discourse confirms it before the account is active."""
+        data = self._request("GET", f"/u/{quote(username, safe='')}/emails.json")
+        email = data.get("email") if isinstance(data, dict) else None
+        return email if isinstance(email, str) and email else None
 
     def categories(self) -> list[JSON]:
         """Every category, subcategories flattened, each with ``parent_category_id`` set."""

@@ -23,6 +23,9 @@ class DiscourseConfig(BaseModel):
     categories: tuple[str, ...] = ()
     # Records per Page handed to the engine (the API itself returns 50 posts a call).
     page_size: int = Field(default=50, ge=1, le=1000)
+    # Look up each new author's primary e-mail (needs an admin API key): it is what
+    # joins one person's accounts across channels.  One call per author per run.
+    fetch_emails: bool = False
 
     @field_validator("url")
     @classmethod

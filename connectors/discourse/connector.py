@@ -52,6 +52,7 @@ class DiscourseConnector:
         # once per read when a post names a category we have not seen (a new one).
         self._categories: dict[int, JSON] | None = None
         self._refreshed_categories = False
+        self._emails: dict[str, str | None] = {}
 
     # -- checks and categories ---------------------------------------------
     def check(self) -> None:
@@ -159,6 +160,9 @@ class DiscourseConnector:
             "is_topic_opener": post.get("post_number") == 1,
             "body_format": "discourse-markdown",  # payload["raw"] is the author's source text
         }
+        if self.config.fetch_emails:
+            extra["email"] = self._email(str(post.get("username") or ""))
+            extra["email_verified"] = extra["email"] is not None
         payload = {**post, "continuum": extra}
         topic_id = post.get("topic_id")
         updated = post.get("updated_at") or post.get("created_at")
@@ -170,6 +174,20 @@ class DiscourseConnector:
             version=str(updated) if updated is not None else None,
             parent_id=str(topic_id) if topic_id is not None else None,
         )
+
+    def _email(self, username: str) -> str | None:
+        """The author's primary e-mail, once per author per connector; None where it is not ours to see."""
+        if not username or username.lower() == self.config.api_username.lower():
+            return None
+        if username not in self._emails:
+            try:
+                self._emails[username] = self.client.primary_email(username)
+            except DiscourseError as exc:
+                if exc.status in (403, 404):
+                    self._emails[username] = None  # not an admin key, or a deleted user
+                else:
+                    raise  # a transient failure: the page is read again next run, not stored without it
+        return self._emails[username]
 
     # -- writing ------------------------------------------------------------
     def write(self, effects: Sequence[Effect]) -> list[EffectResult]:

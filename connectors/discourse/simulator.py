@@ -61,11 +61,14 @@ class DiscourseSimulator(Simulator):
         Rule("/t/<int:topic_id>.json", endpoint="get_topic", methods=["GET"]),
         Rule("/t/<int:topic_id>/posts.json", endpoint="topic_posts", methods=["GET"]),
         Rule("/categories.json", endpoint="list_categories", methods=["GET"]),
+        Rule("/u/<username>/emails.json", endpoint="user_emails", methods=["GET"]),
     )
 
     # Live Discourse filters ``posts.id <= before``; the description says "lower
     # than".  Tests flip this to prove the connector copes with either reading.
     before_inclusive = True
+    # Posts per /posts.json page (fixed at 50 in Discourse); tests lower it to get many pages.
+    latest_limit = LATEST_LIMIT
 
     def __init__(self) -> None:
         super().__init__()
@@ -214,11 +217,39 @@ class DiscourseSimulator(Simulator):
         if isinstance(viewer, Response):
             return viewer
         before = request.args.get("before", type=int)
+        if before and before > 0:
+            before = self._misbehave_between_pages(before)
         rows = [p for pid, p in sorted(self._posts.items(), reverse=True)
                 if p.post_type == 1 and not p.hidden
                 and (not before or before <= 0 or pid < before + (1 if self.before_inclusive else 0))]
         return self.json_response({"latest_posts": [serialize_post(self.state, p, LIST_FIELDS, viewer)
-                                                    for p in rows[:LATEST_LIMIT]]})
+                                                    for p in rows[:self.latest_limit]]})
+
+    def user_emails(self, request: Request, username: str) -> Response:
+        viewer = self._viewer(request)
+        if isinstance(viewer, Response):
+            return viewer
+        user = next((u for u in self.users.values() if u.username.lower() == username.lower()), None)
+        if user is None:
+            return self.json_response(_NOT_FOUND, 404)
+        if not viewer.admin:
+            return self.json_response(_FORBIDDEN, 403)
+        return self.json_response({"email": user.email or f"{user.username}@users.invalid",
+                                   "secondary_emails": [], "unconfirmed_emails": [], "associated_accounts": []})
+
+    def _misbehave_between_pages(self, before: int) -> int:
+        """Pagination faults on a next-page request (``set_paging_faults``, simkit ``PAGING_MODES``)."""
+        mode = self.faults.paging_fault()
+        if mode == "repeat":  # the page starts a few posts early: they are served twice
+            return before + self.faults._random.randint(1, 3)
+        if mode == "shift" and self.topics:
+            # A customer posts while the hub pages backwards: the list changes under it.
+            users = [u for u in self.users.values() if u.id != self.api_user_id]
+            if users:
+                user = users[self.faults._random.randrange(len(users))]
+                topic = sorted(self.topics)[self.faults._random.randrange(len(self.topics))]
+                self._add_post(topic, user.id, "Posted while the hub was reading", None, self._now())
+        return before
 
     def get_post(self, request: Request, post_id: int) -> Response:
         viewer = self._viewer(request)

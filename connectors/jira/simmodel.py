@@ -41,6 +41,7 @@ TRANSITIONS: tuple[tuple[str, str, str], ...] = (
 )
 ISSUE_TYPES = {"Task": "10001", "Story": "10002", "Bug": "10004"}
 PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest": "5"}
+RESOLUTIONS = {"Done": "10000", "Fixed": "1", "Won't Do": "10001", "Duplicate": "3"}
 SETTABLE_FIELDS = {"project", "issuetype", "summary", "description", "environment", "labels", "priority",
                    "fixVersions", "duedate", "assignee", "reporter", "components"}
 RICH_TEXT = ("description", "environment")
@@ -83,6 +84,7 @@ class SimIssue:
     updated: datetime
     fields: JSON  # values as the client set them (ADF docs, label lists, {"name": ..} objects)
     status: str = "To Do"
+    resolution: str = "Done"  # the resolution's name once the issue is Done
     resolution_date: datetime | None = None
     comments: list[SimComment] = field(default_factory=list)
     links: list[JSON] = field(default_factory=list)
@@ -209,7 +211,8 @@ class Renderer:
             "comment": page,
             "created": jira_time(issue.created),
             "updated": jira_time(issue.updated),
-            "resolution": {"self": f"{self.api}/resolution/10000", "id": "10000", "name": "Done",
+            "resolution": {"self": f"{self.api}/resolution/{RESOLUTIONS.get(issue.resolution, '10000')}",
+                           "id": RESOLUTIONS.get(issue.resolution, "10000"), "name": issue.resolution,
                            "description": "Work has been completed on this issue."} if done else None,
             "resolutiondate": jira_time(issue.resolution_date) if done and issue.resolution_date else None,
             "fixVersions": list(stored.get("fixVersions") or []),

@@ -71,6 +71,29 @@ class StaffActions:
     def staff_resolve(self, issue_id_or_key: str) -> None:
         self.set_status(issue_id_or_key, "Done")
 
+    def resolve(self, issue_id_or_key: str, resolution: str = "Fixed") -> None:
+        """Move to Done with a named resolution (Jira's "Resolve issue" screen)."""
+        with self.lock:
+            issue = self._require(issue_id_or_key)
+            self._set_status(issue, "Done")
+            issue.resolution = resolution
+
+    def release_version(self, issue_id_or_key: str, name: str = "2.4.0") -> None:
+        """Put the issue in a fix version and release that version (the feature shipped)."""
+        with self.lock:
+            issue = self._require(issue_id_or_key)
+            version_id = str(10100 + sum(ord(c) for c in name))
+            issue.fields["fixVersions"] = [{
+                "self": f"{self.render.api}/version/{version_id}", "id": version_id, "name": name,
+                "description": f"Release {name}", "archived": False, "released": True,
+                "releaseDate": self.now().date().isoformat(),
+            }]
+            issue.updated = self.now()
+
+    def staff_ship(self, issue_id_or_key: str) -> None:
+        """The generic "it shipped" the demo uses."""
+        self.release_version(issue_id_or_key)
+
     def advance_clock(self, seconds: float) -> None:
         with self.lock:
             self._offset += timedelta(seconds=seconds)

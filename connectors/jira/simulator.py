@@ -196,12 +196,27 @@ class JiraSimulator(StaffActions, Simulator):
                 return self._error(400, "The provided next page token is invalid or expired.")
         size = max(1, min(int(limit or 50), SEARCH_LIMIT))
         matching = query.sort([row for row in (i.row() for i in self._issues.values()) if query.matches(row)])
+        if token and start > 0:
+            start, matching = self._misbehave_between_pages(query, start, matching)
         chosen = matching[start:start + size]
         issues = [self.render.issue(self._issues[row["id"]], fields, self.search_comment_limit) for row in chosen]
         result: JSON = {"issues": issues, "isLast": start + size >= len(matching)}
         if not result["isLast"]:
             result["nextPageToken"] = base64.urlsafe_b64encode(f"{fingerprint}:{start + size}".encode()).decode()
         return self.json_response(result)
+
+    def _misbehave_between_pages(self, query: simjql.Query, start: int, matching: list[JSON]) -> tuple[int, list[JSON]]:
+        """Pagination faults on a next-page request (``set_paging_faults``, simkit ``PAGING_MODES``)."""
+        mode = self.faults.paging_fault()
+        if mode == "repeat":  # the page starts a few issues early: they are served twice
+            return max(0, start - self.faults._random.randint(1, 3)), matching
+        if mode == "shift" and start <= len(matching):
+            # Someone edits an issue already served: ORDER BY updated moves it to the end and every
+            # later issue up one place, so one issue crosses the page boundary unseen (offset paging).
+            row = matching[self.faults._random.randrange(start)]
+            self._issues[row["id"]].updated = self.now()
+            matching = query.sort([r for r in (i.row() for i in self._issues.values()) if query.matches(r)])
+        return start, matching
 
     # -- endpoints: issues ----------------------------------------------------------
     def create_issue(self, request: Request) -> Response:

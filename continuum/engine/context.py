@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 from continuum.config import HubConfig, PipelineConfig
 from continuum.connections import resolve_connection
 from continuum.connector import Connector, load_connector_factory
-from continuum.mapping import MappingFile, load_mapping
+from continuum.mapping import MappingFile, load_mapping, mappings_dir
+from continuum.rulebook import RuleBook, load_rulebook
 
 Progress = Callable[[str, int], None]
 
@@ -38,10 +39,19 @@ class SyncContext:
     connectors: dict[str, Connector]
     progress: Progress | None = None
     max_attempts: int = 5
+    _rulebook: RuleBook | None = field(default=None, repr=False)
+    # When a list, triage appends why it decided what it did (for `continuum plan`).
+    explain: list[dict[str, Any]] | None = None
 
     @property
     def pipeline(self) -> PipelineConfig:
         return self.hub.pipelines[self.pipeline_name]
+
+    @property
+    def rulebook(self) -> RuleBook:
+        if self._rulebook is None:
+            self._rulebook = pipeline_rulebook(self.hub, self.pipeline_name)
+        return self._rulebook
 
     def mapping(self, name: str) -> MappingFile:
         return load_mapping(name)
@@ -70,8 +80,26 @@ def build_connectors(hub: HubConfig, systems: list[str] | None = None) -> dict[s
     return connectors
 
 
+def pipeline_rulebook(hub: HubConfig, pipeline: str) -> RuleBook:
+    """The pipeline's rule book file, with its inline ``routing`` rules appended."""
+    spec = hub.pipelines[pipeline]
+    book = load_rulebook(mappings_dir() / spec.rules) if spec.rules else RuleBook()
+    if spec.routing:
+        book = book.model_copy(update={"rules": [*book.rules, *spec.routing]})
+    return book
+
+
 def pipeline_systems(hub: HubConfig, pipeline: str) -> list[str]:
     spec = hub.pipelines[pipeline]
+    book = pipeline_rulebook(hub, pipeline)
     names = [s.system for s in spec.sources] + [t.system for t in spec.targets]
-    names += [r.then.route for r in spec.routing if r.then.route]
+    names += [r.then.route for r in book.rules if r.then.route]
+    names += [r.then.notify.system for r in book.rules if r.then.notify]
+    if book.feature_requests.route:
+        names.append(book.feature_requests.route)
+    if book.alerts.notify:
+        names.append(book.alerts.notify.system)
+    unknown = [n for n in names if n not in hub.systems]
+    if unknown:
+        raise ValueError(f"pipeline {pipeline!r}: its rules name unknown system(s) {', '.join(sorted(set(unknown)))}")
     return list(dict.fromkeys(names))

@@ -10,25 +10,65 @@ The life of an effect:
    the object made under the key before creating anything.
 3. The results, the links they create and the record status changes are
    committed together.
+
+Failures, ordering and expiry:
+
+* every failure is a dead letter (record, system, field, reason) at once; a
+  later success resolves it.  After ``max_attempts`` the effect is ``dead``
+  and waits for ``continuum replay``.
+* effects are ordered per record and target object: a later effect of the
+  same (pipeline, system, record, target) waits while an earlier one is
+  pending, failed or dead, as Mozilla's jira-bugzilla-integration queues a
+  bug's later events behind its failed one.
+* an effect that has kept failing for longer than the retry period
+  (``CONTINUUM_RETRY_PERIOD``, default 7 days; ``7d``, ``12h``, ``30m`` or
+  seconds) goes to the final ``expired`` state with an ``expired`` dead
+  letter: never silently dropped; the effects queued behind it then go on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, exists, func, select, update
 
 from continuum import failpoints
 from continuum.connector import Effect, EffectResult
 from continuum.engine.context import RunStats, SyncContext
 from continuum.store import repo
 from continuum.store.db import utcnow
-from continuum.store.tables import interactions, outbox
+from continuum.store.tables import dead_letters, interactions, outbox
 
 OPEN_STATES = ("pending", "sending", "failed")
+# An earlier effect of the same record in one of these states holds the later ones back.
+HOLDING_STATES = ("pending", "sending", "failed", "dead")
 DEFAULT_BATCH = 50
+DEFAULT_RETRY_PERIOD_S = 7 * 24 * 3600
+PAGE = 500
+_FIELD_IN_ERROR = re.compile(r"field '?([A-Za-z0-9_.\[\]-]+)'?")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+
+
+def parse_duration(value: str) -> float:
+    """Seconds from ``90``, ``90s``, ``30m``, ``12h`` or ``7d``."""
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 7d, 12h, 30m or seconds)")
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def retry_period_s(ctx: SyncContext | None = None) -> float:
+    """How long a failing effect or record is retried before it expires."""
+    configured = getattr(ctx, "retry_period_s", None)
+    if configured is not None:
+        return float(configured)
+    env = os.environ.get("CONTINUUM_RETRY_PERIOD")
+    return parse_duration(env) if env else DEFAULT_RETRY_PERIOD_S
 
 
 def effect_key(pipeline: str, system: str, action: str, subject: str) -> str:
@@ -55,42 +95,141 @@ def plan(conn: Connection, ctx: SyncContext, *, system: str, action: str, object
 OnSuccess = Callable[[Connection, dict[str, Any], EffectResult], None]
 
 
-def _mark_interaction(status: str, which: str = "record_id") -> OnSuccess:
-    def apply(conn: Connection, row: dict[str, Any], _result: EffectResult) -> None:
-        target = row["context"].get(which) if which != "record_id" else row["record_id"]
-        if target is not None:
-            conn.execute(update(interactions).where(interactions.c.id == int(target)).values(status=status))
-    return apply
+def _answered_ids(row: dict[str, Any]) -> list[int]:
+    context = row["context"]
+    ids = context.get("answers_interaction_ids") or [context.get("answers_interaction_id")]
+    return [int(i) for i in ids if i is not None]
+
+
+def _routed(conn: Connection, row: dict[str, Any], _result: EffectResult) -> None:
+    """A ticket or comment now stands for the record: its interactions are routed."""
+    if row["record_type"] == "feature_request":
+        where = and_(interactions.c.feature_request_id == row["record_id"], interactions.c.status == "triaged")
+    elif row["record_type"] == "interaction":
+        where = interactions.c.id == row["record_id"]
+    else:
+        return
+    conn.execute(update(interactions).where(where).values(status="routed"))
+
+
+def _answered(conn: Connection, row: dict[str, Any], _result: EffectResult) -> None:
+    """The customer got the answer: the SLA clock stops now."""
+    ids = _answered_ids(row)
+    if ids:
+        conn.execute(update(interactions).where(interactions.c.id.in_(ids)).values(
+            status="answered", answered_at=func.coalesce(interactions.c.answered_at, utcnow())))
 
 
 ON_SUCCESS: dict[str, OnSuccess] = {
-    "create": _mark_interaction("routed"),
-    "comment": _mark_interaction("routed"),
-    "reply": _mark_interaction("answered", which="answers_interaction_id"),
+    "create": _routed,
+    "comment": _routed,
+    "reply": _answered,
 }
 
 
 def apply_effects(ctx: SyncContext, system: str) -> RunStats:
-    """Apply every open effect for ``system``, in batches the connector can take at once."""
+    """Apply every open effect for ``system`` in record order, in batches the connector can take at once.
+
+    Pass one takes the head of every record's queue; each later pass takes the
+    effects that the previous one freed (their earlier effect is now done).
+    """
     stats = RunStats()
+    expire_effects(ctx, system, stats)
     connector = ctx.connector(system)
-    last_id = 0
+    states: tuple[str, ...] = OPEN_STATES
     while True:
-        with ctx.db.connect() as conn:
-            rows = [dict(r) for r in conn.execute(
-                select(outbox).where(outbox.c.system == system, outbox.c.pipeline == ctx.pipeline_name,
-                                     outbox.c.state.in_(OPEN_STATES), outbox.c.id > last_id)
-                .order_by(outbox.c.id).limit(500)).mappings()]
-        if not rows:
-            return stats
-        last_id = rows[-1]["id"]
-        by_action: dict[str, list[dict[str, Any]]] = {}
+        applied = 0
+        last_id = 0
+        while True:
+            rows = _heads(ctx, system, states, last_id)
+            if not rows:
+                break
+            last_id = rows[-1]["id"]
+            applied += len(rows)
+            by_action: dict[str, list[dict[str, Any]]] = {}
+            for row in rows:
+                by_action.setdefault(row["action"], []).append(row)
+            for action, group in by_action.items():
+                size = max(1, connector.capabilities.bulk_sizes.get(action, DEFAULT_BATCH))
+                for start in range(0, len(group), size):
+                    _apply_batch(ctx, system, group[start:start + size], stats)
+        if not applied:
+            break
+        states = ("pending",)  # failures of this run wait for the next one
+    waiting = _count_waiting(ctx, system)
+    if waiting:
+        stats.add("effects_waiting", waiting)
+    return stats
+
+
+def _blocker(system: str, pipeline: str) -> Any:
+    earlier = outbox.alias("earlier")
+    return exists().where(
+        earlier.c.system == system, earlier.c.pipeline == pipeline,
+        earlier.c.record_type == outbox.c.record_type, earlier.c.record_id == outbox.c.record_id,
+        func.coalesce(earlier.c.target_id, "") == func.coalesce(outbox.c.target_id, ""),
+        earlier.c.id < outbox.c.id, earlier.c.state.in_(HOLDING_STATES))
+
+
+def _heads(ctx: SyncContext, system: str, states: tuple[str, ...], last_id: int) -> list[dict[str, Any]]:
+    with ctx.db.connect() as conn:
+        return [dict(r) for r in conn.execute(
+            select(outbox).where(outbox.c.system == system, outbox.c.pipeline == ctx.pipeline_name,
+                                 outbox.c.state.in_(states), outbox.c.id > last_id,
+                                 ~_blocker(system, ctx.pipeline_name))
+            .order_by(outbox.c.id).limit(PAGE)).mappings()]
+
+
+def _count_waiting(ctx: SyncContext, system: str) -> int:
+    """Effects held back behind an earlier failed effect of the same record."""
+    with ctx.db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(outbox).where(
+            outbox.c.system == system, outbox.c.pipeline == ctx.pipeline_name,
+            outbox.c.state.in_(OPEN_STATES), _blocker(system, ctx.pipeline_name))).scalar_one())
+
+
+def expire_effects(ctx: SyncContext, system: str, stats: RunStats | None = None) -> int:
+    """Move effects that kept failing for longer than the retry period to ``expired`` (visible, final)."""
+    cutoff = utcnow() - timedelta(seconds=retry_period_s(ctx))
+    with ctx.db.begin() as conn:
+        rows = [dict(r) for r in conn.execute(select(outbox).where(
+            outbox.c.system == system, outbox.c.pipeline == ctx.pipeline_name,
+            outbox.c.state.in_(("failed", "dead")), outbox.c.retry_since < cutoff)).mappings()]
         for row in rows:
-            by_action.setdefault(row["action"], []).append(row)
-        for action, group in by_action.items():
-            size = max(1, connector.capabilities.bulk_sizes.get(action, DEFAULT_BATCH))
-            for start in range(0, len(group), size):
-                _apply_batch(ctx, system, group[start:start + size], stats)
+            conn.execute(update(outbox).where(outbox.c.id == row["id"]).values(state="expired", updated_at=utcnow()))
+            reason = (f"expired: still failing after the retry period of {_human(retry_period_s(ctx))}; "
+                      f"last error: {row['last_error']}")
+            _letter(conn, ctx, system, row, reason, state="expired")
+            repo.audit(conn, row["record_type"], row["record_id"], f"{row['action']}_expired",
+                       {"system": system, "key": row["idempotency_key"], "last_error": row["last_error"]},
+                       ctx.pipeline_name, system)
+    if stats is not None and rows:
+        stats.add("effects_expired", len(rows))
+    return len(rows)
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _letter(conn: Connection, ctx: SyncContext, system: str, row: dict[str, Any], error: str,
+            state: str = "open") -> None:
+    """The effect's dead letter: which record, which system, which field, and why."""
+    target = f" on {row['target_id']}" if row.get("target_id") else ""
+    message = f"{row['record_type']} {row['record_id']} → {system} {row['action']}{target}: {error}"
+    found = _FIELD_IN_ERROR.search(error or "")
+    repo.dead_letter(conn, pipeline=ctx.pipeline_name, system=system, stream=row["action"], stage="apply",
+                     record_key=row["idempotency_key"], field=found.group(1) if found else None, error=message,
+                     payload={"outbox_id": row["id"], "record_type": row["record_type"],
+                              "record_id": row["record_id"], "target_id": row.get("target_id"),
+                              "fields": row["payload"]})
+    where = (dead_letters.c.system == system, dead_letters.c.stage == "apply",
+             dead_letters.c.record_key == row["idempotency_key"])
+    conn.execute(update(dead_letters).where(*where).values(
+        state=state, retry_since=func.coalesce(dead_letters.c.retry_since, row.get("retry_since") or utcnow())))
 
 
 def _apply_batch(ctx: SyncContext, system: str, batch: Sequence[dict[str, Any]], stats: RunStats) -> None:
@@ -99,6 +238,7 @@ def _apply_batch(ctx: SyncContext, system: str, batch: Sequence[dict[str, Any]],
         # Committed before the call: from here on, a crash means "maybe applied".
         conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(
             state="sending", attempts=outbox.c.attempts + 1, updated_at=utcnow()))
+    failpoints.hit(f"before_write:{system}")
     effects = [Effect(key=row["idempotency_key"], action=row["action"], object_type=row["object_type"],
                       fields=row["payload"], target_id=row["target_id"], maybe_applied=row["attempts"] > 0,
                       context=row["context"]) for row in batch]
@@ -119,6 +259,8 @@ def _apply_batch(ctx: SyncContext, system: str, batch: Sequence[dict[str, Any]],
 def _settle(conn: Connection, ctx: SyncContext, system: str, row: dict[str, Any], result: EffectResult,
             stats: RunStats) -> None:
     now = utcnow()
+    if result.ok:
+        repo.resolve_dead_letter(conn, system, "apply", row["idempotency_key"])
     if result.ok and result.external_id:
         conn.execute(update(outbox).where(outbox.c.id == row["id"]).values(
             state="done", external_id=result.external_id, last_error=None, updated_at=now))
@@ -138,11 +280,12 @@ def _settle(conn: Connection, ctx: SyncContext, system: str, row: dict[str, Any]
         return
     attempts = row["attempts"] + 1
     final = attempts >= ctx.max_attempts
+    error = result.error or "failed without a reason"
     conn.execute(update(outbox).where(outbox.c.id == row["id"]).values(
-        state="dead" if final else "failed", last_error=result.error, updated_at=now))
+        state="dead" if final else "failed", last_error=error, updated_at=now,
+        retry_since=func.coalesce(outbox.c.retry_since, now)))
     stats.add("effects_failed")
     if final:
-        repo.dead_letter(conn, pipeline=ctx.pipeline_name, system=system, stream=row["action"], stage="apply",
-                         record_key=row["idempotency_key"], field=None,
-                         error=f"{system} {row['action']} {row['idempotency_key']}: {result.error}",
-                         payload={"outbox_id": row["id"], "fields": row["payload"]})
+        stats.add("effects_dead")
+    _letter(conn, ctx, system, {**row, "retry_since": row.get("retry_since") or now},
+            f"{error} (attempt {attempts} of {ctx.max_attempts}{'; given up until replay' if final else ''})")

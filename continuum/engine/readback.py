@@ -16,13 +16,12 @@ from sqlalchemy import Connection, select
 from continuum import failpoints
 from continuum.config import TargetSpec
 from continuum.connector import Page, SourceRecord
-from continuum.engine import outbox
+from continuum.engine import answers
 from continuum.engine.context import RunStats, SyncContext
-from continuum.engine.triage import template_context
-from continuum.mapping import MappingError, map_inbound, map_outbound
+from continuum.mapping import MappingError, map_inbound
 from continuum.store import repo
 from continuum.store.db import utcnow
-from continuum.store.tables import interactions
+from continuum.store.tables import feature_requests, interactions
 
 
 def read_target(ctx: SyncContext, target: TargetSpec) -> RunStats:
@@ -87,6 +86,16 @@ def _ticket_changed(conn: Connection, ctx: SyncContext, target: TargetSpec, reco
                    {"system": target.system, "ticket": record.external_id, "now": mapped},
                    ctx.pipeline_name, target.system)
         stats.add("tickets_changed")
+    if answers.shipped(ctx, mapped) and not _already_shipped(conn, link):
+        answers.plan_notice(conn, ctx, link["record_type"], link["record_id"], stats)
+
+
+def _already_shipped(conn: Connection, link: dict[str, Any]) -> bool:
+    if link["record_type"] != "feature_request":
+        return False  # a single interaction's notice is kept to once by its outbox key
+    shipped_at = conn.execute(select(feature_requests.c.shipped_at).where(
+        feature_requests.c.id == link["record_id"])).scalar()
+    return shipped_at is not None
 
 
 def _comment(conn: Connection, ctx: SyncContext, target: TargetSpec, mapping: Any, record: SourceRecord,
@@ -110,6 +119,7 @@ def _comment(conn: Connection, ctx: SyncContext, target: TargetSpec, mapping: An
         "title": "", "text": mapped.get("text") or "", "url": parent.get("url"), "channel": target.system,
         "created_at": mapped.get("created_at"), "updated_at": mapped.get("updated_at"), "status": "closed",
         "in_reply_to": parent["record_id"] if parent["record_type"] == "interaction" else None,
+        "feature_request_id": parent["record_id"] if parent["record_type"] == "feature_request" else None,
         "content_hash": repo.content_hash(mapped), "first_seen_at": now, "last_seen_at": now,
         "is_thread_start": False,
     }
@@ -119,43 +129,7 @@ def _comment(conn: Connection, ctx: SyncContext, target: TargetSpec, mapping: An
         interactions.c.source_id == answer["source_id"])).scalar_one()
     repo.add_link(conn, "interaction", answer_id, target.system, record.object_type, record.external_id,
                   version=record.version, content_hash_=answer["content_hash"])
-    for asker in _askers(conn, parent):
-        _plan_reply(conn, ctx, {**answer, "id": answer_id}, asker)
-        stats.add("replies_planned")
-
-
-def _askers(conn: Connection, parent: dict[str, Any]) -> list[dict[str, Any]]:
-    """The inbound interactions a ticket stands for."""
-    if parent["record_type"] != "interaction":
-        return []
-    rows = conn.execute(select(interactions).where(
-        interactions.c.id == parent["record_id"], interactions.c.direction == "inbound")).mappings()
-    return [dict(row) for row in rows]
-
-
-def _plan_reply(conn: Connection, ctx: SyncContext, answer: dict[str, Any], asker: dict[str, Any]) -> None:
-    system = asker["source_system"]
-    mapping_name = ctx.pipeline.reply_mapping.get(system)
-    if mapping_name is None:
-        return
-    connector = ctx.connector(system)
-    context = template_context(conn, ctx, asker, system)
-    context["answer"] = answer
-    mapping = ctx.mapping(mapping_name)
-    try:
-        fields = map_outbound(mapping, "reply", context, connector.escape_text)
-    except MappingError as exc:
-        repo.dead_letter(conn, pipeline=ctx.pipeline_name, system=system, stream="outbound", stage="plan",
-                         record_key=f"answer/{answer['id']}/{asker['id']}", field=exc.field,
-                         error=f"answer {answer['id']} → {system}: field {exc.field}: {exc.message}",
-                         payload={"answer_id": answer["id"], "interaction_id": asker["id"]})
-        return
-    action = mapping.outbound["reply"]
-    outbox.plan(conn, ctx, system=system, action="reply", object_type=action.object_type or mapping.object,
-                record_type="interaction",
-                record_id=answer["id"], subject=f"{answer['source_system']}:{answer['source_id']}>{asker['id']}",
-                fields=fields, target_id=asker["thread_id"],
-                context={"answers_interaction_id": asker["id"], "in_reply_to": asker["source_id"]})
+    answers.plan_answer(conn, ctx, {**answer, "id": answer_id}, parent["record_type"], parent["record_id"], stats)
 
 
 def _dead_letter(conn: Connection, ctx: SyncContext, target: TargetSpec, record: SourceRecord,

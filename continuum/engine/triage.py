@@ -1,29 +1,34 @@
 """Triage and dispatch: rules decide, the outbox records what to do about it.
 
-New interactions are classified and routed by the pipeline's rules.  A later
-message in a thread that already has a ticket becomes a comment on that
-ticket instead of a second ticket.  A human override stored on the
-interaction wins over every rule.
+For each new interaction: compute the facts rules can test, run the rule
+book, let a human override win, then act — open a ticket, vote for (or
+found) a feature request, notify a person in chat, ignore, or drop.  A later
+message in a thread that already has a ticket becomes a comment on it; in a
+feature request's thread it is a vote.  An answer the company wrote directly
+on the channel stops the thread's SLA clock.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, delete, select, update
 
 from continuum.config import TargetSpec
-from continuum.engine import outbox
+from continuum.engine import aggregate, outbox
 from continuum.engine.context import RunStats, SyncContext
+from continuum.engine.facts import interaction_facts
+from continuum.engine.sla_watch import check_sla
 from continuum.mapping import MappingError, map_outbound
-from continuum.rules import Decision, decide
+from continuum.rules import Decision, apply_override, decide
 from continuum.store import repo
 from continuum.store.tables import customers, identities, interactions, links
 
 PAGE = 500
 
 
-def triage(ctx: SyncContext) -> RunStats:
+def triage(ctx: SyncContext, final_pass: bool = True) -> RunStats:
+    """Triage every new interaction; on the final pass also refresh voices and check SLAs."""
     stats = RunStats()
     sources = [s.system for s in ctx.pipeline.sources]
     last_id = 0
@@ -35,50 +40,111 @@ def triage(ctx: SyncContext) -> RunStats:
                                            interactions.c.id > last_id)
                 .order_by(interactions.c.id).limit(PAGE)).mappings()]
             if not rows:
-                return stats
+                break
             last_id = rows[-1]["id"]
             for row in rows:
                 stats.add(f"triage_{_triage_one(conn, ctx, row)}")
+    if final_pass:
+        with ctx.db.begin() as conn:
+            stats.add("voices_updates", aggregate.refresh_voices(conn, ctx))
+            stats.merge(check_sla(conn, ctx))
+    return stats
+
+
+def channel_systems(ctx: SyncContext) -> set[str]:
+    return {s.system for p in ctx.hub.pipelines.values() for s in p.sources}
+
+
+def _set(conn: Connection, row: dict[str, Any], **values: Any) -> None:
+    conn.execute(update(interactions).where(interactions.c.id == row["id"]).values(**values))
 
 
 def _triage_one(conn: Connection, ctx: SyncContext, row: dict[str, Any]) -> str:
-    root = None if row["is_thread_start"] else _thread_root(conn, row)
+    if row["direction"] == "outbound":
+        return _company_spoke(conn, row)
+    facts = interaction_facts(conn, row, channel_systems(ctx))
+    root = facts.pop("thread_root")
+    if root is not None and root.get("feature_request_id"):
+        _, fr_id, _score = aggregate.aggregate(conn, ctx, row, root)
+        routed = _has_link(conn, "feature_request", fr_id)
+        _set(conn, row, kind="feature_request", team=root["team"], priority=root["priority"],
+             route=root["route"], language=facts["language"], status="routed" if routed else "triaged")
+        return "voted"
     if root is not None and ctx.pipeline.follow_ups == "comment" and root["route"]:
         return _follow_up(conn, ctx, row, root)
-    decision = decide(ctx.pipeline.routing, row)
-    _apply_override(decision, row.get("override"))
+    item = {**row, **facts}
+    decision = decide(ctx.rulebook.rules, item)
+    apply_override(decision, row.get("override"))
+    if decision.kind == "noise" and decision.action == "ignore" and ctx.rulebook.banter == "drop":
+        decision.action = "drop"
+    return _act(conn, ctx, row, decision, facts)
+
+
+def _act(conn: Connection, ctx: SyncContext, row: dict[str, Any], decision: Decision, facts: dict[str, Any]) -> str:
     values = {"kind": decision.kind, "team": decision.team, "priority": decision.priority,
-              "route": decision.route}
+              "route": decision.route, "language": facts["language"], "sla_policy": decision.sla}
+    values["sla_due"] = None if decision.action in ("ignore", "drop") else ctx.rulebook.sla.due_time(
+        decision.sla, decision.priority, row["created_at"] or row["first_seen_at"])
+    explanation: dict[str, Any] = {"rules": decision.rules, "action": decision.action}
+    if decision.action == "drop":
+        conn.execute(delete(interactions).where(interactions.c.id == row["id"]))
+        repo.audit(conn, "interaction", row["id"], "dropped", {"source": row["source_id"], **explanation},
+                   ctx.pipeline_name, row["source_system"])
+        return "dropped"
     if decision.action == "ignore":
-        conn.execute(update(interactions).where(interactions.c.id == row["id"]).values(**values, status="ignored"))
-        repo.audit(conn, "interaction", row["id"], "ignored", {"rules": decision.rules}, ctx.pipeline_name)
+        _set(conn, row, **values, status="ignored")
+        repo.audit(conn, "interaction", row["id"], "ignored", explanation, ctx.pipeline_name)
         return "ignored"
-    if decision.action == "ticket" and decision.route:
-        target = _target(ctx, decision.route)
-        try:
-            _plan_ticket(conn, ctx, target, {**row, **values})
-        except MappingError as exc:
-            _mapping_failed(conn, ctx, row, target.system, exc)
-            return "failed"
-    conn.execute(update(interactions).where(interactions.c.id == row["id"]).values(**values, status="triaged"))
-    repo.audit(conn, "interaction", row["id"], "triaged", {**values, "rules": decision.rules}, ctx.pipeline_name)
-    return "routed" if decision.action == "ticket" else "triaged"
+    outcome = "triaged"
+    try:
+        if decision.action == "link" or (decision.action == "ticket" and decision.kind == "feature_request"
+                                         and ctx.rulebook.feature_requests.route == decision.route
+                                         and ctx.pipeline.feature_request_mapping):
+            outcome, fr_id, score = aggregate.aggregate(conn, ctx, row, None)
+            explanation.update(feature_request=fr_id, score=score.total, why=score.explanation)
+            if outcome == "new_feature_request" and decision.route:
+                aggregate.plan_ticket(conn, ctx, fr_id, decision.route)
+            if _has_link(conn, "feature_request", fr_id):
+                values["status"] = "routed"
+        elif decision.action in ("ticket", "task") and decision.route:
+            _plan_ticket(conn, ctx, _target(ctx, decision.route), {**row, **values})
+            outcome = "routed"
+        elif decision.action == "notify" and decision.notify is not None:
+            _plan_notify(conn, ctx, {**row, **values}, decision)
+            outcome = "notified"
+    except MappingError as exc:
+        _mapping_failed(conn, ctx, row, decision.route or "?", exc)
+        return "failed"
+    _set(conn, row, **{"status": "triaged", **values})
+    repo.audit(conn, "interaction", row["id"], "triaged", {**{k: v for k, v in values.items() if k != "sla_due"},
+                                                           **explanation}, ctx.pipeline_name)
+    if ctx.explain is not None:
+        ctx.explain.append({"interaction": row["id"], "source": row["source_id"], "kind": decision.kind,
+                            "outcome": outcome, **explanation})
+    return outcome
 
 
-def _apply_override(decision: Decision, override: Any) -> None:
-    """A person's decision beats the rules, on this and every later run."""
-    if not isinstance(override, dict):
-        return
-    for name in ("kind", "team", "priority", "route", "action"):
-        if override.get(name):
-            setattr(decision, name, override[name])
+def _company_spoke(conn: Connection, row: dict[str, Any]) -> str:
+    """The company answered on the channel itself: the thread's open questions are answered."""
+    _set(conn, row, status="closed")
+    if row.get("thread_id") is not None:
+        conn.execute(update(interactions).where(and_(
+            interactions.c.source_system == row["source_system"], interactions.c.thread_id == row["thread_id"],
+            interactions.c.direction == "inbound", interactions.c.id < row["id"],
+            interactions.c.answered_at.is_(None))).values(answered_at=row["created_at"] or row["first_seen_at"]))
+    return "company_answer"
+
+
+def _has_link(conn: Connection, record_type: str, record_id: int) -> bool:
+    return conn.execute(select(links.c.id).where(
+        links.c.record_type == record_type, links.c.record_id == record_id).limit(1)).first() is not None
 
 
 def _target(ctx: SyncContext, system: str) -> TargetSpec:
     for target in ctx.pipeline.targets:
         if target.system == system:
             return target
-    raise ValueError(f"pipeline {ctx.pipeline_name!r} routes to {system!r} but has no target for it")
+    raise MappingError("route", f"pipeline {ctx.pipeline_name!r} routes to {system!r} but has no target for it")
 
 
 def template_context(conn: Connection, ctx: SyncContext, row: dict[str, Any], target_system: str) -> dict[str, Any]:
@@ -104,13 +170,20 @@ def _plan_ticket(conn: Connection, ctx: SyncContext, target: TargetSpec, row: di
                 context={"source_url": row.get("url"), "source_title": row.get("title") or row["text"][:80]})
 
 
-def _thread_root(conn: Connection, row: dict[str, Any]) -> dict[str, Any] | None:
-    if row.get("thread_id") is None:
-        return None
-    found = conn.execute(select(interactions).where(
-        interactions.c.source_system == row["source_system"], interactions.c.thread_id == row["thread_id"],
-        interactions.c.is_thread_start.is_(True))).mappings().first()
-    return None if found is None else dict(found)
+def _plan_notify(conn: Connection, ctx: SyncContext, row: dict[str, Any], decision: Decision) -> None:
+    assert decision.notify is not None
+    system = decision.notify.system
+    name = ctx.pipeline.notify_mapping.get(system)
+    if name is None:
+        raise MappingError("notify", f"pipeline {ctx.pipeline_name!r} has no notify_mapping for {system!r}")
+    mapping = ctx.mapping(name)
+    context = template_context(conn, ctx, row, system)
+    context["notify"] = {"channel": decision.notify.channel, "reason": ", ".join(decision.rules)}
+    fields = map_outbound(mapping, "notify", context, ctx.connector(system).escape_text)
+    fields.setdefault("channel", decision.notify.channel)
+    outbox.plan(conn, ctx, system=system, action="notify", object_type=mapping.object, record_type="interaction",
+                record_id=row["id"], subject=f"{row['source_system']}:{row['source_id']}", fields=fields,
+                context={"purpose": "route"})
 
 
 def _follow_up(conn: Connection, ctx: SyncContext, row: dict[str, Any], root: dict[str, Any]) -> str:
@@ -132,7 +205,7 @@ def _follow_up(conn: Connection, ctx: SyncContext, row: dict[str, Any], root: di
     outbox.plan(conn, ctx, system=target.system, action="comment", object_type="comment",
                 record_type="interaction", record_id=row["id"], subject=f"{row['source_system']}:{row['source_id']}",
                 fields=fields, target_id=ticket["external_id"])
-    conn.execute(update(interactions).where(interactions.c.id == row["id"]).values(**values, status="triaged"))
+    _set(conn, row, **values, status="triaged")
     return "follow_up"
 
 
@@ -141,4 +214,4 @@ def _mapping_failed(conn: Connection, ctx: SyncContext, row: dict[str, Any], sys
                      record_key=f"interaction/{row['id']}", field=exc.field,
                      error=f"interaction {row['id']} → {system}: field {exc.field}: {exc.message}",
                      payload={"interaction_id": row["id"]})
-    conn.execute(update(interactions).where(interactions.c.id == row["id"]).values(status="triaged"))
+    _set(conn, row, status="triaged")

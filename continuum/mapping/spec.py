@@ -25,7 +25,7 @@ INBOUND_FIELDS = frozenset({
     # the author
     "author_account_id", "author_handle", "author_name", "author_email", "author_email_verified",
     # a ticket or comment read back from a target system
-    "status", "resolution", "released", "public", "summary", "votes",
+    "status", "resolution", "released", "public", "summary", "votes", "labels",
 })
 
 
@@ -100,7 +100,8 @@ class MappingFile(BaseModel):
     @field_validator("outbound")
     @classmethod
     def _known_actions(cls, outbound: dict[str, OutboundAction]) -> dict[str, OutboundAction]:
-        allowed = {"create", "update", "comment", "reply", "transition"}
+        # notice: a shipped feature's message; alert: an SLA breach; notify: a chat message.
+        allowed = {"create", "update", "comment", "reply", "transition", "notice", "alert", "notify"}
         unknown = sorted(set(outbound) - allowed)
         if unknown:
             raise ValueError(f"unknown action(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")

@@ -51,6 +51,8 @@ def prepare_airflow_home(home: Path, hub_file: Path, store_url: str) -> dict[str
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "CONTINUUM_CONFIG": str(hub_file),
         "CONTINUUM_DB_URL": store_url,
+        # A failing task should fail the demo now, not after retries spaced minutes apart.
+        "CONTINUUM_TASK_RETRIES": "0",
     })
     return env
 

@@ -22,6 +22,7 @@ SQLAlchemy and the connectors are imported inside the tasks.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 
 DAG_PREFIX = "continuum_"
 START_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+# Retries of a task (a page that failed, a system that was down): 30 s, 60 s, 120 s … capped at 10 min.
+# CONTINUUM_TASK_RETRIES overrides the count (the demo and the tests use 0 to fail fast).
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "continuum",
     "retries": 3,
@@ -57,6 +60,16 @@ from continuum.orchestration.factory import build_dags
 
 globals().update(build_dags())
 '''
+
+
+def default_args() -> dict[str, Any]:
+    args = dict(DEFAULT_ARGS)
+    raw = os.environ.get("CONTINUUM_TASK_RETRIES")
+    if raw is not None:
+        if not raw.strip().isdigit():
+            raise ValueError(f"CONTINUUM_TASK_RETRIES must be a whole number, not {raw!r}")
+        args["retries"] = int(raw)
+    return args
 
 
 def dag_id(pipeline: str) -> str:
@@ -95,7 +108,7 @@ def build_dag(hub: HubConfig, name: str) -> DAG:
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args=default_args(),
         tags=["continuum", *systems],
         doc_md=_doc(name, pipeline, sources, targets),
     ) as dag:

@@ -28,7 +28,12 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-FAULT_KINDS = ("429", "500", "502", "503", "latency", "reset", "malformed")
+# "timeout": the request is served, but the answer comes only after ``latency_s`` (a client
+# with a shorter read timeout gives up on a request that did happen).
+FAULT_KINDS = ("429", "500", "502", "503", "latency", "timeout", "reset", "malformed")
+# Pagination faults, served by the simulators' list endpoints: "repeat" serves the next page
+# starting a few items early; "shift" changes the list between two pages, as a concurrent edit would.
+PAGING_MODES = ("repeat", "shift")
 
 
 @dataclass
@@ -65,7 +70,10 @@ class FaultPlan:
     rates: dict[str, float] = field(default_factory=dict)
     seed: int = 7
     retry_after: str = "1"
+    latency_s: float = 0.5
     injected: Counter[str] = field(default_factory=Counter)
+    paging_mode: str | None = None
+    paging_rate: float = 0.0
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
@@ -77,7 +85,14 @@ class FaultPlan:
                 return fault
         for kind, rate in self.rates.items():
             if rate > 0 and self._random.random() < rate:
-                return Fault(kind=kind, retry_after=self.retry_after)
+                return Fault(kind=kind, retry_after=self.retry_after, latency_s=self.latency_s)
+        return None
+
+    def paging_fault(self) -> str | None:
+        """The pagination fault to serve on this next-page request, if any (counted as injected)."""
+        if self.paging_mode and self.paging_rate > 0 and self._random.random() < self.paging_rate:
+            self.injected[f"paging_{self.paging_mode}"] += 1
+            return self.paging_mode
         return None
 
 
@@ -107,12 +122,22 @@ class Simulator:
         with self.lock:
             self.faults.queued.append(Fault(kind, times, path_contains, method, retry_after, latency_s))
 
-    def set_fault_rates(self, rates: dict[str, float], seed: int = 7) -> None:
+    def set_fault_rates(self, rates: dict[str, float], seed: int = 7, retry_after: str = "1",
+                        latency_s: float = 0.5) -> None:
         for kind in rates:
             if kind not in FAULT_KINDS:
                 raise ValueError(f"unknown fault kind {kind!r}")
         with self.lock:
-            self.faults = FaultPlan(rates=dict(rates), seed=seed)
+            paging = (self.faults.paging_mode, self.faults.paging_rate)
+            self.faults = FaultPlan(rates=dict(rates), seed=seed, retry_after=retry_after, latency_s=latency_s)
+            self.faults.paging_mode, self.faults.paging_rate = paging
+
+    def set_paging_faults(self, mode: str | None, rate: float = 0.5) -> None:
+        """Make list endpoints misbehave between pages (see ``PAGING_MODES``); ``None`` turns it off."""
+        if mode is not None and mode not in PAGING_MODES:
+            raise ValueError(f"unknown paging mode {mode!r}; known: {', '.join(PAGING_MODES)}")
+        with self.lock:
+            self.faults.paging_mode, self.faults.paging_rate = mode, rate
 
     # -- lifecycle --------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -172,11 +197,14 @@ class Simulator:
             if fault is not None and fault.kind == "latency":
                 time.sleep(fault.latency_s)
             response = self._dispatch(request)
+            if fault is not None and fault.kind == "timeout":
+                time.sleep(fault.latency_s)  # done, but answered too late
             if fault is not None and fault.kind == "malformed":
                 data = response.get_data()
                 response.set_data(data[: max(1, len(data) // 2)])
         if self.record_exchanges:
-            self._record(request, body, response, fault.kind if fault and fault.kind != "latency" else None, arrived)
+            self._record(request, body, response, fault.kind if fault and fault.kind not in ("latency", "timeout")
+                         else None, arrived)
         if fault is not None and fault.kind == "reset":
             # Only after recording: whoever sees the dropped connection also finds it in the log.
             self._drop_connection(environ)

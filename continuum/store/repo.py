@@ -124,6 +124,14 @@ def audit(conn: Connection, record_type: str, record_id: int | None, action: str
         record_id=record_id, action=action, changes=changes))
 
 
+def audit_many(conn: Connection, events: list[JSON]) -> None:
+    """Append many audit events in one statement (a page's worth); each is like :func:`audit`'s arguments."""
+    if not events:
+        return
+    now = utcnow()
+    conn.execute(audit_events.insert(), [{"at": now, "pipeline": None, "system": None, **event} for event in events])
+
+
 def dead_letter(conn: Connection, *, pipeline: str, system: str, stream: str, stage: str, record_key: str,
                 error: str, payload: JSON, field: str | None = None) -> None:
     """Keep a failed record with its error; a repeat of the same failure bumps ``attempts``."""
@@ -147,6 +155,16 @@ def resolve_dead_letter(conn: Connection, system: str, stage: str, record_key: s
     conn.execute(update(dead_letters).where(
         dead_letters.c.system == system, dead_letters.c.stage == stage,
         dead_letters.c.record_key == record_key, dead_letters.c.state == "open",
+    ).values(state="resolved", updated_at=utcnow()))
+
+
+def resolve_dead_letters(conn: Connection, system: str, stage: str, record_keys: list[str]) -> None:
+    """:func:`resolve_dead_letter` for many keys in one statement (the records of a page that now map)."""
+    if not record_keys:
+        return
+    conn.execute(update(dead_letters).where(
+        dead_letters.c.system == system, dead_letters.c.stage == stage,
+        dead_letters.c.record_key.in_(record_keys), dead_letters.c.state == "open",
     ).values(state="resolved", updated_at=utcnow()))
 
 

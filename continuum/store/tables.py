@@ -155,13 +155,17 @@ outbox = Table(
     Column("payload", JSON, nullable=False),
     Column("context", JSON, nullable=False),
     # pending -> sending -> done | failed (retry later) | dead (given up, visible)
+    #   | expired (retried for longer than the retry period: final, visible)
     Column("state", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("external_id", String(256)),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    # When the effect first failed (reset by replay); older than the retry period -> expired.
+    Column("retry_since", TS),
     Index("ix_outbox_state_system", "state", "system"),
+    Index("ix_outbox_record_order", "system", "record_type", "record_id"),
 )
 
 dead_letters = Table(
@@ -180,6 +184,7 @@ dead_letters = Table(
     Column("state", String(16), nullable=False, default="open"),  # open | resolved | expired
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    Column("retry_since", TS),  # when retrying started (reset by replay); see outbox.retry_since
     UniqueConstraint("system", "stage", "record_key"),
 )
 

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -74,6 +74,25 @@ def fast(**overrides: float) -> RetryPolicy:
     )
     values.update(overrides)
     return RetryPolicy(**values)  # type: ignore[arg-type]
+
+
+def guarded_session(system: str, policy: RetryPolicy, limit_s: float) -> requests.Session:
+    """A session whose adapter sleeps for real, but fails the test instead of sleeping past ``limit_s``.
+
+    A broken cap would otherwise hang the test (for an hour) rather than fail it.
+    """
+    started = time.monotonic()
+
+    def sleep(seconds: float) -> None:
+        if time.monotonic() - started + seconds > limit_s:
+            raise AssertionError(f"asked to sleep {seconds:.2f}s, past the {limit_s}s this test allows")
+        time.sleep(seconds)
+
+    session = requests.Session()
+    adapter = ThrottledAdapter(system, policy, sleep=sleep)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 @pytest.fixture(autouse=True)
@@ -156,6 +175,7 @@ def test_retry_after_http_date_is_honoured(sim: ItemsSim, session: requests.Sess
 
 
 def test_retry_after_zero_gets_a_floor_not_a_hot_loop(sim: ItemsSim) -> None:
+    assert MIN_RETRY_AFTER_S >= 0.01  # a real floor, not zero
     session = new_session("items", fast(max_attempts=4))
     sim.inject("429", times=100, path_contains="/items", retry_after="0")
 
@@ -321,7 +341,8 @@ def test_exhausted_connection_errors_raise_the_last_error(sim: ItemsSim) -> None
 
 
 def test_total_time_is_capped(sim: ItemsSim) -> None:
-    session = new_session("items", fast(max_attempts=1000, max_total_s=0.5, backoff_initial_s=0.05, backoff_max_s=0.1))
+    policy = fast(max_attempts=1000, max_total_s=0.5, backoff_initial_s=0.05, backoff_max_s=0.1)
+    session = guarded_session("items", policy, limit_s=2.0)
     sim.inject("429", times=1000, path_contains="/items", retry_after="0")
 
     started = time.monotonic()
@@ -335,7 +356,7 @@ def test_total_time_is_capped(sim: ItemsSim) -> None:
 
 def test_retry_after_longer_than_the_time_left_is_not_slept(sim: ItemsSim) -> None:
     """Sleeping past the budget only to give up afterwards would hold the worker for nothing."""
-    session = new_session("items", fast(max_total_s=0.3))
+    session = guarded_session("items", fast(max_total_s=0.3), limit_s=2.0)
     sim.inject("429", times=10, path_contains="/items", retry_after="1")
 
     started = time.monotonic()
@@ -459,7 +480,7 @@ def test_remaining_calls_left_do_not_hold(sim: ItemsSim, session: requests.Sessi
 
 
 def test_rate_limit_hold_is_capped_by_the_time_budget(sim: ItemsSim) -> None:
-    session = new_session("items", fast(max_total_s=0.3))
+    session = guarded_session("items", fast(max_total_s=0.3), limit_s=2.0)
     sim.limit_headers = lambda: {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "3600"}
 
     session.get(f"{sim.base_url}/limited")
@@ -503,6 +524,11 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value, now=NOW) == expected
 
 
+def test_parse_retry_after_never_says_zero() -> None:
+    for value in ("0", "0.0", "-1", "Thu, 01 Jan 1970 00:00:00 GMT"):
+        assert parse_retry_after(value) == MIN_RETRY_AFTER_S > 0
+
+
 def test_parse_retry_after_uses_the_clock_by_default() -> None:
     later = email.utils.formatdate(time.time() + 60, usegmt=True)
     assert 58 <= parse_retry_after(later) <= 60  # type: ignore[operator]
@@ -531,6 +557,23 @@ def test_parse_retry_after_uses_the_clock_by_default() -> None:
 )
 def test_parse_rate_limit_reset(value: str | None, expected: float | None) -> None:
     assert parse_rate_limit_reset(value, now=NOW) == expected
+
+
+@pytest.fixture
+def local_zone_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run with a local time zone five hours behind UTC (a POSIX TZ string: no tzdata needed)."""
+    monkeypatch.setenv("TZ", "EST+5")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("local_zone_not_utc")
+def test_timestamps_without_an_offset_are_utc_whatever_the_local_zone() -> None:
+    assert time.timezone == 5 * 3600  # the fixture took effect
+    assert parse_rate_limit_reset("2023-11-14T22:13:50", now=NOW) == 30.0
+    assert parse_retry_after("Tue, 14 Nov 2023 22:13:50 -0000", now=NOW) == 30.0
 
 
 def test_parse_rate_limit_reset_uses_the_clock_by_default() -> None:

@@ -1,0 +1,80 @@
+"""Figure 1, core throughput: map + identity + upsert (read) and triage, per second.
+
+The source is generated in process (:class:`GeneratedForum`) with the shipped
+Discourse mapping and routing rules, so the time measured is the engine's and
+the store's, not an HTTP simulator's.  Triage plans a ticket in the outbox for
+each routed interaction (mapping the outbound Jira fields) but applies nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from bench.common import GeneratedForum, NullTracker, Timer, emit, peak_rss_mb, pg_available, shipped_hub, store
+from continuum.engine.context import RunStats, SyncContext
+from continuum.engine.read import read_source
+from continuum.engine.triage import triage
+
+DEFAULT_SIZES = (2_000,)
+FULL_SIZES = (10_000, 100_000)
+
+
+def run_once(kind: str, size: int, workdir: Path) -> dict[str, float | int | None]:
+    hub = shipped_hub()
+    with store(kind, workdir) as db:
+        forum = GeneratedForum(size)
+        ctx = SyncContext(db=db, hub=hub, pipeline_name="community",
+                          connectors={"discourse": forum, "jira": NullTracker()})
+        source = hub.pipelines["community"].sources[0]
+        timer = Timer()
+        read = read_source(ctx, source)
+        read_s = timer.seconds
+        triaged = triage(ctx)
+        total_s = timer.seconds
+        # A second read of the same data: every record is unchanged.
+        ctx.connectors["discourse"] = GeneratedForum(size)
+        with db.begin() as conn:
+            from continuum.store.tables import cursors
+            conn.execute(cursors.delete())
+        timer = Timer()
+        again = read_source(ctx, source)
+        reread_s = timer.seconds
+    stats = RunStats()
+    stats.merge(read)
+    stats.merge(triaged)
+    created = read.counts.get("interactions_created", 0)
+    assert created == size, f"expected {size} interactions, got {read.counts}"
+    assert again.counts.get("interactions_unchanged", 0) == size, again.counts
+    return {
+        "interactions_per_s": round(size / total_s, 1),
+        "read_interactions_per_s": round(size / read_s, 1),
+        "triage_interactions_per_s": round(size / (total_s - read_s), 1),
+        "unchanged_reread_interactions_per_s": round(size / reread_s, 1),
+        "wall_s": round(total_s, 3),
+        "routed": triaged.counts.get("triage_routed", 0),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--full", action="store_true")
+    parser.add_argument("--sizes", type=int, nargs="*")
+    parser.add_argument("--stores", nargs="*", default=["sqlite", "postgresql"])
+    args = parser.parse_args(argv)
+    sizes = args.sizes or (FULL_SIZES if args.full else DEFAULT_SIZES)
+    with tempfile.TemporaryDirectory(prefix="continuum-bench-") as tmp:
+        for kind in args.stores:
+            for size in sizes:
+                name = f"throughput_{kind}"
+                if kind == "postgresql" and (reason := pg_available()):
+                    emit(name, size, {"interactions_per_s": None}, unavailable=reason)
+                    continue
+                emit(name, size, run_once(kind, size, Path(tmp)), store=kind, goal={"interactions_per_s": 10_000}
+                     if kind == "sqlite" else None)
+
+
+if __name__ == "__main__":
+    main()
