@@ -1,0 +1,1 @@
+"""Benchmarks printing JSON lines: ``python -m bench [--full]`` (see ``bench/__main__.py``)."""

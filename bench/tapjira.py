@@ -70,15 +70,18 @@ def sync_issues(venv: Path, host: str, login: str, token: str, workdir: Path) ->
     records = 0
     begin = time.perf_counter()
     # tap-jira 2.6.0 reads its catalog from --properties (it ignores --catalog).
-    with subprocess.Popen([tap, "--config", str(config), "--properties", str(catalog_path)], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, env=env, text=True) as process:
-        assert process.stdout is not None and process.stderr is not None
+    # Its log (one METRIC line per request) goes to a file: a pipe nobody drains would
+    # fill up and stall the tap mid-run.
+    log_path = workdir / "tap-jira.log"
+    with log_path.open("w") as log, subprocess.Popen(
+            [tap, "--config", str(config), "--properties", str(catalog_path)], stdout=subprocess.PIPE,
+            stderr=log, env=env, text=True) as process:
+        assert process.stdout is not None
         for line in process.stdout:  # the tap's output is consumed as a target would, line by line
             if line.startswith('{"type": "RECORD"') and '"stream": "issues"' in line[:60]:
                 records += 1
-        errors = process.stderr.read()
         code = process.wait()
     wall = time.perf_counter() - begin
     if code != 0:
-        raise TapUnavailable(f"tap-jira sync exited {code}: {errors.strip()[-300:]}")
+        raise TapUnavailable(f"tap-jira sync exited {code}: {log_path.read_text().strip()[-300:]}")
     return {"wall_s": wall, "records": records}

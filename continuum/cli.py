@@ -14,10 +14,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from continuum.cli_brain import customers_app, override, plan
 from continuum.config import HubConfig, config_path, load_config
 from continuum.mapping import ConfigError, mappings_dir
 
 app = typer.Typer(help="Continuum: the Social CRM integration hub.", no_args_is_help=True, add_completion=False)
+app.add_typer(customers_app, name="customers")
+app.command()(override)
+app.command()(plan)
 console = Console(stderr=True)
 ConfigOption = typer.Option(None, "--config", "-c", help="Hub config file (default: CONTINUUM_CONFIG or the shipped one)")
 
@@ -145,9 +149,16 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print one JSON ob
     from continuum.runner import open_store
     from continuum.store import repo
 
+    from continuum.engine.sla_watch import sla_report
+    from continuum.sla import parse_duration
+
     db = open_store()
+    soon = parse_duration(_breaching_soon())
     with db.connect() as conn:
         counts = repo.counts(conn)
+        sla = sla_report(conn, soon)
+    counts["sla"] = {"breached": len(sla["breached"]), "breaching_soon": len(sla["breaching_soon"]),
+                     "items": sla}
     if as_json:
         _print_json(counts)
         return
@@ -161,6 +172,21 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print one JSON ob
         else:
             table.add_row(key, str(value))
     Console().print(table)
+    for label, rows in (("breached", sla["breached"]), ("breaching soon", sla["breaching_soon"])):
+        for row in rows:
+            Console().print(f"SLA {label}: interaction {row['id']} ({row['source_system']} {row['source_id']}, "
+                            f"{row['team']}, {row['priority']}) due {row['sla_due']}", highlight=False)
+
+
+def _breaching_soon() -> str:
+    """The warning window from the first pipeline's rule book (2h when there is none)."""
+    try:
+        from continuum.engine.context import pipeline_rulebook
+
+        hub = load_config()
+        return pipeline_rulebook(hub, next(iter(hub.pipelines))).sla.breaching_soon
+    except Exception:
+        return "2h"
 
 
 @app.command("dead-letters")

@@ -2,9 +2,10 @@
 
 1. sync: customers' posts become interactions; feature requests and bugs
    become tickets (bulk-created), banter is ignored;
-2. staff answer some tickets (a public comment, then resolve) and leave an
-   internal note on another;
-3. sync: the public answers go back to the customers' threads;
+2. staff answer some tickets (a public comment, then resolve), leave an
+   internal note on another, and ship the most wanted feature request;
+3. sync: the public answers go back to the customers' threads, and everyone
+   who asked for the shipped feature is told, once;
 4. sync twice more: nothing may change anywhere (``rerun_effects`` == 0).
 
 The ticket-desk simulators implement ``staff_answer`` / ``staff_resolve``, so
@@ -18,14 +19,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from continuum.config import HubConfig, load_config
 from continuum.engine.context import Progress
 from continuum.runner import open_store, sync
 from continuum.simulate import effect_counts, simulators
 from continuum.store import repo
-from continuum.store.tables import interactions, links
+from continuum.store.tables import feature_requests, links
 
 ANSWERS = [
     "Thanks for asking! This shipped today: you will find it under Settings. Tell us how it works for you.",
@@ -44,7 +45,7 @@ def run_demo(hub: HubConfig | None = None, db_url: str | None = None, progress: 
         db = open_store(url)
         for name in pipelines:
             sync(name, hub, db, progress)
-        answered = _staff_answers(db, hub, running, answer_count)
+        staff = _staff_answers(db, hub, running, answer_count)
         for name in pipelines:
             sync(name, hub, db, progress)
         before = effect_counts(running)
@@ -60,7 +61,8 @@ def run_demo(hub: HubConfig | None = None, db_url: str | None = None, progress: 
         "effects": after,
         "rerun_effects": rerun,
         "rerun_calls": sum(after[s]["calls"] - before[s]["calls"] for s in after),
-        "staff_answers": answered,
+        "staff_answers": staff["answered"],
+        "features_shipped": staff["shipped"],
         "store": url if db_url else "throwaway SQLite file",
     })
     if not db_url:
@@ -68,18 +70,21 @@ def run_demo(hub: HubConfig | None = None, db_url: str | None = None, progress: 
     return summary
 
 
-def _staff_answers(db: Any, hub: HubConfig, running: dict[str, Any], count: int) -> int:
-    """Play the staff: answer a few tickets publicly, resolve them, and leave one internal note."""
+def _staff_answers(db: Any, hub: HubConfig, running: dict[str, Any], count: int) -> dict[str, int]:
+    """Play the staff: answer a few tickets publicly and resolve them, leave an internal note on
+    another, and ship the most wanted feature request."""
     targets = {t.system for p in hub.pipelines.values() for t in p.targets}
     with db.connect() as conn:
         rows = conn.execute(
-            select(links.c.system, links.c.external_id, interactions.c.kind)
-            .join(interactions, interactions.c.id == links.c.record_id)
-            .where(links.c.record_type == "interaction", links.c.system.in_(targets),
-                   interactions.c.direction == "inbound")
+            select(links.c.system, links.c.external_id, links.c.record_type, feature_requests.c.votes)
+            .join(feature_requests, and_(links.c.record_type == "feature_request",
+                                         feature_requests.c.id == links.c.record_id), isouter=True)
+            .where(links.c.record_type.in_(("interaction", "feature_request")), links.c.system.in_(targets),
+                   links.c.object_type != "comment")
             .order_by(links.c.id)).all()
+    wanted = max((r for r in rows if r.record_type == "feature_request"), key=lambda r: r.votes or 0, default=None)
     answered = 0
-    for index, row in enumerate(rows):
+    for index, row in enumerate(r for r in rows if r is not wanted):
         sim = running[row.system]
         if answered < count:
             sim.staff_answer(row.external_id, ANSWERS[answered % len(ANSWERS)], public=True)
@@ -87,7 +92,9 @@ def _staff_answers(db: Any, hub: HubConfig, running: dict[str, Any], count: int)
             answered += 1
         elif index == count:
             sim.staff_answer(row.external_id, "Internal: check with the billing team first.", public=False)
-    return answered
+    if wanted is not None:
+        running[wanted.system].staff_ship(wanted.external_id)
+    return {"answered": answered, "shipped": int(wanted is not None)}
 
 
 def _cleanup(workdir: Path) -> None:

@@ -82,6 +82,33 @@ class _Registry:
 STATS = _Registry()
 
 
+class _Gates:
+    """Per-system "no call before" moments, shared by every session of that system in the process.
+
+    A connector (and so its session) is built per run; a Retry-After that the
+    previous run received must still hold for the next one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._not_before: dict[str, float] = {}
+
+    def hold(self, system: str, delay_s: float) -> None:
+        with self._lock:
+            self._not_before[system] = max(self._not_before.get(system, 0.0), time.monotonic() + delay_s)
+
+    def remaining(self, system: str) -> float:
+        with self._lock:
+            return self._not_before.get(system, 0.0) - time.monotonic()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._not_before.clear()
+
+
+GATES = _Gates()
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 6
@@ -175,17 +202,13 @@ class ThrottledAdapter(HTTPAdapter):
         self.system = system
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
-        self._gate = threading.Lock()
-        self._not_before = 0.0  # monotonic time before which no call may leave
 
     # -- throttling state -------------------------------------------------
     def _hold_until(self, delay_s: float) -> None:
-        with self._gate:
-            self._not_before = max(self._not_before, time.monotonic() + delay_s)
+        GATES.hold(self.system, delay_s)
 
     def _wait_for_gate(self) -> None:
-        with self._gate:
-            delay = self._not_before - time.monotonic()
+        delay = GATES.remaining(self.system)
         if delay > 0:
             STATS.bump(self.system, waited_s=delay)
             self._sleep(delay)

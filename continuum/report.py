@@ -22,11 +22,11 @@ def print_demo_summary(summary: dict[str, Any], console: Console) -> None:
     console.print(status)
     effects = Table(title="Effects counted by the simulators")
     effects.add_column("system")
-    for column in ("created", "updated", "comments", "replies", "transitions", "calls"):
+    for column in ("created", "updated", "comments", "replies", "transitions", "notifications", "calls"):
         effects.add_column(column, justify="right")
     for system, counts in summary["effects"].items():
         effects.add_row(system, *(str(counts.get(c, 0)) for c in
-                                  ("created", "updated", "comments", "replies", "transitions", "calls")))
+                                  ("created", "updated", "comments", "replies", "transitions", "notifications", "calls")))
     console.print(effects)
     verdict = "[green]idempotent[/green]" if summary["rerun_effects"] == 0 else "[red]NOT idempotent[/red]"
     console.print(f"Two more full syncs applied {summary['rerun_effects']} external effects "

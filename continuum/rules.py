@@ -36,6 +36,7 @@ class RuleWhen(BaseModel):
     direction: list[Literal["inbound", "outbound"]] | None = None
     keywords: list[str] | None = Field(None, description="Any of these words or phrases (case-insensitive)")
     regex: str | None = Field(None, description="A Python regular expression searched in title and text")
+    unless: str | None = Field(None, description="A regular expression that, when found, stops the rule matching")
     language: list[str] | None = Field(None, description="ISO 639-1 codes, as detected (e.g. en, de)")
     tier: list[str] | None = Field(None, description="Customer tiers, e.g. vip")
     known_customer: bool | None = Field(None, description="The author has a CRM record")
@@ -43,7 +44,7 @@ class RuleWhen(BaseModel):
     thread_start: bool | None = None
     thread_has_ticket: bool | None = None
 
-    @field_validator("regex")
+    @field_validator("regex", "unless")
     @classmethod
     def _compiles(cls, pattern: str | None) -> str | None:
         if pattern is not None:
@@ -122,6 +123,7 @@ def _matches(when: RuleWhen, item: dict[str, Any], kind: str) -> bool:
         flag("thread_has_ticket", when.thread_has_ticket),
         when.keywords is None or _contains_any(text, when.keywords),
         when.regex is None or re.search(when.regex, text, re.IGNORECASE) is not None,
+        when.unless is None or re.search(when.unless, text, re.IGNORECASE) is None,
     ))
 
 

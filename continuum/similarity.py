@@ -53,6 +53,20 @@ class Fingerprint:
         return cls(frozenset(c[1:] for c in concepts.split() if c.startswith("§")), tuple(words.split()))
 
 
+def _phrase_pattern(phrase: str) -> str:
+    """A synonym phrase as a regex: words may be joined by any separator, ``*`` stands for up to three words."""
+    words = phrase.lower().split()
+    pattern = ""
+    for index, word in enumerate(words):
+        if word == "*":
+            pattern += r"(?:\S+\s+){0,3}?"
+            continue
+        pattern += re.escape(word)
+        if index < len(words) - 1:
+            pattern += r"[\s\-_/]+"
+    return pattern
+
+
 @dataclass(frozen=True)
 class Score:
     total: float
@@ -73,7 +87,7 @@ class Matcher:
         for concept, phrases in self.config.synonyms.items():
             # Longest phrases first, so "dark mode toggle" wins over "dark mode".
             ordered = sorted((p.lower() for p in phrases), key=len, reverse=True)
-            joined = "|".join(re.escape(p).replace(r"\ ", r"[\s\-_/]+") for p in ordered)
+            joined = "|".join(_phrase_pattern(p) for p in ordered)
             patterns.append((concept, re.compile(rf"(?<!\w)(?:{joined})(?!\w)")))
         return patterns
 
@@ -81,13 +95,23 @@ class Matcher:
     def _stop(self) -> frozenset[str]:
         return STOP_WORDS | {w.lower() for w in self.config.stop_words}
 
-    def fingerprint(self, text: str) -> Fingerprint:
+    def concepts_in(self, text: str) -> tuple[set[str], str]:
+        """The concepts named in ``text``, and the text with their phrases taken out."""
         lowered = text.lower()
         concepts = set()
         for concept, pattern in self._concept_patterns:
             if pattern.search(lowered):
                 concepts.add(concept)
                 lowered = pattern.sub(" ", lowered)
+        return concepts, lowered
+
+    def fingerprint(self, text: str, title: str = "") -> Fingerprint:
+        """Concepts named in the title win: the title says what is asked, the body also tells a story
+        ("today I do it in a spreadsheet") that must not make it a request for spreadsheets."""
+        title_concepts, title_rest = self.concepts_in(title)
+        body_concepts, lowered = self.concepts_in(text)
+        concepts = title_concepts or body_concepts
+        lowered = f"{title_rest} {lowered}"
         words = []
         for word in re.findall(r"[^\W_]+", lowered):
             if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):

@@ -51,7 +51,7 @@ def simulators(hub: HubConfig, systems: list[str] | None = None, seed: bool = Tr
 
 def effect_counts(running: dict[str, Simulator]) -> dict[str, dict[str, int]]:
     """What each simulator saw happen to it (counted there, not by the engine)."""
-    keys = ("created", "updated", "comments", "replies", "transitions", "calls")
+    keys = ("created", "updated", "comments", "replies", "transitions", "notifications", "calls")
     result = {}
     for name, sim in running.items():
         counts = sim.effect_counts()  # type: ignore[attr-defined]

@@ -129,6 +129,12 @@ class DiscourseConnector:
         ``before=lowest`` and drop ids already seen, which is right whether the
         server treats ``before`` as inclusive (real Discourse) or exclusive (the
         description's wording).
+
+        A page that brings nothing below ``before`` is not the end of the feed: a
+        server (or a cache in front of it) may serve the next page starting a few
+        posts early.  Stopping there would skip every older post for good, since
+        the cursor moves past them; instead we step ``before`` down by one, which
+        terminates and, as the page held nothing below ``before``, skips nothing.
         """
         seen: dict[int, JSON] = {}
         before: int | None = None
@@ -137,16 +143,16 @@ class DiscourseConnector:
             ids = [p["id"] for p in page if isinstance(p.get("id"), int)]
             if not ids:
                 break
-            progressed = False
             for post in page:
                 pid = post.get("id")
                 if isinstance(pid, int) and pid > last and pid not in seen:
                     seen[pid] = post
-                    progressed = True
             lowest = min(ids)
-            if lowest <= last + 1 or not progressed:
+            if lowest <= last + 1:
                 break
-            before = lowest
+            before = lowest if before is None or lowest < before else before - 1
+            if before <= last:
+                break
         return [seen[pid] for pid in sorted(seen)]
 
     def _record(self, post: JSON) -> SourceRecord:

@@ -121,6 +121,10 @@ TOPICS: tuple[tuple[str, str, str, str, tuple[tuple[str, str, int | None], ...]]
      (("ingrid.v", "Bulk edit, no contest.", 1),)),
     ("mateo_g", "uncategorized", "Hola from Valencia",
      "New here, looking forward to learning from everyone.", ()),
+    ("olu_adeyemi", "support", "Are you hiring?",
+     "Are you hiring support engineers in Lagos? I would love to apply; where do I send my CV?", ()),
+    ("samir.haddad", "support", "Pricing for 300 seats",
+     "We are rolling out to 300 seats next quarter. Can we talk pricing for the enterprise plan?", ()),
 )
 
 

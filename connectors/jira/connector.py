@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 SEARCH_FIELDS = ("summary", "status", "labels", "comment", "updated", "created", "resolution",
                  "fixVersions", "priority", "description")
 COMMENT_PAGE_SIZE = 100
+MAX_WALKS = 3  # walks of a changing search before a read gives up moving its cursor
 PROPERTY_KEY = "continuum"
 # Issue ids/keys go into URL paths; anything else could address another resource.
 _TARGET = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -62,6 +63,7 @@ class JiraConnector(IssueCreator):
         self._policy = policy
         self._client: jira.JIRA | None = None
         self._user_tz: tzinfo | None = None
+        self._account_id: str | None = None
 
     @property
     def client(self) -> jira.JIRA:
@@ -78,6 +80,7 @@ class JiraConnector(IssueCreator):
             raise JiraCheckError(f"cannot reach Jira at {self.config.url} as {self.config.login}: "
                                  f"{describe_error(exc)}") from exc
         self._user_tz = _zone(me.get("timeZone"))
+        self._account_id = me.get("accountId")
 
     def escape_text(self, text: str) -> str:
         """Return ``text`` unchanged: v3 bodies are ADF and text nodes are literal.
@@ -99,22 +102,35 @@ class JiraConnector(IssueCreator):
             # engine drops unchanged records by content hash.
             jql += f" AND updated >= {jql_quote(self._jql_time(since))}"
         jql += " ORDER BY updated ASC"
-        newest = since
-        token: str | None = None
-        while True:
-            data = self._search(jql, token, self.config.page_size, list(SEARCH_FIELDS))
-            records: list[SourceRecord] = []
-            for issue in data.get("issues") or []:
-                records.extend(self._issue_records(issue))
-                updated = (issue.get("fields") or {}).get("updated")
-                if updated:
-                    moment = parse_jira_time(updated)
-                    newest = moment if newest is None or moment > newest else newest
-            page_cursor = {"updated": newest.isoformat(timespec="milliseconds")} if newest else cursor
-            yield Page(records=records, cursor=page_cursor)
-            token = data.get("nextPageToken")
-            if not token or data.get("isLast") is True:
+        # Search pages are offsets into a list that changes while we page: when an issue we already
+        # read is edited, it moves to the end and the issue at the next page boundary is never
+        # served.  So the cursor moves only when a walk saw no issue move (one came back with a new
+        # `updated`); otherwise the walk is repeated, and after MAX_WALKS the cursor stays put.
+        for _walk in range(MAX_WALKS):
+            moved = False
+            seen: dict[str, Any] = {}
+            newest = since
+            token: str | None = None
+            while True:
+                data = self._search(jql, token, self.config.page_size, list(SEARCH_FIELDS))
+                records: list[SourceRecord] = []
+                for issue in data.get("issues") or []:
+                    records.extend(self._issue_records(issue))
+                    updated = (issue.get("fields") or {}).get("updated")
+                    moved = moved or seen.get(str(issue.get("id")), updated) != updated
+                    seen[str(issue.get("id"))] = updated
+                    if updated:
+                        moment = parse_jira_time(updated)
+                        newest = moment if newest is None or moment > newest else newest
+                token = data.get("nextPageToken")
+                last = not token or data.get("isLast") is True
+                advanced = {"updated": newest.isoformat(timespec="milliseconds")} if newest else cursor
+                yield Page(records=records, cursor=advanced if last and not moved else cursor)
+                if last:
+                    break
+            if not moved:
                 return
+            log.info("jira: issues moved while paging; reading the changes again")
 
     def write(self, effects: Sequence[Effect]) -> list[EffectResult]:
         results: dict[int, EffectResult] = {}
@@ -148,8 +164,19 @@ class JiraConnector(IssueCreator):
 
     def _timezone(self) -> tzinfo:
         if self._user_tz is None:
-            self._user_tz = _zone(self.client.myself().get("timeZone"))
+            self._remember_myself()
+        assert self._user_tz is not None
         return self._user_tz
+
+    def _remember_myself(self) -> None:
+        me = self.client.myself()
+        self._user_tz, self._account_id = _zone(me.get("timeZone")), me.get("accountId")
+
+    def _own_account_id(self) -> str | None:
+        """Our accountId: Cloud hides e-mail addresses, so the login cannot recognise our comments."""
+        if self._account_id is None:
+            self._remember_myself()
+        return self._account_id
 
     def _issue_records(self, issue: JSON) -> list[SourceRecord]:
         issue_id = str(issue["id"])
@@ -183,6 +210,10 @@ class JiraConnector(IssueCreator):
 
     def _comment_record(self, comment: JSON, issue_id: str, issue_key: str | None) -> SourceRecord:
         public, text = self._public_text(comment)
+        # The hub's own comment (a follow-up it posted) is never a staff answer, even while the
+        # outbox has not yet linked it (its POST timed out, say): answering with it would echo.
+        if public and (comment.get("author") or {}).get("accountId") == self._own_account_id():
+            public = False
         payload = {**comment, "continuum": {"text": text, "public": public,
                                             "issue_key": issue_key, "issue_id": issue_id}}
         return SourceRecord(stream="issues", object_type="comment", external_id=str(comment["id"]),

@@ -71,9 +71,16 @@ class JiraV2Simulator(JiraSimulator):
         return self._v2(json.loads(self.myself(request).get_data()))
 
     # -- search ---------------------------------------------------------------
+    def search_jql(self, request: Request) -> Response:
+        """v3 search with the same cached matching as v2, so both clients pay the same per page."""
+        return self._token_search(request, v2=False)
+
     def v2_search_jql(self, request: Request) -> Response:
         if self.mode == "datacenter":
             return self._error(404, "null for uri: " + request.url)
+        return self._token_search(request, v2=True)
+
+    def _token_search(self, request: Request, v2: bool) -> Response:
         args = self._search_args(request)
         if isinstance(args, Response):
             return args
@@ -92,11 +99,13 @@ class JiraV2Simulator(JiraSimulator):
         if isinstance(matching, Response):
             return matching
         chosen = matching[start:start + limit]
-        result: JSON = {"issues": [self._v2_issue(self._issues[i], fields, expand) for i in chosen],
+        render = self._v2_issue if v2 else (
+            lambda issue, wanted, _expand: self.render.issue(issue, wanted, self.search_comment_limit))
+        result: JSON = {"issues": [render(self._issues[i], fields, expand) for i in chosen],
                         "isLast": start + limit >= len(matching)}
         if not result["isLast"]:
             result["nextPageToken"] = base64.urlsafe_b64encode(f"{fingerprint}:{start + limit}".encode()).decode()
-        return self._v2(result)
+        return self._v2(result) if v2 else self.json_response(result)
 
     def v2_search(self, request: Request) -> Response:
         if self.mode == "cloud":

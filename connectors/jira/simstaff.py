@@ -90,6 +90,13 @@ class StaffActions:
             }]
             issue.updated = self.now()
 
+    def add_label(self, issue_id_or_key: str, label: str) -> None:
+        """A person labels the issue in the UI."""
+        with self.lock:
+            issue = self._require(issue_id_or_key)
+            issue.fields["labels"] = [*(issue.fields.get("labels") or []), label]
+            issue.updated = self.now()
+
     def staff_ship(self, issue_id_or_key: str) -> None:
         """The generic "it shipped" the demo uses."""
         self.release_version(issue_id_or_key)

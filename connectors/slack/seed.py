@@ -19,6 +19,7 @@ CHANNELS = (
     ("hr", False, True, "Questions for People & Culture."),
     ("support", False, True, "Customer support team."),
     ("rnd", False, True, "Research and development."),
+    ("sales", False, True, "Leads and pricing questions, routed by Continuum."),
     ("sla-alerts", False, True, "SLA breaches, posted by Continuum."),
     ("leadership", True, False, "Private; the bot is not invited."),
     ("random", False, False, "Chatter; the bot is not invited."),

@@ -37,8 +37,8 @@ def matcher_for(ctx: SyncContext) -> Matcher:
                                 stop_words=policy.stop_words).model_dump_json())
 
 
-def match_text(row: dict[str, Any]) -> str:
-    return f"{row.get('title') or ''}\n{(row.get('text') or '')[:MATCH_CHARS]}"
+def fingerprint(matcher: Matcher, row: dict[str, Any]) -> Fingerprint:
+    return matcher.fingerprint((row.get("text") or "")[:MATCH_CHARS], title=row.get("title") or "")
 
 
 def aggregate(conn: Connection, ctx: SyncContext, row: dict[str, Any], root: dict[str, Any] | None) -> tuple[
@@ -50,14 +50,14 @@ def aggregate(conn: Connection, ctx: SyncContext, row: dict[str, Any], root: dic
         outcome = "voted"
     else:
         matcher = matcher_for(ctx)
-        fingerprint = matcher.fingerprint(match_text(row))
+        candidate = fingerprint(matcher, row)
         open_requests = [(r.id, Fingerprint.parse(r.match_text)) for r in conn.execute(
             select(feature_requests.c.id, feature_requests.c.match_text).where(feature_requests.c.status == "open"))]
-        best_id, score = matcher.best(fingerprint, open_requests)
+        best_id, score = matcher.best(candidate, open_requests)
         if best_id is not None and score.total >= matcher.config.threshold:
             fr_id, outcome = best_id, "voted"
         else:
-            fr_id, outcome = _found(conn, ctx, row, fingerprint), "new_feature_request"
+            fr_id, outcome = _found(conn, ctx, row, candidate), "new_feature_request"
     conn.execute(update(interactions).where(interactions.c.id == row["id"]).values(feature_request_id=fr_id))
     _recount(conn, fr_id)
     repo.audit(conn, "interaction", row["id"], "linked_feature_request",
@@ -65,12 +65,12 @@ def aggregate(conn: Connection, ctx: SyncContext, row: dict[str, Any], root: dic
     return outcome, fr_id, score
 
 
-def _found(conn: Connection, ctx: SyncContext, row: dict[str, Any], fingerprint: Fingerprint) -> int:
+def _found(conn: Connection, ctx: SyncContext, row: dict[str, Any], founding: Fingerprint) -> int:
     now = utcnow()
     title = (row.get("title") or row.get("text") or "")[:200].strip() or "Feature request"
     fr_id = int(conn.execute(feature_requests.insert().values(
         title=title, summary=(row.get("text") or "")[:1000], status="open", votes=0,
-        match_text=fingerprint.serialise(), created_at=now, updated_at=now,
+        match_text=founding.serialise(), created_at=now, updated_at=now,
     ).returning(feature_requests.c.id)).scalar_one())
     repo.audit(conn, "feature_request", fr_id, "created", {"founded_by": row["id"]}, ctx.pipeline_name)
     return fr_id

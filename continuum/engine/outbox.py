@@ -120,10 +120,17 @@ def _answered(conn: Connection, row: dict[str, Any], _result: EffectResult) -> N
             status="answered", answered_at=func.coalesce(interactions.c.answered_at, utcnow())))
 
 
+def _notified(conn: Connection, row: dict[str, Any], result: EffectResult) -> None:
+    """A chat message that routes an interaction to a person routes it; an alert changes nothing."""
+    if row["context"].get("purpose") == "route":
+        _routed(conn, row, result)
+
+
 ON_SUCCESS: dict[str, OnSuccess] = {
     "create": _routed,
     "comment": _routed,
     "reply": _answered,
+    "notify": _notified,
 }
 
 

@@ -153,8 +153,10 @@ def _new_row(system: str, source_id: str, canonical: dict[str, Any], digest: str
     }
 
 
-def _created_audit(row: dict[str, Any]) -> dict[str, Any]:
-    return {"kind": row["kind"], "direction": row["direction"], "customer_id": row["customer_id"]}
+def _created_audit(row: dict[str, Any], canonical: dict[str, Any]) -> dict[str, Any]:
+    # The author's account is kept so that `continuum customers split` knows who wrote what.
+    return {"kind": row["kind"], "direction": row["direction"], "customer_id": row["customer_id"],
+            "author_account_id": str(canonical.get("author_account_id"))}
 
 
 def _upsert_page(conn: Connection, ctx: SyncContext, system: str, mapped: Sequence[_Mapped],
@@ -195,7 +197,7 @@ def _upsert_page(conn: Connection, ctx: SyncContext, system: str, mapped: Sequen
                 customer_id = customers[account_id] = resolve_customer(conn, system, item.canonical)
         row = _new_row(system, item.source_id, item.canonical, item.digest, own, customer_id, now)
         rows.append(row)
-        audits.append(("created", item.source_id, _created_audit(row)))
+        audits.append(("created", item.source_id, _created_audit(row, item.canonical)))
         stats.add("interactions_created")
     if updates:
         columns = {name: bindparam(name) for name in updates[0] if name != "_id"}
@@ -253,5 +255,5 @@ def upsert_interaction(conn: Connection, ctx: SyncContext, system: str, record: 
     repo.insert_ignore(conn, interactions, [row], ["source_system", "source_id"])
     created = conn.execute(select(interactions.c.id).where(
         interactions.c.source_system == system, interactions.c.source_id == source_id)).scalar_one()
-    repo.audit(conn, "interaction", created, "created", _created_audit(row), ctx.pipeline_name, system)
+    repo.audit(conn, "interaction", created, "created", _created_audit(row, canonical), ctx.pipeline_name, system)
     return "created"

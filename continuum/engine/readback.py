@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 from continuum import failpoints
 from continuum.config import TargetSpec
 from continuum.connector import Page, SourceRecord
+from continuum import overrides
 from continuum.engine import answers
 from continuum.engine.context import RunStats, SyncContext
 from continuum.mapping import MappingError, map_inbound
@@ -86,8 +87,24 @@ def _ticket_changed(conn: Connection, ctx: SyncContext, target: TargetSpec, reco
                    {"system": target.system, "ticket": record.external_id, "now": mapped},
                    ctx.pipeline_name, target.system)
         stats.add("tickets_changed")
+    _label_overrides(conn, ctx, mapped, link)
     if answers.shipped(ctx, mapped) and not _already_shipped(conn, link):
         answers.plan_notice(conn, ctx, link["record_type"], link["record_id"], stats)
+
+
+def _label_overrides(conn: Connection, ctx: SyncContext, mapped: dict[str, Any], link: dict[str, Any]) -> None:
+    """A person labelled the ticket (continuum-priority-high...): that wins for every interaction behind it."""
+    changes = overrides.from_labels(mapped.get("labels"))
+    if not changes:
+        return
+    for asker in answers.askers(conn, link["record_type"], link["record_id"]):
+        current = asker.get("override") or {}
+        if any(current.get(k) != v for k, v in changes.items()):
+            try:
+                overrides.override(conn, asker["id"], changes, ctx.rulebook.sla, who="ticket label")
+            except ValueError as exc:
+                repo.audit(conn, "interaction", asker["id"], "override_rejected", {"error": str(exc)},
+                           ctx.pipeline_name)
 
 
 def _already_shipped(conn: Connection, link: dict[str, Any]) -> bool:

@@ -49,8 +49,11 @@ def check_sla(conn: Connection, ctx: SyncContext, now: datetime | None = None) -
     now = now or utcnow()
     alerts = ctx.rulebook.alerts
     sources = [s.system for s in ctx.pipeline.sources]
+    # Only breaches on the hub's watch: a backfill of old posts must not page the team about history
+    # (those still show in `continuum status`).
     breached = conn.execute(select(interactions).where(
-        _open_with_due(now, now), interactions.c.source_system.in_(sources))).mappings().all()
+        _open_with_due(now, now), interactions.c.source_system.in_(sources),
+        interactions.c.sla_due > interactions.c.first_seen_at)).mappings().all()
     for row in breached:
         row = dict(row)
         ticket = conn.execute(select(links).where(or_(

@@ -64,17 +64,19 @@ def _triage_one(conn: Connection, ctx: SyncContext, row: dict[str, Any]) -> str:
         return _company_spoke(conn, row)
     facts = interaction_facts(conn, row, channel_systems(ctx))
     root = facts.pop("thread_root")
-    if root is not None and root.get("feature_request_id"):
+    item = {**row, **facts}
+    decision = decide(ctx.rulebook.rules, item)
+    apply_override(decision, row.get("override"))
+    if root is not None and root.get("feature_request_id") and decision.kind in ("feature_request", "unknown"):
+        # A "+1" in a feature request's thread is a vote there; a question asked there is not.
         _, fr_id, _score = aggregate.aggregate(conn, ctx, row, root)
         routed = _has_link(conn, "feature_request", fr_id)
         _set(conn, row, kind="feature_request", team=root["team"], priority=root["priority"],
              route=root["route"], language=facts["language"], status="routed" if routed else "triaged")
         return "voted"
-    if root is not None and ctx.pipeline.follow_ups == "comment" and root["route"]:
+    if root is not None and not root.get("feature_request_id") and ctx.pipeline.follow_ups == "comment" \
+            and root["route"]:
         return _follow_up(conn, ctx, row, root)
-    item = {**row, **facts}
-    decision = decide(ctx.rulebook.rules, item)
-    apply_override(decision, row.get("override"))
     if decision.kind == "noise" and decision.action == "ignore" and ctx.rulebook.banter == "drop":
         decision.action = "drop"
     return _act(conn, ctx, row, decision, facts)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import functools
 from datetime import datetime, timezone
 from typing import Any
@@ -58,11 +60,27 @@ def parse_datetime(value: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _check_unicode(text: str) -> None:
+    """Lone surrogates (JSON ``\\udXXX`` escapes of broken UTF-16) are not UTF-8, and PostgreSQL text
+    cannot hold NUL: such a value would fail the whole page's transaction, so it fails its record."""
+    bad = _UNSTORABLE.search(text)
+    if bad is not None:
+        what = "a NUL character" if bad.group() == "\x00" else f"a lone surrogate U+{ord(bad.group()):04X}"
+        raise ValueError(f"not valid Unicode text: {what} at character {bad.start()}")
+
+
 def _coerce(value: Any, kind: str) -> Any:
     if value is None or kind == "any":
         return value
     if kind == "str":
-        return value if isinstance(value, str) else str(value)
+        if isinstance(value, (dict, list)):
+            raise ValueError(f"expected text, got a JSON {'object' if isinstance(value, dict) else 'array'}")
+        text = value if isinstance(value, str) else str(value)
+        _check_unicode(text)
+        return text
     if kind == "int":
         if isinstance(value, bool):
             raise ValueError("expected a whole number, got a boolean")

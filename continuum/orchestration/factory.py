@@ -5,14 +5,16 @@ stream or system, never one record::
 
     read_<source system>   (mapped: one instance per stream/partition)
       → plan               (triage: rules decide, the outbox records what to do)
-      → apply_<target>     (bulk writes per target system)
-      → plan_follow_ups    (later posts in threads whose ticket was just made)
-      → apply_follow_ups_<target>
+      → apply_<system>     (bulk writes per system effects go to: targets, notices)
+      → plan_follow_ups    (follow-ups freed by the new tickets, voices, SLA alerts)
+      → apply_follow_ups_<system>
       → read_back_<target> (ticket changes, staff answers)
       → respond_<source>   (replies on the customer's own channel)
       → report             (sums the counts; emits the pipeline's Asset)
 
 Tasks that call a system run in that system's pool (:mod:`.pools`).  The
+stages after the reads hold the pipeline's run lock, as ``continuum sync``
+does, so they follow one another; the mapped reads run side by side.  The
 ``report`` task updates the Asset ``continuum://pipelines/<name>``; a
 pipeline scheduled ``after: <name>`` runs when it does.
 
@@ -94,11 +96,14 @@ def source_keys(pipeline: PipelineConfig) -> dict[str, list[dict[str, str]]]:
 
 
 def build_dag(hub: HubConfig, name: str) -> DAG:
-    from airflow.sdk import DAG, Asset, chain
+    from airflow.sdk import DAG, Asset, cross_downstream
+
+    from continuum.engine.context import pipeline_systems
 
     pipeline = hub.pipelines[name]
-    targets = list(dict.fromkeys(t.system for t in pipeline.targets))
     sources = source_keys(pipeline)
+    # Targets, routes and notice channels of the rule book: every system that effects go to.
+    targets = [s for s in pipeline_systems(hub, name) if s not in sources]
     systems = sorted(set(sources) | set(targets))
     asset = Asset(name=dag_id(name), uri=pipeline_asset_uri(name))
     with DAG(
@@ -121,7 +126,7 @@ def build_dag(hub: HubConfig, name: str) -> DAG:
         planned = plan_effects.override(task_id="plan")(pipeline=name)
         applied = [apply_effects.override(task_id=f"apply_{system}", pool=pool_name(system))(
             pipeline=name, system=system) for system in targets]
-        follow_ups = plan_effects.override(task_id="plan_follow_ups")(pipeline=name)
+        follow_ups = plan_effects.override(task_id="plan_follow_ups")(pipeline=name, final_pass=True)
         applied_again = [apply_effects.override(task_id=f"apply_follow_ups_{system}", pool=pool_name(system))(
             pipeline=name, system=system) for system in targets]
         read_backs = [read_back.override(task_id=f"read_back_{t.system}", pool=pool_name(t.system))(
@@ -130,9 +135,17 @@ def build_dag(hub: HubConfig, name: str) -> DAG:
             pipeline=name, system=system) for system in sources]
         stages = [*reads, planned, *applied, follow_ups, *applied_again, *read_backs, *responses]
         done = report.override(outlets=[asset])(pipeline=name, counts=stages)
-        chain(*[step for step in (reads, planned, applied, follow_ups, applied_again, read_backs, responses)
-                if step], done)
+        # Stages that send or settle effects hold the pipeline's run lock (continuum.locking), so they
+        # run one after another; only the reads, which take no lock, fan out.
+        steps = [_group(step) for step in (reads, planned, *applied, follow_ups, *applied_again, *read_backs,
+                                           *responses, done) if _group(step)]
+        for upstream, downstream in zip(steps, steps[1:]):
+            cross_downstream(upstream, downstream)
     return dag
+
+
+def _group(step: Any) -> list[Any]:
+    return list(step) if isinstance(step, list) else [step]
 
 
 def _doc(name: str, pipeline: PipelineConfig, sources: dict[str, list[dict[str, str]]], targets: list[str]) -> str:
@@ -157,10 +170,10 @@ def read_stream(pipeline: str, source: dict[str, str]) -> dict[str, int]:
 
 
 @task
-def plan_effects(pipeline: str) -> dict[str, int]:
+def plan_effects(pipeline: str, final_pass: bool = False) -> dict[str, int]:
     from continuum.orchestration import stages
 
-    return stages.plan(pipeline)
+    return stages.plan(pipeline, final_pass=final_pass)
 
 
 @task

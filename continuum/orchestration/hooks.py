@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from airflow.sdk.bases.hook import BaseHook
+from airflow.sdk import BaseHook
 
 
 class ContinuumHook(BaseHook):

@@ -80,27 +80,44 @@ def read_stream(pipeline: str, system: str, stream: str, partition: str = "") ->
         return _counts(read_source(ctx, _source(ctx, system, stream, partition)))
 
 
-def plan(pipeline: str) -> Counts:
-    """Triage new interactions and plan their effects in the outbox."""
-    from continuum.engine.triage import triage
+def plan(pipeline: str, final_pass: bool = False) -> Counts:
+    """Triage new interactions and plan their effects in the outbox.
 
-    with sync_context(pipeline) as ctx:
-        return _counts(triage(ctx))
+    The first pass also expires old dead letters; the final pass (after the
+    first effects are applied) frees follow-ups whose thread now has a ticket,
+    refreshes feature requests' voices and raises SLA alerts.
+    """
+    from continuum.engine.context import RunStats
+    from continuum.engine.triage import triage
+    from continuum.locking import pipeline_lock
+    from continuum.replay import expire_dead_letters
+
+    with sync_context(pipeline) as ctx, pipeline_lock(ctx.db, pipeline):
+        stats = RunStats()
+        if not final_pass:
+            expired = expire_dead_letters(ctx.db, pipeline)
+            if expired:
+                stats.add("dead_letters_expired", expired)
+        stats.merge(triage(ctx, final_pass=final_pass))
+        return _counts(stats)
 
 
 def apply(pipeline: str, system: str) -> Counts:
     """Apply the system's open effects of this pipeline, in the connector's bulk sizes."""
     from continuum.engine.outbox import apply_effects
+    from continuum.locking import pipeline_lock
 
-    with sync_context(pipeline) as ctx:
+    # The pipeline's run lock: a `continuum sync` of the same pipeline never sends the same effects at once.
+    with sync_context(pipeline) as ctx, pipeline_lock(ctx.db, pipeline):
         return _counts(apply_effects(ctx, system))
 
 
 def read_back(pipeline: str, system: str) -> Counts:
     """Read a target's changes: tickets the hub made, and staff answers on them."""
     from continuum.engine.readback import read_target
+    from continuum.locking import pipeline_lock
 
-    with sync_context(pipeline) as ctx:
+    with sync_context(pipeline) as ctx, pipeline_lock(ctx.db, pipeline):
         return _counts(read_target(ctx, _target(ctx, system)))
 
 

@@ -233,13 +233,14 @@ def base_env(home: Path, metadata_url: str) -> dict[str, str]:
     env.update({
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
-        # psycopg 3 drives both; Airflow would otherwise derive an asyncpg URL for its async engine.
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": metadata_url,
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     })
+    if metadata_url.startswith("postgresql"):
+        # psycopg 3 drives both; Airflow would otherwise derive an asyncpg URL for its async engine.
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = metadata_url
     return env
 
 

@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from continuum.config import load_config
 from continuum.demo import _staff_answers
-from continuum.orchestration.factory import dag_id
+from continuum.orchestration.factory import build_dags, dag_id
 from continuum.runner import open_store
 from continuum.simulate import simulators
-from continuum.store.tables import interactions, links
+from continuum.store.tables import feature_requests, interactions, links
 from tests.airflow.conftest import AirflowStack, free_port, hub_without_schedules, stack_env
 
 DAG = dag_id("community")
@@ -64,27 +64,29 @@ def test_scheduler_runs_the_pipeline_and_the_effects_land_in_the_systems(local_s
     assert stack.wait_for_run(DAG, first) == "success", stack.task_states(DAG, first)
     first_done = time.monotonic()
 
-    # One Jira issue per routed thread-start (feature requests and bugs), no more.
+    # One Jira issue per feature request (however many customers asked) and per routed bug; no duplicates.
     with db.connect() as conn:
-        routed = conn.execute(select(interactions.c.id, interactions.c.kind).where(
-            interactions.c.route == "jira", interactions.c.is_thread_start.is_(True),
-            interactions.c.direction == "inbound")).all()
-        issue_links = conn.execute(select(links.c.record_id, links.c.external_id).where(
-            links.c.system == "jira", links.c.object_type == "issue",
-            links.c.record_type == "interaction")).all()
-    feature_requests = [r.id for r in routed if r.kind == "feature_request"]
-    assert feature_requests, "the seed has feature requests; none were routed"
+        issue_links = conn.execute(select(links.c.record_type, links.c.record_id, links.c.external_id).where(
+            links.c.system == "jira", links.c.object_type == "issue")).all()
+        requests = conn.execute(select(feature_requests.c.id)).scalars().all()
+        asked = conn.execute(select(interactions.c.id, interactions.c.feature_request_id).where(
+            interactions.c.kind == "feature_request", interactions.c.direction == "inbound",
+            interactions.c.is_thread_start.is_(True))).all()
     issues = running["jira"].issues()
-    issue_ids = {str(i["id"]) for i in issues} | {str(i["key"]) for i in issues}
-    linked = {r.record_id: r.external_id for r in issue_links}
-    assert len(issues) == len(routed), (len(issues), len(routed))
-    assert all(fr in linked and str(linked[fr]) in issue_ids for fr in feature_requests)
-    assert len(set(linked.values())) == len(linked), "two interactions share one issue"
-    assert running["jira"].effect_counts()["created"] == len(routed)
+    issue_keys = {str(i["id"]) for i in issues} | {str(i["key"]) for i in issues}
+    assert requests and asked, "the seed has feature requests; none were aggregated"
+    assert len(issues) == len(issue_links) == running["jira"].effect_counts()["created"]
+    assert len({r.external_id for r in issue_links}) == len(issue_links), "two records share one issue"
+    assert all(str(r.external_id) in issue_keys for r in issue_links)
+    request_issue = {r.record_id: r.external_id for r in issue_links if r.record_type == "feature_request"}
+    assert set(request_issue) == set(requests), "a feature request has no issue, or an issue no request"
+    assert all(a.feature_request_id in request_issue for a in asked), "a routed feature request has no issue"
+    created = len(issues)
 
     tis = stack.task_instances(DAG, first)
     assert {t["state"] for t in tis} == {"success"}
-    assert len(tis) == 8, [t["task_id"] for t in tis]  # one per stage and system, never one per record
+    # One task instance per stage and system (and stream), never one per record.
+    assert len(tis) == len(build_dags()[DAG].tasks), [t["task_id"] for t in tis]
 
     # Staff answer two tickets in Jira; the next run must post exactly those replies on Discourse.
     answered = _staff_answers(db, load_config(), running, 2)
@@ -95,7 +97,7 @@ def test_scheduler_runs_the_pipeline_and_the_effects_land_in_the_systems(local_s
     with db.connect() as conn:
         statuses = [r.status for r in conn.execute(select(interactions.c.status))]
     assert statuses.count("answered") == 2
-    assert running["jira"].effect_counts()["created"] == len(routed)  # the second run created nothing again
+    assert running["jira"].effect_counts()["created"] == created  # the second run created no issue
 
     print(f"\nscheduler test: first run {first_done - started:.1f} s after start-up began, "
           f"both runs {time.monotonic() - started:.1f} s")

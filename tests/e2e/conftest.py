@@ -26,6 +26,7 @@ class Loop:
     discourse: Simulator
     jira: Simulator
     env: dict[str, str]
+    sims: dict[str, Simulator]
 
     def sync(self) -> RunStats:
         return sync("community", self.hub, self.db)
@@ -40,12 +41,15 @@ def loop(tmp_path: Path) -> Iterator[Loop]:
     from connectors.jira import seed as seed_jira
 
     seed_jira(running["jira"])  # the project only
+    from connectors.slack import seed as seed_slack
+
+    seed_slack(running["slack"])  # the team channels
     url = f"sqlite:///{tmp_path / 'store.db'}"
     db = open_store(url)
     STATS.reset()
     env = {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")}
     try:
-        yield Loop(hub, db, url, running["discourse"], running["jira"], env)
+        yield Loop(hub, db, url, running["discourse"], running["jira"], env, running)
     finally:
         db.dispose()
         for sim in running.values():
