@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -95,13 +96,14 @@ class Decision:
     rules: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=256)
+def _phrases_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    # Whole words or phrases only: "preproduction" must not match "production".
+    return re.compile("|".join(rf"(?<!\w){re.escape(p.lower())}(?!\w)" for p in phrases))
+
+
 def _contains_any(text: str, phrases: list[str]) -> bool:
-    lowered = text.lower()
-    for phrase in phrases:
-        # Whole words or phrases only: "preproduction" must not match "production".
-        if re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", lowered):
-            return True
-    return False
+    return _phrases_pattern(tuple(phrases)).search(text.lower()) is not None
 
 
 def _matches(when: RuleWhen, item: dict[str, Any], kind: str) -> bool:

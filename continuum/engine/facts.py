@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, select
+from sqlalchemy import Connection, func, select
 
 from continuum.store.tables import customers, identities, interactions, links
 
@@ -33,32 +33,54 @@ def detect_language(text: str) -> str | None:
     return str(code)
 
 
-def thread_root(conn: Connection, row: dict[str, Any]) -> dict[str, Any] | None:
-    if row.get("thread_id") is None or row.get("is_thread_start"):
-        return None
-    found = conn.execute(select(interactions).where(
-        interactions.c.source_system == row["source_system"], interactions.c.thread_id == row["thread_id"],
-        interactions.c.is_thread_start.is_(True))).mappings().first()
-    return None if found is None else dict(found)
+class PageFacts:
+    """The facts for a page of interactions, loaded with a handful of queries instead of several per row.
 
+    Triage changes thread roots as it goes (a root gets its feature request
+    before its follow-ups are triaged in the same page), so it tells this
+    object what it set with :meth:`remember`.
+    """
 
-def interaction_facts(conn: Connection, row: dict[str, Any], channel_systems: set[str]) -> dict[str, Any]:
-    """Language, the author's tier / CRM status / first contact, and the thread's state."""
-    facts: dict[str, Any] = {"language": row.get("language") or detect_language(row.get("text") or "")}
-    customer_id = row.get("customer_id")
-    if customer_id is not None:
-        customer = conn.execute(select(customers.c.tier).where(customers.c.id == customer_id)).first()
-        facts["tier"] = customer.tier if customer else None
+    def __init__(self, conn: Connection, rows: list[dict[str, Any]], channel_systems: set[str],
+                 detect: bool) -> None:
+        self.detect = detect
+        ids = {r["customer_id"] for r in rows if r.get("customer_id") is not None}
+        self.tier: dict[int, str] = dict(conn.execute(  # type: ignore[arg-type]
+            select(customers.c.id, customers.c.tier).where(customers.c.id.in_(ids))).all())
         # A CRM record is an identity outside the channels the hub listens to.
-        facts["known_customer"] = conn.execute(select(exists().where(and_(
-            identities.c.customer_id == customer_id, identities.c.system.not_in(channel_systems))))).scalar()
-        facts["first_contact"] = not conn.execute(select(exists().where(and_(
-            interactions.c.customer_id == customer_id, interactions.c.id < row["id"],
-            interactions.c.direction == "inbound")))).scalar()
-    root = thread_root(conn, row)
-    ticket_owner = root if root is not None else row
-    facts["thread_has_ticket"] = bool(root is not None and (root.get("feature_request_id") or conn.execute(
-        select(exists().where(and_(links.c.record_type == "interaction", links.c.record_id == ticket_owner["id"]))))
-        .scalar()))
-    facts["thread_root"] = root
-    return facts
+        self.known = set(conn.execute(select(identities.c.customer_id).where(
+            identities.c.customer_id.in_(ids), identities.c.system.not_in(channel_systems)).distinct()).scalars())
+        self.first: dict[int, int] = dict(conn.execute(  # type: ignore[arg-type]
+            select(interactions.c.customer_id, func.min(interactions.c.id)).where(
+                interactions.c.customer_id.in_(ids), interactions.c.direction == "inbound")
+            .group_by(interactions.c.customer_id)).all())
+        wanted = {(r["source_system"], r["thread_id"]) for r in rows
+                  if not r.get("is_thread_start") and r.get("thread_id") is not None}
+        found = conn.execute(select(interactions).where(
+            interactions.c.is_thread_start.is_(True),
+            interactions.c.thread_id.in_({thread for _, thread in wanted}))).mappings() if wanted else []
+        self.roots = {(r["source_system"], r["thread_id"]): dict(r) for r in found
+                      if (r["source_system"], r["thread_id"]) in wanted}
+        self._by_id = {root["id"]: root for root in self.roots.values()}
+        self.ticketed = set(conn.execute(select(links.c.record_id).where(
+            links.c.record_type == "interaction", links.c.record_id.in_(self._by_id))).scalars()) if self._by_id else set()
+
+    def remember(self, interaction_id: int, values: dict[str, Any]) -> None:
+        root = self._by_id.get(interaction_id)
+        if root is not None:
+            root.update(values)
+
+    def of(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Language, the author's tier / CRM status / first contact, and the thread's state."""
+        language = row.get("language") or (detect_language(row.get("text") or "") if self.detect else None)
+        customer_id = row.get("customer_id")
+        root = None if row.get("is_thread_start") else self.roots.get((row["source_system"], row.get("thread_id")))
+        return {
+            "language": language,
+            "tier": self.tier.get(customer_id) if customer_id is not None else None,
+            "known_customer": customer_id in self.known,
+            "first_contact": customer_id is not None and self.first.get(customer_id) == row["id"],
+            "thread_has_ticket": bool(root is not None and (root.get("feature_request_id")
+                                                            or root["id"] in self.ticketed)),
+            "thread_root": root,
+        }

@@ -17,7 +17,8 @@ from sqlalchemy import Connection, and_, delete, select, update
 from continuum.config import TargetSpec
 from continuum.engine import aggregate, outbox
 from continuum.engine.context import RunStats, SyncContext
-from continuum.engine.facts import interaction_facts
+from continuum.engine.facts import PageFacts
+from continuum.engine.pagewrites import PageWrites
 from continuum.engine.sla_watch import check_sla
 from continuum.mapping import MappingError, map_outbound
 from continuum.rules import Decision, apply_override, decide
@@ -42,8 +43,11 @@ def triage(ctx: SyncContext, final_pass: bool = True) -> RunStats:
             if not rows:
                 break
             last_id = rows[-1]["id"]
+            facts = PageFacts(conn, rows, channel_systems(ctx), detect=ctx.rulebook.uses_language)
+            writes = PageWrites(conn, ctx.pipeline_name, facts)
             for row in rows:
-                stats.add(f"triage_{_triage_one(conn, ctx, row)}")
+                stats.add(f"triage_{_triage_one(writes, ctx, row)}")
+            writes.flush()
     if final_pass:
         with ctx.db.begin() as conn:
             stats.add("voices_updates", aggregate.refresh_voices(conn, ctx))
@@ -55,14 +59,11 @@ def channel_systems(ctx: SyncContext) -> set[str]:
     return {s.system for p in ctx.hub.pipelines.values() for s in p.sources}
 
 
-def _set(conn: Connection, row: dict[str, Any], **values: Any) -> None:
-    conn.execute(update(interactions).where(interactions.c.id == row["id"]).values(**values))
-
-
-def _triage_one(conn: Connection, ctx: SyncContext, row: dict[str, Any]) -> str:
+def _triage_one(w: PageWrites, ctx: SyncContext, row: dict[str, Any]) -> str:
+    conn = w.conn
     if row["direction"] == "outbound":
-        return _company_spoke(conn, row)
-    facts = interaction_facts(conn, row, channel_systems(ctx))
+        return _company_spoke(w, row)
+    facts = w.facts.of(row)
     root = facts.pop("thread_root")
     item = {**row, **facts}
     decision = decide(ctx.rulebook.rules, item)
@@ -71,18 +72,19 @@ def _triage_one(conn: Connection, ctx: SyncContext, row: dict[str, Any]) -> str:
         # A "+1" in a feature request's thread is a vote there; a question asked there is not.
         _, fr_id, _score = aggregate.aggregate(conn, ctx, row, root)
         routed = _has_link(conn, "feature_request", fr_id)
-        _set(conn, row, kind="feature_request", team=root["team"], priority=root["priority"],
-             route=root["route"], language=facts["language"], status="routed" if routed else "triaged")
+        w.set(row, kind="feature_request", team=root["team"], priority=root["priority"], route=root["route"],
+              language=facts["language"], status="routed" if routed else "triaged", feature_request_id=fr_id)
         return "voted"
     if root is not None and not root.get("feature_request_id") and ctx.pipeline.follow_ups == "comment" \
             and root["route"]:
-        return _follow_up(conn, ctx, row, root)
+        return _follow_up(w, ctx, row, root)
     if decision.kind == "noise" and decision.action == "ignore" and ctx.rulebook.banter == "drop":
         decision.action = "drop"
-    return _act(conn, ctx, row, decision, facts)
+    return _act(w, ctx, row, decision, facts)
 
 
-def _act(conn: Connection, ctx: SyncContext, row: dict[str, Any], decision: Decision, facts: dict[str, Any]) -> str:
+def _act(w: PageWrites, ctx: SyncContext, row: dict[str, Any], decision: Decision, facts: dict[str, Any]) -> str:
+    conn = w.conn
     values = {"kind": decision.kind, "team": decision.team, "priority": decision.priority,
               "route": decision.route, "language": facts["language"], "sla_policy": decision.sla}
     values["sla_due"] = None if decision.action in ("ignore", "drop") else ctx.rulebook.sla.due_time(
@@ -94,8 +96,8 @@ def _act(conn: Connection, ctx: SyncContext, row: dict[str, Any], decision: Deci
                    ctx.pipeline_name, row["source_system"])
         return "dropped"
     if decision.action == "ignore":
-        _set(conn, row, **values, status="ignored")
-        repo.audit(conn, "interaction", row["id"], "ignored", explanation, ctx.pipeline_name)
+        w.set(row, **values, status="ignored")
+        w.audit(row["id"], "ignored", explanation)
         return "ignored"
     outcome = "triaged"
     try:
@@ -103,6 +105,7 @@ def _act(conn: Connection, ctx: SyncContext, row: dict[str, Any], decision: Deci
                                          and ctx.rulebook.feature_requests.route == decision.route
                                          and ctx.pipeline.feature_request_mapping):
             outcome, fr_id, score = aggregate.aggregate(conn, ctx, row, None)
+            values["feature_request_id"] = fr_id
             explanation.update(feature_request=fr_id, score=score.total, why=score.explanation)
             if outcome == "new_feature_request" and decision.route:
                 aggregate.plan_ticket(conn, ctx, fr_id, decision.route)
@@ -115,22 +118,21 @@ def _act(conn: Connection, ctx: SyncContext, row: dict[str, Any], decision: Deci
             _plan_notify(conn, ctx, {**row, **values}, decision)
             outcome = "notified"
     except MappingError as exc:
-        _mapping_failed(conn, ctx, row, decision.route or "?", exc)
+        _mapping_failed(w, ctx, row, decision.route or "?", exc)
         return "failed"
-    _set(conn, row, **{"status": "triaged", **values})
-    repo.audit(conn, "interaction", row["id"], "triaged", {**{k: v for k, v in values.items() if k != "sla_due"},
-                                                           **explanation}, ctx.pipeline_name)
+    w.set(row, **{"status": "triaged", **values})
+    w.audit(row["id"], "triaged", {**{k: v for k, v in values.items() if k != "sla_due"}, **explanation})
     if ctx.explain is not None:
         ctx.explain.append({"interaction": row["id"], "source": row["source_id"], "kind": decision.kind,
                             "outcome": outcome, **explanation})
     return outcome
 
 
-def _company_spoke(conn: Connection, row: dict[str, Any]) -> str:
+def _company_spoke(w: PageWrites, row: dict[str, Any]) -> str:
     """The company answered on the channel itself: the thread's open questions are answered."""
-    _set(conn, row, status="closed")
+    w.set(row, status="closed")
     if row.get("thread_id") is not None:
-        conn.execute(update(interactions).where(and_(
+        w.conn.execute(update(interactions).where(and_(
             interactions.c.source_system == row["source_system"], interactions.c.thread_id == row["thread_id"],
             interactions.c.direction == "inbound", interactions.c.id < row["id"],
             interactions.c.answered_at.is_(None))).values(answered_at=row["created_at"] or row["first_seen_at"]))
@@ -188,7 +190,8 @@ def _plan_notify(conn: Connection, ctx: SyncContext, row: dict[str, Any], decisi
                 context={"purpose": "route"})
 
 
-def _follow_up(conn: Connection, ctx: SyncContext, row: dict[str, Any], root: dict[str, Any]) -> str:
+def _follow_up(w: PageWrites, ctx: SyncContext, row: dict[str, Any], root: dict[str, Any]) -> str:
+    conn = w.conn
     ticket = conn.execute(select(links).where(and_(
         links.c.record_type == "interaction", links.c.record_id == root["id"],
         links.c.system == root["route"]))).mappings().first()
@@ -202,18 +205,18 @@ def _follow_up(conn: Connection, ctx: SyncContext, row: dict[str, Any], root: di
         fields = map_outbound(ctx.mapping(target.mapping), "comment",
                               template_context(conn, ctx, {**row, **values}, target.system), connector.escape_text)
     except MappingError as exc:
-        _mapping_failed(conn, ctx, row, target.system, exc)
+        _mapping_failed(w, ctx, row, target.system, exc)
         return "failed"
     outbox.plan(conn, ctx, system=target.system, action="comment", object_type="comment",
                 record_type="interaction", record_id=row["id"], subject=f"{row['source_system']}:{row['source_id']}",
                 fields=fields, target_id=ticket["external_id"])
-    _set(conn, row, **values, status="triaged")
+    w.set(row, **values, status="triaged")
     return "follow_up"
 
 
-def _mapping_failed(conn: Connection, ctx: SyncContext, row: dict[str, Any], system: str, exc: MappingError) -> None:
-    repo.dead_letter(conn, pipeline=ctx.pipeline_name, system=system, stream="outbound", stage="plan",
+def _mapping_failed(w: PageWrites, ctx: SyncContext, row: dict[str, Any], system: str, exc: MappingError) -> None:
+    repo.dead_letter(w.conn, pipeline=ctx.pipeline_name, system=system, stream="outbound", stage="plan",
                      record_key=f"interaction/{row['id']}", field=exc.field,
                      error=f"interaction {row['id']} → {system}: field {exc.field}: {exc.message}",
                      payload={"interaction_id": row["id"]})
-    _set(conn, row, status="triaged")
+    w.set(row, status="triaged")
