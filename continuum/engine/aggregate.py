@@ -33,8 +33,8 @@ def _matcher(config_json: str) -> Matcher:
 
 def matcher_for(ctx: SyncContext) -> Matcher:
     policy = ctx.rulebook.feature_requests
-    return _matcher(MatchConfig(threshold=policy.threshold, synonyms=policy.synonyms,
-                                stop_words=policy.stop_words).model_dump_json())
+    key = policy.model_dump_json(include={"threshold", "synonyms", "stop_words"})
+    return _matcher(key)
 
 
 def fingerprint(matcher: Matcher, row: dict[str, Any]) -> Fingerprint:

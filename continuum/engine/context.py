@@ -42,6 +42,7 @@ class SyncContext:
     _rulebook: RuleBook | None = field(default=None, repr=False)
     # When a list, triage appends why it decided what it did (for `continuum plan`).
     explain: list[dict[str, Any]] | None = None
+    _mappings: dict[str, MappingFile] = field(default_factory=dict, repr=False)
 
     @property
     def pipeline(self) -> PipelineConfig:
@@ -54,7 +55,11 @@ class SyncContext:
         return self._rulebook
 
     def mapping(self, name: str) -> MappingFile:
-        return load_mapping(name)
+        # Loaded once per run: a run sees one consistent set of mapping files.
+        found = self._mappings.get(name)
+        if found is None:
+            found = self._mappings[name] = load_mapping(name)
+        return found
 
     def connector(self, system: str) -> Connector:
         return self.connectors[system]
