@@ -43,6 +43,7 @@ SEARCH_FIELDS = ("summary", "status", "labels", "comment", "updated", "created",
                  "fixVersions", "priority", "description")
 COMMENT_PAGE_SIZE = 100
 MAX_WALKS = 3  # walks of a changing search before a read gives up moving its cursor
+ZONE_RECHECK = timedelta(days=1)  # how long a run trusts the time zone an earlier run learned
 PROPERTY_KEY = "continuum"
 # Issue ids/keys go into URL paths; anything else could address another resource.
 _TARGET = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -63,6 +64,7 @@ class JiraConnector(IssueCreator):
         self._policy = policy
         self._client: jira.JIRA | None = None
         self._user_tz: tzinfo | None = None
+        self._zone_checked: datetime | None = None
         self._account_id: str | None = None
 
     @property
@@ -95,6 +97,7 @@ class JiraConnector(IssueCreator):
         if stream != "issues":
             raise ValueError(f"Jira has no stream {stream!r}; known: issues")
         since = parse_jira_time(cursor["updated"]) if cursor and cursor.get("updated") else None
+        self._adopt_zone(cursor)
         jql = f"project = {jql_quote(self.config.project)}"
         if since is not None:
             # JQL compares at minute precision in the user's time zone, so the
@@ -124,7 +127,8 @@ class JiraConnector(IssueCreator):
                         newest = moment if newest is None or moment > newest else newest
                 token = data.get("nextPageToken")
                 last = not token or data.get("isLast") is True
-                advanced = {"updated": newest.isoformat(timespec="milliseconds")} if newest else cursor
+                advanced = {"updated": newest.isoformat(timespec="milliseconds"), **self._zone_note()} \
+                    if newest else cursor
                 yield Page(records=records, cursor=advanced if last and not moved else cursor)
                 if last:
                     break
@@ -145,8 +149,12 @@ class JiraConnector(IssueCreator):
     def _search(self, jql: str, token: str | None, limit: int, fields: list[str]) -> JSON:
         # json_result=True: one page per call, we follow nextPageToken ourselves
         # so that each search page becomes one Page (and one cursor commit).
-        result = self.client.enhanced_search_issues(
-            jql, nextPageToken=token, maxResults=limit, fields=fields, json_result=True)
+        # Straight to the endpoint through the client's session (our HTTP layer, its errors): the
+        # library's search first asks /field for field names on every new client, one call per run.
+        params: dict[str, Any] = {"jql": jql, "maxResults": limit, "fields": fields}
+        if token:
+            params["nextPageToken"] = token
+        result = self.client._session.get(f"{self.config.url}/rest/api/3/search/jql", params=params).json()
         if not isinstance(result, dict):
             # Never read "no answer" as "no changes": that would advance nothing
             # but hide a broken client (e.g. the library's Cloud-only guard).
@@ -162,6 +170,26 @@ class JiraConnector(IssueCreator):
             local = (moment - timedelta(hours=1)).astimezone(zone)
         return local.strftime("%Y/%m/%d %H:%M")
 
+    def _adopt_zone(self, cursor: JSON | None) -> None:
+        """Use the time zone the last run learned, unless a day has passed: then ask /myself again.
+
+        JQL reads times in the user's zone; a stale zone would shift the window, so it is not kept
+        for long.  Within a day, a run with nothing new costs one search call.
+        """
+        if self._user_tz is not None or not cursor or not cursor.get("tz") or not cursor.get("tz_checked"):
+            return
+        checked = datetime.fromisoformat(cursor["tz_checked"])
+        if datetime.now(timezone.utc) - checked < ZONE_RECHECK:
+            self._user_tz = _zone(cursor["tz"])
+            self._account_id = cursor.get("account_id") or self._account_id
+            self._zone_checked = checked
+
+    def _zone_note(self) -> JSON:
+        if self._user_tz is None:
+            return {}
+        return {"tz": str(self._user_tz), "account_id": self._account_id,
+                "tz_checked": (self._zone_checked or datetime.now(timezone.utc)).isoformat()}
+
     def _timezone(self) -> tzinfo:
         if self._user_tz is None:
             self._remember_myself()
@@ -170,6 +198,7 @@ class JiraConnector(IssueCreator):
 
     def _remember_myself(self) -> None:
         me = self.client.myself()
+        self._zone_checked = datetime.now(timezone.utc)
         self._user_tz, self._account_id = _zone(me.get("timeZone")), me.get("accountId")
 
     def _own_account_id(self) -> str | None:

@@ -108,7 +108,7 @@ def run_demo(hub: HubConfig | None = None, db_url: str | None = None, progress: 
                         progress(f"airflow dags test {dag_id(name)}", 1)
 
             sync_all()
-            answered = _staff_answers(db, hub, running, answer_count)
+            staff = _staff_answers(db, hub, running, answer_count)
             sync_all()
             before = effect_counts(running)
             for _ in range(2):
@@ -126,7 +126,8 @@ def run_demo(hub: HubConfig | None = None, db_url: str | None = None, progress: 
         "effects": after,
         "rerun_effects": rerun,
         "rerun_calls": sum(after[s]["calls"] - before[s]["calls"] for s in after),
-        "staff_answers": answered,
+        "staff_answers": staff["answered"],
+        "features_shipped": staff["shipped"],
         "store": url if db_url else "throwaway SQLite file",
     })
     if not db_url:

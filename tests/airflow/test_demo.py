@@ -13,6 +13,7 @@ def test_the_demo_through_airflow_dags_test_ends_where_the_in_process_demo_ends(
     assert set(airflow_summary) == set(reference)
     assert airflow_summary["rerun_effects"] == 0
     assert airflow_summary["staff_answers"] == reference["staff_answers"] > 0
+    assert airflow_summary["features_shipped"] == reference["features_shipped"]
     effects = {s: {k: v for k, v in e.items() if k != "calls"} for s, e in airflow_summary["effects"].items()}
     assert effects == {s: {k: v for k, v in e.items() if k != "calls"} for s, e in reference["effects"].items()}
     for key in ("customers", "interactions", "by_status", "links", "outbox_pending", "outbox_dead", "dead_letters"):

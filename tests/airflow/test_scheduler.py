@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from continuum.config import load_config
-from continuum.demo import _staff_answers
 from continuum.orchestration.factory import build_dags, dag_id
 from continuum.runner import open_store
 from continuum.simulate import simulators
@@ -88,8 +87,13 @@ def test_scheduler_runs_the_pipeline_and_the_effects_land_in_the_systems(local_s
     # One task instance per stage and system (and stream), never one per record.
     assert len(tis) == len(build_dags()[DAG].tasks), [t["task_id"] for t in tis]
 
-    # Staff answer two tickets in Jira; the next run must post exactly those replies on Discourse.
-    answered = _staff_answers(db, load_config(), running, 2)
+    # Staff answer two single-customer tickets in Jira; the next run must post exactly those two replies.
+    single = [r.external_id for r in issue_links if r.record_type == "interaction"][:2]
+    assert len(single) == 2, issue_links
+    for key in single:
+        running["jira"].staff_answer(key, "Fixed in today's release: please update.", public=True)
+        running["jira"].staff_resolve(key)
+    answered = len(single)
     replies_before = running["discourse"].effect_counts().get("replies", 0)
     second = stack.trigger(DAG)
     assert stack.wait_for_run(DAG, second) == "success", stack.task_states(DAG, second)
