@@ -37,6 +37,9 @@ class JiraConfig(BaseModel):
     # starting with it are public, and the prefix is removed from the text.
     public_comment_prefix: str | None = None
     rich_text_fields: tuple[str, ...] = DEFAULT_RICH_TEXT_FIELDS
+    # A remote link back to the customer's post costs one call per issue (Jira has no bulk
+    # form); teams that rely on the source URL in the description can turn it off.
+    remote_links: bool = True
 
     @field_validator("url")
     @classmethod

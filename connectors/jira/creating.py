@@ -141,7 +141,7 @@ class IssueCreator:
         version = (issue.get("fields") or {}).get("updated")
         url = self.config.browse_url(key)
         source_url = effect.context.get("source_url")
-        if source_url:
+        if source_url and self.config.remote_links:
             try:
                 self._upsert_remote_link(issue_id, str(source_url), effect.context)
             except (jira.JIRAError, requests.RequestException) as exc:

@@ -302,3 +302,11 @@ def test_rate_limit_is_honoured(sim: JiraSimulator) -> None:
     assert [x.status for x in seen] == [429, 429, 200]
     assert all(later.at - earlier.at >= 1.0 for earlier, later in zip(seen, seen[1:]))
     assert sim.effect_counts()["calls"] == 3  # the two faulted searches count too
+
+
+def test_remote_links_can_be_turned_off_to_save_a_call_per_issue(sim: JiraSimulator) -> None:
+    connector = connect(sim, remote_links=False)
+    results = connector.write([create(n, context={"source_url": f"https://forum.example/t/{n}"}) for n in range(60)])
+    assert all(r.ok for r in results)
+    assert calls(sim, "POST", "/remotelink") == 0
+    assert calls(sim, "POST", "/issue/bulk") == 2  # 60 issues in two bulk calls: 0.033 calls per issue
