@@ -10,7 +10,7 @@ export CONTINUUM_DATA_DIR ?= $(CURDIR)/.data
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[test,postgres]"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[test,postgres,celery]"
 	touch $(STAMP)
 
 venv: $(STAMP)

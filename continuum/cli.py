@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Optional
 
@@ -37,6 +40,21 @@ def _hub(config: Optional[Path]) -> HubConfig:
 
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """While work runs, anything written to stdout (Airflow's and Alembic's log lines, child
+    processes) goes to stderr, so that `--json` leaves exactly one JSON object on stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 @app.command()
@@ -119,9 +137,9 @@ def sync(pipeline: Optional[str] = typer.Argument(None, help="Pipeline name (def
 
     hub = _hub(config)
     names = [pipeline] if pipeline else list(hub.pipelines)
-    db = open_store()
     results = {}
-    with _progress() as progress:
+    with stdout_to_stderr() if as_json else nullcontext(), _progress() as progress:
+        db = open_store()
         tasks: dict[str, Any] = {}
 
         def tick(what: str, n: int) -> None:
@@ -152,11 +170,12 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print one JSON ob
     from continuum.engine.sla_watch import sla_report
     from continuum.sla import parse_duration
 
-    db = open_store()
-    soon = parse_duration(_breaching_soon())
-    with db.connect() as conn:
-        counts = repo.counts(conn)
-        sla = sla_report(conn, soon)
+    with stdout_to_stderr():
+        db = open_store()
+        soon = parse_duration(_breaching_soon())
+        with db.connect() as conn:
+            counts = repo.counts(conn)
+            sla = sla_report(conn, soon)
     counts["sla"] = {"breached": len(sla["breached"]), "breaching_soon": len(sla["breaching_soon"]),
                      "items": sla}
     if as_json:
@@ -253,14 +272,21 @@ def simulate(systems: Optional[list[str]] = typer.Argument(None, help="Systems t
 
 @app.command()
 def demo(as_json: bool = typer.Option(False, "--json", help="Print exactly one JSON object on stdout"),
+         in_process: bool = typer.Option(False, "--in-process",
+                                         help="Run the syncs in this process instead of through Airflow"),
          config: Optional[Path] = ConfigOption) -> None:
-    """Seeded simulators, the whole loop, then two re-runs that must change nothing."""
-    from continuum.demo import run_demo
+    """Seeded simulators, the whole loop through Airflow, then two re-runs that must change nothing."""
     from continuum.report import print_demo_summary
 
-    hub = _hub(config)
+    if in_process:
+        from continuum.demo import run_demo
+    else:
+        from continuum.orchestration.demo import run_demo
+    hub = _hub(config) if config else None
     if as_json:
-        _print_json(run_demo(hub))
+        with stdout_to_stderr():
+            summary = run_demo(hub)
+        _print_json(summary)
         return
     with _progress() as progress:
         tasks: dict[str, Any] = {}
@@ -272,6 +298,22 @@ def demo(as_json: bool = typer.Option(False, "--json", help="Print exactly one J
 
         summary = run_demo(hub, progress=tick)
     print_demo_summary(summary, Console())
+
+
+@app.command()
+def pools(slots: Optional[list[str]] = typer.Argument(None, help="SYSTEM=N to size a pool (default 2 each)"),
+          config: Optional[Path] = ConfigOption) -> None:
+    """Create one Airflow pool per external system, so concurrent DAGs stay within each system's budget."""
+    from continuum.orchestration.pools import ensure_pools
+
+    sizes: dict[str, int] = {}
+    for item in slots or []:
+        name, _, number = item.partition("=")
+        if not number.isdigit():
+            raise typer.BadParameter(f"{item!r} is not SYSTEM=N")
+        sizes[name] = int(number)
+    for name, size in ensure_pools(_hub(config), sizes or None).items():
+        console.print(f"pool {name}: {size} slots")
 
 
 def _progress() -> Progress:

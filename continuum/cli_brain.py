@@ -157,9 +157,12 @@ def plan(pipeline: Optional[str] = typer.Argument(None, help="Pipeline (default:
     """Dry run: every effect the next sync would apply, per system, and why. Writes nothing anywhere."""
     from continuum.plan import plan as make_plan
 
+    from continuum.cli import stdout_to_stderr
+
     hub = load_config(config)
-    db = _store()
-    plans = [make_plan(hub, name, db) for name in ([pipeline] if pipeline else list(hub.pipelines))]
+    with stdout_to_stderr():
+        db = _store()
+        plans = [make_plan(hub, name, db) for name in ([pipeline] if pipeline else list(hub.pipelines))]
     if as_json:
         _json(plans)
         return

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -35,38 +36,49 @@ ANSWERS = [
 ]
 
 
+SyncRound = Callable[[], None]
+
+
 def run_demo(hub: HubConfig | None = None, db_url: str | None = None, progress: Progress | None = None,
              answer_count: int = 3) -> dict[str, Any]:
+    """The demo in this process (the quick path); ``continuum.orchestration.demo`` runs it through Airflow."""
     hub = hub or load_config()
     workdir = Path(tempfile.mkdtemp(prefix="continuum-demo-"))
     url = db_url or f"sqlite:///{workdir / 'demo.db'}"
-    pipelines = list(hub.pipelines)
     with simulators(hub) as running:
         db = open_store(url)
-        for name in pipelines:
-            sync(name, hub, db, progress)
-        staff = _staff_answers(db, hub, running, answer_count)
-        for name in pipelines:
-            sync(name, hub, db, progress)
-        before = effect_counts(running)
-        for _ in range(2):
-            for name in pipelines:
+
+        def sync_round() -> None:
+            for name in hub.pipelines:
                 sync(name, hub, db, progress)
-        after = effect_counts(running)
-        with db.connect() as conn:
-            summary = repo.counts(conn)
+
+        summary = play_story(db, hub, running, sync_round, answer_count)
         db.dispose()
-    rerun = sum(after[s][k] - before[s][k] for s in after for k in after[s] if k != "calls")
+    summary["store"] = url if db_url else "throwaway SQLite file"
+    if not db_url:
+        _cleanup(workdir)
+    return summary
+
+
+def play_story(db: Any, hub: HubConfig, running: dict[str, Any], sync_round: SyncRound,
+               answer_count: int = 3) -> dict[str, Any]:
+    """The story, whatever runs the syncs: sync, staff act, sync, then two re-runs that must change nothing."""
+    sync_round()
+    staff = _staff_answers(db, hub, running, answer_count)
+    sync_round()
+    before = effect_counts(running)
+    for _ in range(2):
+        sync_round()
+    after = effect_counts(running)
+    with db.connect() as conn:
+        summary = repo.counts(conn)
     summary.update({
         "effects": after,
-        "rerun_effects": rerun,
+        "rerun_effects": sum(after[s][k] - before[s][k] for s in after for k in after[s] if k != "calls"),
         "rerun_calls": sum(after[s]["calls"] - before[s]["calls"] for s in after),
         "staff_answers": staff["answered"],
         "features_shipped": staff["shipped"],
-        "store": url if db_url else "throwaway SQLite file",
     })
-    if not db_url:
-        _cleanup(workdir)
     return summary
 
 

@@ -22,6 +22,7 @@ from continuum.similarity import Fingerprint, MatchConfig, Matcher, Score
 from continuum.store import repo
 from continuum.store.db import utcnow
 from continuum.store.tables import customers, feature_requests, interactions, links
+from continuum.store.tables import outbox as outbox_table
 
 MATCH_CHARS = 600  # the title and the opening of the text say what is asked; long posts drift
 
@@ -115,6 +116,32 @@ def plan_ticket(conn: Connection, ctx: SyncContext, fr_id: int, system: str) -> 
                          "source_title": context["feature_request"]["title"]})
     conn.execute(update(feature_requests).where(feature_requests.c.id == fr_id).values(
         voices_hash=repo.content_hash(context["voices"])))
+
+
+def plan_missing_tickets(conn: Connection, ctx: SyncContext) -> int:
+    """Plan the ticket of every open feature request that has none planned yet.
+
+    Done once the pass has linked all its votes, so a new ticket is created with all of them
+    (no update right after); and since it looks at the store, not at this run's memory, a
+    feature request left ticketless by a crash gets its ticket on the next run.
+    """
+    system = ctx.rulebook.feature_requests.route
+    if system is None or ctx.pipeline.feature_request_mapping is None:
+        return 0
+    planned = outbox_table.select().where(
+        outbox_table.c.record_type == "feature_request", outbox_table.c.action == "create",
+        outbox_table.c.record_id == feature_requests.c.id).exists()
+    ticketless = conn.execute(select(feature_requests.c.id).where(
+        feature_requests.c.status == "open", ~planned).order_by(feature_requests.c.id)).scalars().all()
+    for fr_id in ticketless:
+        try:
+            plan_ticket(conn, ctx, fr_id, system)
+        except MappingError as exc:
+            repo.dead_letter(conn, pipeline=ctx.pipeline_name, system=system, stream="outbound", stage="plan",
+                             record_key=f"feature_request/{fr_id}", field=exc.field,
+                             error=f"feature request {fr_id} → {system}: field {exc.field}: {exc.message}",
+                             payload={"feature_request_id": fr_id})
+    return len(ticketless)
 
 
 def refresh_voices(conn: Connection, ctx: SyncContext) -> int:

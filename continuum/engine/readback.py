@@ -140,7 +140,11 @@ def _comment(conn: Connection, ctx: SyncContext, target: TargetSpec, mapping: An
         "content_hash": repo.content_hash(mapped), "first_seen_at": now, "last_seen_at": now,
         "is_thread_start": False,
     }
-    repo.insert_ignore(conn, interactions, [answer], ["source_system", "source_id"])
+    if not repo.insert_ignore(conn, interactions, [answer], ["source_system", "source_id"]):
+        # Another run (another pipeline reading the same ticket) took this answer at this very
+        # moment; it plans the reply. Planning ours too would answer the customer twice.
+        stats.add("own_writes_skipped")
+        return
     answer_id = conn.execute(select(interactions.c.id).where(
         interactions.c.source_system == target.system,
         interactions.c.source_id == answer["source_id"])).scalar_one()

@@ -39,7 +39,10 @@ def triage(ctx: SyncContext, final_pass: bool = True) -> RunStats:
                 select(interactions).where(interactions.c.status == "new",
                                            interactions.c.source_system.in_(sources),
                                            interactions.c.id > last_id)
-                .order_by(interactions.c.id).limit(PAGE)).mappings()]
+                # Claim the page: another pipeline triaging the same source at this moment skips
+                # these rows instead of planning a second ticket for them (a no-op on SQLite,
+                # where writers are serialised anyway).
+                .order_by(interactions.c.id).limit(PAGE).with_for_update(skip_locked=True)).mappings()]
             if not rows:
                 break
             last_id = rows[-1]["id"]
@@ -48,6 +51,9 @@ def triage(ctx: SyncContext, final_pass: bool = True) -> RunStats:
             for row in rows:
                 stats.add(f"triage_{_triage_one(writes, ctx, row)}")
             writes.flush()
+    with ctx.db.begin() as conn:
+        # After all of this pass's votes are linked: new tickets start with every voice.
+        stats.add("feature_request_tickets", aggregate.plan_missing_tickets(conn, ctx))
     if final_pass:
         with ctx.db.begin() as conn:
             stats.add("voices_updates", aggregate.refresh_voices(conn, ctx))
@@ -107,8 +113,6 @@ def _act(w: PageWrites, ctx: SyncContext, row: dict[str, Any], decision: Decisio
             outcome, fr_id, score = aggregate.aggregate(conn, ctx, row, None)
             values["feature_request_id"] = fr_id
             explanation.update(feature_request=fr_id, score=score.total, why=score.explanation)
-            if outcome == "new_feature_request" and decision.route:
-                aggregate.plan_ticket(conn, ctx, fr_id, decision.route)
             if _has_link(conn, "feature_request", fr_id):
                 values["status"] = "routed"
         elif decision.action in ("ticket", "task") and decision.route:

@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from continuum.config import HubConfig, config_path, load_config
-from continuum.demo import _cleanup, _staff_answers
+from continuum.demo import _cleanup, play_story
 from continuum.engine.context import Progress
 from continuum.orchestration.factory import DAG_FILE_SOURCE, dag_id
 from continuum.runner import open_store
-from continuum.simulate import effect_counts, simulators
-from continuum.store import repo
+from continuum.simulate import simulators
 
 DAG_TEST_TIMEOUT = 300
 
@@ -107,29 +106,13 @@ def run_demo(hub: HubConfig | None = None, db_url: str | None = None, progress: 
                     if progress is not None:
                         progress(f"airflow dags test {dag_id(name)}", 1)
 
-            sync_all()
-            staff = _staff_answers(db, hub, running, answer_count)
-            sync_all()
-            before = effect_counts(running)
-            for _ in range(2):
-                sync_all()
-            after = effect_counts(running)
-            with db.connect() as conn:
-                summary = repo.counts(conn)
+            summary = play_story(db, hub, running, sync_all, answer_count)
             db.dispose()
         ok = True
     finally:
         if not ok:
             print(f"Airflow's output is kept in {log}", file=sys.stderr)
-    rerun = sum(after[s][k] - before[s][k] for s in after for k in after[s] if k != "calls")
-    summary.update({
-        "effects": after,
-        "rerun_effects": rerun,
-        "rerun_calls": sum(after[s]["calls"] - before[s]["calls"] for s in after),
-        "staff_answers": staff["answered"],
-        "features_shipped": staff["shipped"],
-        "store": url if db_url else "throwaway SQLite file",
-    })
+    summary["store"] = url if db_url else "throwaway SQLite file"
     if not db_url:
         _remove_tree(workdir)
     return summary

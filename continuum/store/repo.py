@@ -38,10 +38,13 @@ def content_hash(value: Any) -> str:
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def insert_ignore(conn: Connection, table: Table, rows: list[JSON], keys: list[str]) -> None:
-    """INSERT rows, silently skipping those that collide on ``keys`` (a unique constraint)."""
+def insert_ignore(conn: Connection, table: Table, rows: list[JSON], keys: list[str]) -> int:
+    """INSERT rows, silently skipping those that collide on ``keys`` (a unique constraint).
+
+    Returns how many rows were inserted (for one row, 0 means another transaction has it).
+    """
     if not rows:
-        return
+        return 0
     dialect = conn.dialect.name
     if dialect == "postgresql":
         stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
@@ -49,7 +52,8 @@ def insert_ignore(conn: Connection, table: Table, rows: list[JSON], keys: list[s
         stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
     else:  # pragma: no cover - other databases are not supported yet
         raise RuntimeError(f"unsupported database dialect {dialect!r}")
-    conn.execute(stmt, rows)
+    # RETURNING, not rowcount: psycopg reports -1 for these statements.
+    return len(conn.execute(stmt.returning(table.c[keys[0]]), rows).all())
 
 
 # -- cursors ------------------------------------------------------------------
