@@ -11,7 +11,6 @@ from connectors.jira.simcontract import SPEC, rfc3339_offsets
 from connectors.jira import SIM_LOGIN, SIM_TOKEN, JiraSimulator, create_connector, seed
 from continuum.connector import ConnectionInfo, Effect
 from continuum.simkit.contract import contract_errors, specs_dir
-from continuum.simkit.server import Exchange
 
 
 pytestmark = pytest.mark.contract

@@ -30,7 +30,7 @@ def _forms(secret: str) -> list[str]:
     return [secret, basic, basic[:-2], secret.replace("-", "%2D")]
 
 
-def test_no_secret_in_any_output_error_dead_letter_report_or_row(tmp_path: Path) -> None:
+def test_no_secret_in_any_output_error_dead_letter_report_or_row(tmp_path: Path, monkeypatch) -> None:
     with world(tmp_path, seed_for("secrets")) as w:
         for _ in range(2):
             w.new_user()
@@ -47,8 +47,8 @@ def test_no_secret_in_any_output_error_dead_letter_report_or_row(tmp_path: Path)
             return f"$ continuum {' '.join(args)} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
 
         def reports(*args: str) -> str:  # the quick commands, in-process (same code, same output)
-            for key, value in base.items():
-                os.environ[key] = value
+            for key in ("CONTINUUM_DB_URL", "CONTINUUM_CONFIG"):
+                monkeypatch.setenv(key, base[key])
             result = CliRunner().invoke(app, list(args))
             return f"$ continuum {' '.join(args)} -> {result.exit_code}\n{result.output}\n{result.exception!r}"
 
