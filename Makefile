@@ -25,6 +25,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+# Reliability at length: 300 kill -9 trials, long fault and concurrency runs, more hostile batches.
+# `make test` runs the same tests smaller (50 crash trials); figures print at the end.
+soak: $(STAMP)
+	CONTINUUM_CRASH_TRIALS=300 CONTINUUM_FAULT_ROUNDS=40 CONTINUUM_CONCURRENCY_ROUNDS=30 \
+	CONTINUUM_HOSTILE_EXAMPLES=60 $(BIN)/python -m pytest -q tests/reliability $(PYTEST_ARGS)
+
 # Regenerate the lock from the current working install (run after a deliberate upgrade).
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt

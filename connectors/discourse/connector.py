@@ -26,6 +26,7 @@ JSON = dict[str, Any]
 STREAM = "posts"
 # Chunk size of a Discourse topic view; also what we ask of /t/{id}/posts.json.
 TOPIC_CHUNK = 20
+MAX_REPEATED_PAGES = 8  # pages in a row that start above `before` before a read gives up
 
 
 def _as_int(value: Any) -> int | None:
@@ -130,14 +131,16 @@ class DiscourseConnector:
         server treats ``before`` as inclusive (real Discourse) or exclusive (the
         description's wording).
 
-        A page that brings nothing below ``before`` is not the end of the feed: a
-        server (or a cache in front of it) may serve the next page starting a few
-        posts early.  Stopping there would skip every older post for good, since
-        the cursor moves past them; instead we step ``before`` down by one, which
-        terminates and, as the page held nothing below ``before``, skips nothing.
+        A page that brings nothing below ``before`` is not always the end of the
+        feed: a server (or a cache in front of it) may serve a page starting a few
+        posts early, full of posts we already have.  Stopping there would skip every
+        older post for good, since the cursor moves past them.  Such a page holds
+        ids above ``before`` (a true last page cannot), so we ask again; if the feed
+        keeps doing it we fail the read (the cursor stays) rather than guess.
         """
         seen: dict[int, JSON] = {}
         before: int | None = None
+        repeated = 0
         while True:
             page = self.client.latest_posts(before)
             ids = [p["id"] for p in page if isinstance(p.get("id"), int)]
@@ -150,9 +153,15 @@ class DiscourseConnector:
             lowest = min(ids)
             if lowest <= last + 1:
                 break
-            before = lowest if before is None or lowest < before else before - 1
-            if before <= last:
-                break
+            if before is None or lowest < before:
+                before, repeated = lowest, 0
+                continue
+            if max(ids) <= before:
+                break  # only `before` itself came back: the oldest post
+            repeated += 1
+            if repeated > MAX_REPEATED_PAGES:
+                raise DiscourseError(None, f"the latest-posts feed keeps serving posts above before={before}; "
+                                           "stopping without moving the cursor past unread posts")
         return [seen[pid] for pid in sorted(seen)]
 
     def _record(self, post: JSON) -> SourceRecord:

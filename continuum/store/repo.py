@@ -192,6 +192,10 @@ def counts(conn: Connection) -> JSON:
         "outbox_dead": scalar(select(func.count()).select_from(outbox).where(outbox.c.state == "dead")),
         "dead_letters": scalar(select(func.count()).select_from(dead_letters).where(
             dead_letters.c.state == "open")),
+        # Final and visible: retried for longer than the retry period (`continuum replay --expired`).
+        "outbox_expired": scalar(select(func.count()).select_from(outbox).where(outbox.c.state == "expired")),
+        "dead_letters_expired": scalar(select(func.count()).select_from(dead_letters).where(
+            dead_letters.c.state == "expired")),
         "audit_events": scalar(select(func.count()).select_from(audit_events)),
     }
 

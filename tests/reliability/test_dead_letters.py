@@ -100,6 +100,8 @@ def test_retries_expire_into_a_visible_final_state_and_the_queue_moves_on(tmp_pa
         (letter,) = letters
         assert letter["state"] == "expired" and "expired: still failing after the retry period of 1s" in letter["error"]
         assert json.loads(runner.invoke(app, ["dead-letters", "--json", "--state", "open"]).stdout) == []
+        status = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
+        assert status["outbox_expired"] == 1 and status["dead_letters_expired"] == 1
         monkeypatch.setenv("CONTINUUM_RETRY_PERIOD", "7d")
         assert "requeued=1" in runner.invoke(app, ["replay", "--expired"]).output  # on purpose, it runs again
         w.sync()

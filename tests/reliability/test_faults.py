@@ -73,18 +73,20 @@ def retry_after_violations(exchanges: list[Exchange]) -> list[str]:
 def test_flaky_apis_converge_exactly_once_and_retry_after_is_respected(tmp_path: Path, figures: dict) -> None:
     seed = seed_for("faults")
     with world(tmp_path, seed) as w:
-        jira_options = {**w.hub.systems["jira"].options, "page_size": 3}
+        jira_options = {**w.hub.systems["jira"].options, "page_size": 2}
         w.hub.systems["jira"] = w.hub.systems["jira"].model_copy(update={"options": jira_options})
-        w.discourse.latest_limit = 4  # several pages per read
+        w.discourse.latest_limit = 3  # several pages per read
         for _ in range(4):
             w.new_user()
         failed_runs: Counter[str] = Counter()
         injected: Counter[str] = Counter()
         for number, sim in enumerate((w.discourse, w.jira)):
             sim.set_fault_rates(RATES, seed=seed + number, retry_after="1", latency_s=TIMEOUT_LATENCY_S)
+            for kind in RATES:  # each kind at least once, whatever the seed; then the seeded share
+                sim.inject(kind, times=1, retry_after="1", latency_s=TIMEOUT_LATENCY_S)
         for round_ in range(ROUNDS):
             for sim in (w.discourse, w.jira):
-                sim.set_paging_faults(("repeat", "shift")[round_ % 2], rate=0.5)
+                sim.set_paging_faults(("repeat", "shift")[round_ % 2], rate=0.7)
             w.activity(topics=3, replies=2, staff_comments=2)
             w.jira.advance_clock(150)  # older changes fall out of the one-minute re-read overlap
             try:

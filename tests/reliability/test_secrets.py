@@ -54,6 +54,7 @@ def test_no_secret_in_any_output_error_dead_letter_report_or_row(tmp_path: Path,
 
         outputs = [cli("sync", "community", env=wrong_env)]  # Jira refuses the token: errors everywhere
         outputs.append(reports("dead-letters"))
+        outputs.append(reports("dead-letters", "--json"))
         assert "401" in outputs[-1], outputs[-1][-3000:]  # the failure is reported, without the token
         outputs.append(cli("sync", "community", "--json"))
         issue = w.hub_issues()[0]
