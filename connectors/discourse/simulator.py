@@ -100,14 +100,7 @@ class DiscourseSimulator(Simulator):
         self._tick += 1
         return iso(START + timedelta(minutes=7 * self._tick))
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        with self.lock:
-            self._counts["calls"] += 1  # counted before faults, so faulted calls count too
-        return super().__call__(environ, start_response)
 
-    def effect_counts(self) -> dict[str, int]:
-        with self.lock:
-            return dict(self._counts)
 
     # -- human-side helpers ---------------------------------------------------
     def add_user(self, username: str, name: str, email: str | None = None, admin: bool = False) -> int:

@@ -18,7 +18,7 @@ import binascii
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -82,10 +82,6 @@ class JiraSimulator(StaffActions, Simulator):
             self.create_project(key)
 
     # -- plumbing -----------------------------------------------------------------
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        with self.lock:
-            self._counts["calls"] += 1  # counted before faults: a faulted call is still a call
-        return super().__call__(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
         if not self._authenticated(request):

@@ -54,7 +54,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from continuum.simkit.contract import HOST, _describe, _Request, _Response, specs_dir
+from continuum.simkit.contract import HOST, _describe, specs_dir, check_exchanges
 from continuum.simkit.server import Exchange
 
 SPEC = "slack-web-api.openapi_v2.json"
@@ -254,21 +254,7 @@ def slack_contract_errors(exchanges: list[Exchange], with_addendum: bool = True)
     The same checks as :func:`continuum.simkit.contract.contract_errors`, on
     the in-memory OpenAPI 3.1 form of Slack's Swagger 2.0 document.
     """
-    openapi = load_openapi(with_addendum)
     document = load_document(with_addendum)
-    problems: list[str] = []
-    for exchange in exchanges:
-        if exchange.fault is not None:
-            continue
-        request, response = _Request(exchange), _Response(exchange)
-        where = f"{exchange.method} {exchange.path}?{exchange.query_string} -> {exchange.status}"
-        try:
-            openapi.validate_request(request)
-        except Exception as exc:  # openapi-core raises a family of errors; report them all alike
-            problems.append(f"request  {where}: {_explain(exc)}")
-        problems += [f"request  {where}: {what}" for what in _undocumented(document, exchange)]
-        try:
-            openapi.validate_response(request, response)
-        except Exception as exc:
-            problems.append(f"response {where}: {_explain(exc)}")
-    return problems
+    return check_exchanges(load_openapi(with_addendum), exchanges,
+                           extra_request_checks=lambda exchange: _undocumented(document, exchange),
+                           describe=_explain)

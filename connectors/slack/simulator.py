@@ -121,15 +121,7 @@ class SlackSimulator(Simulator):
         self._tick += 1
         return f"{START_EPOCH + 420 * self._tick}.{self._tick:06d}"
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        with self.lock:
-            self._counts["calls"] += 1  # counted before faults, so faulted calls count too
-        return super().__call__(environ, start_response)
 
-    def effect_counts(self) -> dict[str, int]:
-        """What the hub changed here: only ``notifications`` (messages posted through the API)."""
-        with self.lock:
-            return dict(self._counts)
 
     # -- human-side helpers ---------------------------------------------------
     def add_user(self, name: str, real_name: str, email: str | None = None) -> str:

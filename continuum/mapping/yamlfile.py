@@ -27,28 +27,17 @@ class ConfigError(ValueError):
 
 
 def _positions(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
-    out[loc] = node.start_mark.line + 1
+    """Record the line of every key and list item below ``node`` (the caller records ``node``'s own)."""
     if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            out[loc + (key,)] = key_node.start_mark.line + 1
-            _walk_value(value_node, loc + (key,), out)
+        children = [(key.value if isinstance(key, yaml.ScalarNode) else str(key), key, value)
+                    for key, value in node.value]
     elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _positions(item, loc + (index,), out)
-
-
-def _walk_value(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
-    # The key's own line was recorded by the caller; record children only.
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            out[loc + (key,)] = key_node.start_mark.line + 1
-            _walk_value(value_node, loc + (key,), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            out[loc + (index,)] = item.start_mark.line + 1
-            _walk_value(item, loc + (index,), out)
+        children = [(index, item, item) for index, item in enumerate(node.value)]
+    else:
+        return
+    for part, marker, child in children:
+        out[loc + (part,)] = marker.start_mark.line + 1
+        _positions(child, loc + (part,), out)
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
@@ -62,6 +51,7 @@ def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
         raise ConfigError([f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
     positions: dict[Loc, int] = {}
     if node is not None:
+        positions[()] = node.start_mark.line + 1
         _positions(node, (), positions)
     return data, positions
 

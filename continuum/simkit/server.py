@@ -107,6 +107,8 @@ class Simulator:
         self.faults = FaultPlan()
         self.exchanges: list[Exchange] = []
         self.record_exchanges = True
+        # What the simulator saw happen to it, by name; subclasses add their own effect names.
+        self._counts: dict[str, int] = {"calls": 0}
         # Rules are class attributes and a werkzeug Rule binds to one Map only:
         # give each instance fresh copies, or a second simulator cannot be built.
         self._url_map = Map([r.empty() if isinstance(r, Rule) else r for r in self.rules], strict_slashes=False)
@@ -179,8 +181,15 @@ class Simulator:
             ]
 
     # -- WSGI -------------------------------------------------------------
+    def effect_counts(self) -> dict[str, int]:
+        """Effects counted here, on the system's side (tests and the demo trust these, not the engine)."""
+        with self.lock:
+            return dict(self._counts)
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         arrived = time.time()  # when the request came in, not when the (maybe delayed) answer was ready
+        with self.lock:
+            self._counts["calls"] = self._counts.get("calls", 0) + 1  # before faults: a faulted call is a call
         request = Request(environ)
         body = request.get_data(cache=True)
         with self.lock:
