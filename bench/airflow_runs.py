@@ -29,7 +29,11 @@ def run(sizes: tuple[int, ...], workdir: Path) -> None:
     try:
         from connectors.jira import seed as seed_jira
         from continuum.config import config_path
-        from continuum.orchestration.demo import _with_conns, airflow, prepare_airflow_home
+        from continuum.orchestration.demo import (
+            _with_conns,
+            airflow,
+            prepare_airflow_home,
+        )
         from continuum.orchestration.factory import dag_id
         from continuum.runner import open_store
         from continuum.simulate import start_simulators

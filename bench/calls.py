@@ -11,12 +11,10 @@ nothing changed, and how many writes (the goal is none).
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import Timer, emit, shipped_hub
+from bench.common import Timer, emit, shipped_hub, sized_main
 from connectors.jira import seed as seed_jira
 from continuum.engine.context import SyncContext, build_connectors, pipeline_systems
 from continuum.engine.run import run_pipeline
@@ -144,12 +142,7 @@ def run(size: int, workdir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--full", action="store_true")
-    parser.add_argument("--size", type=int)
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="continuum-bench-") as tmp:
-        run(args.size or (FULL_SIZE if args.full else DEFAULT_SIZE), Path(tmp))
+    sized_main(run, __doc__, DEFAULT_SIZE, FULL_SIZE, argv)
 
 
 if __name__ == "__main__":

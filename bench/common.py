@@ -8,13 +8,15 @@ invented number.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,3 +185,14 @@ def argv_int(args: Sequence[str], name: str, default: int) -> int:
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def sized_main(run: Callable[[int, Path], None], doc: str | None, default: int, full: int,
+               argv: list[str] | None = None) -> None:
+    """The command line of a benchmark that runs at one size: ``--size N`` or ``--full``."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--full", action="store_true")
+    parser.add_argument("--size", type=int)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="continuum-bench-") as tmp:
+        run(args.size or (full if args.full else default), Path(tmp))

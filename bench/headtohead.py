@@ -10,20 +10,19 @@ a process, so its interpreter start-up is reported separately.
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
-import tempfile
 from pathlib import Path
 
-from bench.common import Timer, emit
+from pydantic import SecretStr
+
+from bench.common import Timer, emit, sized_main
 from bench.tapjira import TapUnavailable, install, startup_s, sync_issues
 from bench.tls import TlsServer, make_certificate
 from connectors.jira.config import JiraConfig
 from connectors.jira.connector import JiraConnector
 from connectors.jira.simdc import JiraV2Simulator
 from connectors.jira.simmodel import SIM_LOGIN, SIM_PROJECT, SIM_TOKEN
-from pydantic import SecretStr
 
 DEFAULT_SIZE = 500
 FULL_SIZE = 10_000
@@ -94,12 +93,7 @@ def run(size: int, workdir: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--full", action="store_true")
-    parser.add_argument("--size", type=int)
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="continuum-bench-") as tmp:
-        run(args.size or (FULL_SIZE if args.full else DEFAULT_SIZE), Path(tmp))
+    sized_main(run, __doc__, DEFAULT_SIZE, FULL_SIZE, argv)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import GeneratedForum, NullTracker, Timer, emit, peak_rss_mb, shipped_hub, store
+from bench.common import (
+    GeneratedForum,
+    NullTracker,
+    Timer,
+    emit,
+    peak_rss_mb,
+    shipped_hub,
+    store,
+)
 from continuum.engine.context import SyncContext
 from continuum.engine.read import read_source
 from continuum.engine.triage import triage

@@ -20,7 +20,6 @@ the read side that the peer needs is served; writes stay v3.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 from typing import Any, Literal
@@ -86,15 +85,9 @@ class JiraV2Simulator(JiraSimulator):
             return args
         jql, token, limit, fields, expand = args
         fingerprint = hashlib.sha256(jql.encode()).hexdigest()[:12]
-        start = 0
-        if token:
-            try:
-                mark, offset = base64.urlsafe_b64decode(token.encode()).decode().split(":")
-                start = int(offset)
-            except (ValueError, binascii.Error):
-                return self._error(400, "The provided next page token is invalid or expired.")
-            if mark != fingerprint:
-                return self._error(400, "The provided next page token is invalid or expired.")
+        start = self._page_start(fingerprint, token)
+        if isinstance(start, Response):
+            return start
         matching = self._matching(jql)
         if isinstance(matching, Response):
             return matching

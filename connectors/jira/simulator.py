@@ -83,6 +83,19 @@ class JiraSimulator(StaffActions, Simulator):
 
     # -- plumbing -----------------------------------------------------------------
 
+    def _page_start(self, fingerprint: str, token: str | None) -> int | Response:
+        """Where a nextPageToken resumes; a token made for another query is refused, as Jira does."""
+        if not token:
+            return 0
+        try:
+            mark, offset = base64.urlsafe_b64decode(token.encode()).decode().split(":")
+            start = int(offset)
+        except (ValueError, binascii.Error):
+            return self._error(400, "The provided next page token is invalid or expired.")
+        if mark != fingerprint:
+            return self._error(400, "The provided next page token is invalid or expired.")
+        return start
+
     def _dispatch(self, request: Request) -> Response:
         if not self._authenticated(request):
             return self.json_response({"errorMessages": ["Client must be authenticated to access this resource."]},
@@ -181,15 +194,9 @@ class JiraSimulator(StaffActions, Simulator):
                         return self.json_response({"errorMessages": [f"The value '{value}' does not exist for the field 'project'."],
                                                    "warningMessages": []}, 400)
         fingerprint = hashlib.sha256(jql.encode()).hexdigest()[:12]
-        start = 0
-        if token:
-            try:
-                mark, offset = base64.urlsafe_b64decode(token.encode()).decode().split(":")
-                start = int(offset)
-            except (ValueError, binascii.Error):
-                return self._error(400, "The provided next page token is invalid or expired.")
-            if mark != fingerprint:
-                return self._error(400, "The provided next page token is invalid or expired.")
+        start = self._page_start(fingerprint, token)
+        if isinstance(start, Response):
+            return start
         size = max(1, min(int(limit or 50), SEARCH_LIMIT))
         matching = query.sort([row for row in (i.row() for i in self._issues.values()) if query.matches(row)])
         if token and start > 0:
