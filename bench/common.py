@@ -176,13 +176,6 @@ def shipped_hub() -> HubConfig:
     return load_config()
 
 
-def argv_int(args: Sequence[str], name: str, default: int) -> int:
-    for i, arg in enumerate(args):
-        if arg == name and i + 1 < len(args):
-            return int(args[i + 1])
-    return default
-
-
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 

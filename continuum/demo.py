@@ -14,7 +14,7 @@ this module needs to know no system by name.
 
 from __future__ import annotations
 
-import os
+import shutil
 import tempfile
 from pathlib import Path
 from collections.abc import Callable
@@ -56,7 +56,7 @@ def run_demo(hub: HubConfig | None = None, db_url: str | None = None, progress: 
         db.dispose()
     summary["store"] = url if db_url else "throwaway SQLite file"
     if not db_url:
-        _cleanup(workdir)
+        shutil.rmtree(workdir, ignore_errors=True)
     return summary
 
 
@@ -107,15 +107,3 @@ def _staff_answers(db: Any, hub: HubConfig, running: dict[str, Any], count: int)
     if wanted is not None:
         running[wanted.system].staff_ship(wanted.external_id)
     return {"answered": answered, "shipped": int(wanted is not None)}
-
-
-def _cleanup(workdir: Path) -> None:
-    for path in workdir.glob("*"):
-        try:
-            os.remove(path)
-        except OSError:
-            pass
-    try:
-        workdir.rmdir()
-    except OSError:
-        pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -44,22 +45,39 @@ def sqlite_db(tmp_path: object) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+def require_pg(why: str) -> Engine:
+    """The admin connection, or a skip that says what needs PostgreSQL."""
     admin = pg_admin()
     if admin is None:
-        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL.split('@')[-1]} "
-                    "(set CONTINUUM_TEST_PG_URL to run the PostgreSQL tests)")
-    name = f"continuum_t_{uuid.uuid4().hex[:10]}"
+        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL.split('@')[-1]}: {why} "
+                    "(set CONTINUUM_TEST_PG_URL)")
+    return admin
+
+
+def pg_database_url(name: str) -> str:
+    return f"{PG_ADMIN_URL.rpartition('/')[0]}/{name}"
+
+
+@contextmanager
+def throwaway_database(prefix: str, why: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (optionally copied from ``template``), dropped afterwards; yields its name."""
+    admin = require_pg(why)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    clause = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base, _, _ = PG_ADMIN_URL.rpartition("/")
+        conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
     try:
-        yield f"{base}/{name}"
+        yield name
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with throwaway_database("continuum_t", "the PostgreSQL store tests need it") as name:
+        yield pg_database_url(name)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from sqlalchemy import Connection, and_, or_, select
 from continuum.engine import outbox
 from continuum.engine.context import RunStats, SyncContext
 from continuum.mapping import MappingError, map_outbound
-from continuum.sla import parse_duration
 from continuum.store import repo
 from continuum.store.db import utcnow
 from continuum.store.tables import interactions, links
@@ -111,7 +110,3 @@ def _plan_chat_alert(conn: Connection, ctx: SyncContext, row: dict[str, Any]) ->
                 record_type="sla_alert", record_id=row["id"],
                 subject=f"sla-breach-chat:{row['source_system']}:{row['source_id']}", fields=fields)
     return True
-
-
-def soon_window(ctx: SyncContext) -> timedelta:
-    return parse_duration(ctx.rulebook.sla.breaching_soon)

@@ -25,7 +25,7 @@ def mappings_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=64)
-def _load(path: Path, mtime: float) -> MappingFile:
+def _load(path: Path, mtime: float) -> MappingFile:  # mtime is part of the cache key: an edited file reloads
     return validate_file(MappingFile, path)
 
 

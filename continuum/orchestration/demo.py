@@ -14,6 +14,7 @@ import: this process may already have imported Airflow with another home.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from continuum.config import HubConfig, config_path, load_config
-from continuum.demo import _cleanup, play_story
+from continuum.demo import play_story
 from continuum.engine.context import Progress
 from continuum.orchestration.factory import DAG_FILE_SOURCE, dag_id
 from continuum.runner import open_store
@@ -114,7 +115,7 @@ def run_demo(hub: HubConfig | None = None, db_url: str | None = None, progress: 
             print(f"Airflow's output is kept in {log}", file=sys.stderr)
     summary["store"] = url if db_url else "throwaway SQLite file"
     if not db_url:
-        _remove_tree(workdir)
+        shutil.rmtree(workdir, ignore_errors=True)
     return summary
 
 
@@ -130,11 +131,3 @@ def _write_hub(hub: HubConfig, path: Path) -> Path:
 
     path.write_text(yaml.safe_dump(hub.model_dump(mode="json", exclude_none=True), sort_keys=False))
     return path
-
-
-def _remove_tree(workdir: Path) -> None:
-    import shutil
-
-    shutil.rmtree(workdir, ignore_errors=True)
-    if workdir.exists():
-        _cleanup(workdir)

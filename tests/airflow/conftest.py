@@ -16,8 +16,8 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,9 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from sqlalchemy import text
 
 from continuum.config import config_path
-from tests.conftest import PG_ADMIN_URL, pg_admin
+from tests.conftest import PG_ADMIN_URL, throwaway_database
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO / "dags"
@@ -187,45 +186,25 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
 @pytest.fixture(scope="session")
 def airflow_template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A PostgreSQL database migrated once by ``airflow db migrate``; each stack copies it (fast)."""
-    admin = pg_admin()
-    if admin is None:
-        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL.split('@')[-1]}: the Airflow scheduler tests "
-                    "need it for Airflow's metadata (set CONTINUUM_TEST_PG_URL)")
-    name = f"continuum_aftpl_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
+    with throwaway_database("continuum_aftpl", "the Airflow scheduler tests need it for Airflow's metadata") as name:
         env = base_env(tmp_path_factory.mktemp("airflow-migrate"), f"{pg_base()}/{name}")
         done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env,
                               capture_output=True, text=True, timeout=240, check=False)
         if done.returncode != 0:
             raise AssertionError(f"airflow db migrate failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         yield name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
 def fresh_pg_db() -> Iterator[Any]:
     """Make empty or templated throwaway databases; all are dropped at the end of the test."""
-    admin = pg_admin()
-    if admin is None:
-        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL.split('@')[-1]} (set CONTINUUM_TEST_PG_URL)")
-    made: list[str] = []
+    with ExitStack() as stack:
 
-    def make(prefix: str, template: str | None = None) -> str:
-        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-        clause = f' TEMPLATE "{template}"' if template else ""
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
-        made.append(name)
-        return f"{pg_base()}/{name}"
+        def make(prefix: str, template: str | None = None) -> str:
+            name = stack.enter_context(throwaway_database(prefix, "the Airflow tests need it", template))
+            return f"{pg_base()}/{name}"
 
-    yield make
-    with admin.connect() as conn:
-        for name in made:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        yield make
 
 
 def base_env(home: Path, metadata_url: str) -> dict[str, str]:
