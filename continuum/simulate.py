@@ -1,13 +1,12 @@
 """Start the simulators of the configured systems and point connections at them.
 
-Each ``connectors/<system>/`` package exposes ``SIMULATOR`` (the class),
-``seed(sim)`` and ``simulator_connection(base_url)`` (the Airflow connection
-JSON a connector needs to talk to it).  Nothing here names a system.
+Each registered plugin names its simulator class, its seed function and the
+credentials a connection to the simulator holds (see
+:class:`continuum.kit.plugin.ConnectorPlugin`).  Nothing here names a system.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from collections.abc import Iterator
@@ -15,12 +14,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from continuum.config import HubConfig
+from continuum.kit.registry import plugin
 from continuum.simkit import Simulator
 
 
 def simulator_for(connector: str) -> tuple[type[Simulator], Any, Any]:
-    module = importlib.import_module(f"connectors.{connector}")
-    return module.SIMULATOR, module.seed, module.simulator_connection
+    found = plugin(connector)
+    return found.simulator_class(), found.seed_simulator, found.simulator_connection
 
 
 def start_simulators(hub: HubConfig, systems: list[str] | None = None, seed: bool = True,

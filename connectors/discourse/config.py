@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from typing import ClassVar
+
+from pydantic import Field, SecretStr, field_validator
+
+from continuum.kit.config import ConnectorConfig
 
 
-class DiscourseConfig(BaseModel):
+class DiscourseConfig(ConnectorConfig):
     """Where the forum is, who we act as, and what we read.
 
     ``api_username`` is the company's account: replies are posted as that user
@@ -13,9 +17,12 @@ class DiscourseConfig(BaseModel):
     a ``SecretStr`` so it never shows up in logs or ``repr``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    system: ClassVar[str] = "discourse"
+    connection_fields: ClassVar[dict[str, str]] = {"host": "url", "login": "api_username", "password": "api_key"}
+    field_labels: ClassVar[dict[str, str]] = {"host": "host (the forum's URL)",
+                                               "login": "login (the API username: the company's account)",
+                                               "password": "password (the API key)"}
 
-    url: str = Field(min_length=1, description="base URL, e.g. https://forum.example.com")
     api_username: str = Field(min_length=1)
     api_key: SecretStr
     # Category slugs to read; empty reads every category the key can see.  A
@@ -26,14 +33,6 @@ class DiscourseConfig(BaseModel):
     # Look up each new author's primary e-mail (needs an admin API key): it is what
     # joins one person's accounts across channels.  One call per author per run.
     fetch_emails: bool = False
-
-    @field_validator("url")
-    @classmethod
-    def _normalise_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("url must start with http:// or https://")
-        return value
 
     @field_validator("categories", mode="before")
     @classmethod

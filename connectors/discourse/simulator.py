@@ -42,8 +42,7 @@ from connectors.discourse.simviews import (
     topic_view,
 )
 
-SIM_API_USERNAME = "continuum"
-SIM_API_KEY = "sim-discourse-key-0f3c9a"
+from connectors.discourse.plugin import SIM_API_KEY, SIM_API_USERNAME  # noqa: E402
 LATEST_LIMIT = 50  # fixed in Discourse's PostsController#latest
 
 _FORBIDDEN = {"errors": ["You are not permitted to view the requested resource."], "error_type": "invalid_access"}

@@ -9,22 +9,24 @@ serve several projects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 
-from continuum.connector import ConnectionInfo
+from continuum.kit.config import ConnectorConfig
 
 # Fields that Jira v3 only accepts as Atlassian Document Format; effects carry
 # them as plain text and the connector converts them.
 DEFAULT_RICH_TEXT_FIELDS: tuple[str, ...] = ("description", "environment")
 
 
-class JiraConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class JiraConfig(ConnectorConfig):
+    system: ClassVar[str] = "jira"
+    connection_fields: ClassVar[dict[str, str]] = {"host": "url", "login": "login", "password": "api_token"}
+    field_labels: ClassVar[dict[str, str]] = {"host": "host (the Jira URL)", "login": "login (the Jira account e-mail)",
+                                               "password": "password (the Jira API token)"}
+    default_scheme: ClassVar[str | None] = "https"  # Airflow Connections often hold a bare host
 
-    url: str
     login: str = Field(description="Atlassian account e-mail (basic auth) or a name for the PAT user")
     api_token: SecretStr
     auth: Literal["basic", "pat"] = "basic"
@@ -41,39 +43,12 @@ class JiraConfig(BaseModel):
     # form); teams that rely on the source URL in the description can turn it off.
     remote_links: bool = True
 
-    @field_validator("url")
-    @classmethod
-    def _normalise_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value:
-            raise ValueError("the Jira URL is empty")
-        if "://" not in value:
-            value = "https://" + value  # Airflow Connections often hold a bare host
-        return value
-
     @field_validator("label_prefix")
     @classmethod
     def _no_spaces(cls, value: str) -> str:
         if any(ch.isspace() for ch in value):
             raise ValueError("Jira labels cannot contain spaces, so neither can label_prefix")
         return value
-
-    @classmethod
-    def from_connection(cls, conn: ConnectionInfo, options: Mapping[str, Any] | None = None) -> JiraConfig:
-        merged: dict[str, Any] = {**(conn.extra or {}), **(options or {})}
-        if not conn.login:
-            raise ValueError(f"connection {conn.conn_id!r} has no login (the Jira account e-mail)")
-        if not conn.password:
-            raise ValueError(f"connection {conn.conn_id!r} has no password (the Jira API token)")
-        known = set(cls.model_fields) - {"url", "login", "api_token"}
-        # Connection extras may carry keys meant for other tools; options may not.
-        stray = sorted(set(options or {}) - known)
-        if stray:
-            raise ValueError(f"unknown Jira option(s): {', '.join(stray)}")
-        values = {k: v for k, v in merged.items() if k in known}
-        if "rich_text_fields" in values:
-            values["rich_text_fields"] = tuple(values["rich_text_fields"])
-        return cls(url=conn.host, login=conn.login, api_token=SecretStr(conn.password), **values)
 
     def browse_url(self, issue_key: str) -> str:
         return f"{self.url}/browse/{issue_key}"

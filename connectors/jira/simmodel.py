@@ -15,8 +15,7 @@ from typing import Any
 
 JSON = dict[str, Any]
 
-SIM_LOGIN = "continuum-bot@example.com"
-SIM_TOKEN = "sim-jira-api-token"
+from connectors.jira.plugin import SIM_LOGIN, SIM_TOKEN  # noqa: E402  (one home for the credentials)
 SIM_PAT = "sim-jira-personal-access-token"
 SIM_PROJECT = "PROD"
 # Not UTC on purpose: JQL dates are read in the user's zone, and the

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from typing import ClassVar
+
+from pydantic import Field, SecretStr, field_validator
+
+from continuum.kit.config import ConnectorConfig
 
 # A channel as the hub names it: "#name", a conversation id (C…, G…, D…), a user
 # id (U…, W…: a direct message from the app) or an e-mail address (looked up).
@@ -17,7 +21,7 @@ def valid_target(value: str) -> bool:
     return bool(_CHANNEL_NAME.match(value) or _ID.match(value) or _EMAIL.match(value))
 
 
-class SlackConfig(BaseModel):
+class SlackConfig(ConnectorConfig):
     """Where Slack is, which bot we are, and where notifications go by default.
 
     ``bot_token`` is a bot token (``xoxb-…``) kept as a ``SecretStr`` so it never
@@ -25,8 +29,10 @@ class SlackConfig(BaseModel):
     ``<url>/api/<method>``, so a simulator's base URL works the same way.
     """
 
-    # hide_input_in_errors: a rejected token must not end up in a log through the error text.
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    system: ClassVar[str] = "slack"
+    connection_fields: ClassVar[dict[str, str]] = {"host": "url", "password": "bot_token"}
+    field_labels: ClassVar[dict[str, str]] = {"password": "password (the bot token, xoxb-...)"}
+    default_url: ClassVar[str | None] = "https://slack.com"
 
     url: str = Field(default="https://slack.com", min_length=1)
     bot_token: SecretStr
@@ -44,13 +50,9 @@ class SlackConfig(BaseModel):
 
     @field_validator("url")
     @classmethod
-    def _normalise_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if value.endswith("/api"):  # people paste the API base; accept it
-            value = value[: -len("/api")]
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("url must start with http:// or https://")
-        return value
+    def _api_base(cls, value: str) -> str:
+        # People paste the API base; accept it.
+        return value[: -len("/api")] if value.endswith("/api") else value
 
     @field_validator("bot_token")
     @classmethod

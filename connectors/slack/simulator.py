@@ -33,7 +33,7 @@ from continuum.simkit.server import Simulator
 
 JSON = dict[str, Any]
 
-SIM_TOKEN = "xoxb-1000000001-2000000002-simcontinuumslack"
+from connectors.slack.plugin import SIM_TOKEN  # noqa: E402  (one home for the credential)
 TEAM_ID = "T0CONTINUUM"
 TEAM_NAME = "Continuum Demo"
 BOT_USER_ID = "U0CONTBOT01"

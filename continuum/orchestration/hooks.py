@@ -1,10 +1,10 @@
 """The Airflow Hook behind every Continuum connection type.
 
-A system's ``connectors/<name>/airflow.py`` subclasses :class:`ContinuumHook`
-with four class attributes (``conn_type``, ``hook_name``,
-``default_conn_name``, ``connector``); the hook builds that system's
-connector from the Connection, lazily, and ``test_connection`` (the UI's
-*Test* button) calls the connector's ``check()``.
+One hook class per registered connector, made here from its plugin: Airflow
+asks for ``continuum.orchestration.hooks.<Name>Hook`` (the provider info
+names it) and the module builds it on first access.  The hook builds that
+system's connector from the Connection, lazily, and ``test_connection`` (the
+UI's *Test* button) calls the connector's ``check()``.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from typing import Any, ClassVar
 
 from airflow.sdk import BaseHook
 
+from continuum.kit.plugin import hook_class_name
+
 
 class ContinuumHook(BaseHook):
     conn_name_attr = "conn_id"
     default_conn_name = ""
     conn_type = ""
     hook_name = ""
-    connector: ClassVar[str] = ""  # the folder under connectors/
+    connector: ClassVar[str] = ""  # the registered plugin's name
 
     def __init__(self, conn_id: str | None = None, options: dict[str, Any] | None = None) -> None:
         super().__init__()
@@ -44,10 +46,9 @@ class ContinuumHook(BaseHook):
     def get_conn(self) -> Any:
         """The system's connector (``continuum.connector.Connector``); nothing is called yet."""
         from continuum.connections import resolve_connection
-        from continuum.connector import load_connector_factory
+        from continuum.kit.registry import plugin
 
-        factory = load_connector_factory(self.connector)
-        return factory(resolve_connection(self.conn_id), self.options())
+        return plugin(self.connector).create(resolve_connection(self.conn_id), self.options())
 
     def test_connection(self) -> tuple[bool, str]:
         try:
@@ -57,3 +58,32 @@ class ContinuumHook(BaseHook):
             return False, f"{type(exc).__name__}: {exc}"
         account = getattr(connector, "account", None)
         return True, f"{self.hook_name}: reachable" + (f" as {account}" if account else "")
+
+
+_made: dict[str, type[ContinuumHook]] = {}
+
+
+def hook_for(connector: str) -> type[ContinuumHook]:
+    """The hook class of a registered connector (made once per process)."""
+    if connector not in _made:
+        from continuum.kit.registry import plugin
+
+        found = plugin(connector)
+        name = hook_class_name(connector)
+        _made[connector] = type(name, (ContinuumHook,), {
+            "__module__": __name__, "__qualname__": name,
+            "conn_type": found.connection_type, "hook_name": found.airflow_connection_type("")["hook-name"],
+            "default_conn_name": found.default_connection or f"continuum_{connector}", "connector": connector,
+        })
+    return _made[connector]
+
+
+def __getattr__(name: str) -> type[ContinuumHook]:
+    # Airflow imports hook classes by dotted path; ours exist once a plugin is registered.
+    if name.endswith("Hook") and name != "ContinuumHook":
+        from continuum.kit.registry import plugins
+
+        for connector in plugins():
+            if hook_class_name(connector) == name:
+                return hook_for(connector)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -49,8 +49,8 @@ print(json.dumps({"hooks": hooks, "widgets": widgets, "jira": pm.field_behaviour
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
-    assert found["hooks"] == {"jira": "connectors.jira.airflow.JiraHook",
-                              "discourse": "connectors.discourse.airflow.DiscourseHook"}
+    assert found["hooks"] == {"jira": "continuum.orchestration.hooks.JiraHook",
+                              "discourse": "continuum.orchestration.hooks.DiscourseHook"}
     assert found["widgets"] == ["extra__jira__auth", "extra__jira__project"]
     assert found["jira"]["relabeling"]["host"] == "Jira URL"
 
@@ -58,8 +58,7 @@ print(json.dumps({"hooks": hooks, "widgets": widgets, "jira": pm.field_behaviour
 def test_the_test_button_checks_the_system_and_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     from airflow.sdk._shared.secrets_masker import redact
 
-    from connectors.discourse.airflow import DiscourseHook
-    from connectors.jira.airflow import JiraHook
+    from continuum.orchestration.hooks import DiscourseHook, JiraHook  # made from the registered plugins
 
     hub = load_config()
     with simulators(hub, ["jira", "discourse"]) as running:

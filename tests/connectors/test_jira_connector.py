@@ -82,7 +82,7 @@ def test_is_a_connector_and_builds_without_network(sim: JiraSimulator) -> None:
     assert connector.capabilities.bulk_sizes["create"] == 50
     assert sim.effect_counts()["calls"] == 0
     assert connector.escape_text(HOSTILE) == HOSTILE
-    with pytest.raises(ValueError, match="unknown Jira option"):
+    with pytest.raises(ValueError, match="unknown option"):
         connect(sim, colour="red")
 
 

@@ -1,0 +1,33 @@
+"""Slack as a Continuum system: the plugin object the registry finds."""
+
+from __future__ import annotations
+
+from continuum.connector import Capabilities
+from continuum.kit.plugin import ConnectorPlugin
+
+SIM_TOKEN = "xoxb-1000000001-2000000002-simcontinuumslack"
+
+CAPABILITIES = Capabilities(streams=(), effects=("notify",), bulk_sizes={})
+
+PLUGIN = ConnectorPlugin(
+    name="slack",
+    summary="Slack: notify a person or a team channel (HR questions to #hr, SLA alerts to a team)",
+    config="connectors.slack.config:SlackConfig",
+    connector="connectors.slack.connector:SlackConnector",
+    capabilities=CAPABILITIES,
+    default_connection="continuum_slack",
+    # Only the bot token (xoxb-...) is needed; the host stays empty for slack.com.  The layout
+    # matches the official Slack provider's `slack` connection, so either form works for both.
+    connection_form={
+        "ui-field-behaviour": {
+            # Channels are sync options in the hub config (default_channel), not credentials.
+            "hidden-fields": ["schema", "port", "login", "extra"],
+            "relabeling": {"host": "Slack API base URL (optional)", "password": "Bot token"},
+            "placeholders": {"host": "https://slack.com", "password": "xoxb-…"},
+        },
+    },
+    simulator="connectors.slack.simulator:SlackSimulator",
+    seed="connectors.slack.seed:seed",
+    simulator_credentials={"password": SIM_TOKEN},
+    contract="connectors.slack.contract:HARNESS",
+)

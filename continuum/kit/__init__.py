@@ -1,0 +1,49 @@
+"""The connector kit: everything a connector author builds on.
+
+A connector is a small folder that composes these pieces:
+
+* :mod:`~continuum.kit.config`: a typed config with ``from_connection``;
+* :mod:`~continuum.kit.errors`: one client error type with ``is_auth_error``;
+* :mod:`~continuum.kit.pagination`: paginators that detect a repeating page or token;
+* :mod:`~continuum.kit.cursors`: typed, frozen stream cursors (the engine stores them);
+* :mod:`~continuum.kit.dispatch`: action -> handler, one result per effect;
+* :mod:`~continuum.kit.plugin`: the one object a system registers under the
+  ``continuum.connectors`` entry point; :mod:`~continuum.kit.registry` finds them.
+
+Nothing here imports a simulator, werkzeug or a vendor library.
+"""
+
+from __future__ import annotations
+
+from continuum.connector import (
+    JSON,
+    Capabilities,
+    ConnectionInfo,
+    Connector,
+    Effect,
+    EffectResult,
+    Page,
+    SourceRecord,
+)
+from continuum.kit.config import ConnectorConfig
+from continuum.kit.cursors import Stream, StreamCursor
+from continuum.kit.dispatch import EffectDispatcher, failed, succeeded
+from continuum.kit.errors import ClientError
+from continuum.kit.pagination import (
+    BeforeIdPaginator,
+    CursorPaginator,
+    Fetched,
+    LinkHeaderPaginator,
+    NextTokenPaginator,
+    OffsetPaginator,
+    PageLoopError,
+    walk,
+)
+from continuum.kit.plugin import ConnectorPlugin
+
+__all__ = [
+    "JSON", "BeforeIdPaginator", "Capabilities", "ClientError", "ConnectionInfo", "Connector", "ConnectorConfig",
+    "ConnectorPlugin", "CursorPaginator", "Effect", "EffectDispatcher", "EffectResult", "Fetched",
+    "LinkHeaderPaginator", "NextTokenPaginator", "OffsetPaginator", "Page", "PageLoopError", "SourceRecord",
+    "Stream", "StreamCursor", "failed", "succeeded", "walk",
+]
