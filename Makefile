@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export CONTINUUM_DATA_DIR ?= $(CURDIR)/.data
 
-.PHONY: venv demo test bench soak clean lock
+.PHONY: venv demo lint test bench soak clean lock
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,12 @@ demo: $(STAMP)
 	$(BIN)/continuum migrate
 	$(BIN)/continuum demo
 
-test: $(STAMP)
+# Lint and type-check first: a finding fails the target before any test runs.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)

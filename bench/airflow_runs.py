@@ -27,16 +27,16 @@ FULL_SIZES = (100, 10_000)
 
 def run(sizes: tuple[int, ...], workdir: Path) -> None:
     try:
-        from connectors.jira import seed as seed_jira
+        from connectors.jira.seed import seed as seed_jira
         from continuum.config import config_path
-        from continuum.orchestration.demo import (
+        from continuum.demo.airflow import (
             _with_conns,
             airflow,
             prepare_airflow_home,
         )
+        from continuum.demo.simulators import start_simulators
         from continuum.orchestration.factory import dag_id
-        from continuum.runner import open_store
-        from continuum.simulate import start_simulators
+        from continuum.store.db import open_store
     except Exception as exc:  # the orchestration package is another helper's work in progress
         for size in sizes:
             emit("airflow_run", size, {"task_instances_per_run": None},

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Timer, emit, shipped_hub, sized_main
-from connectors.jira import seed as seed_jira
-from continuum.engine.context import SyncContext, build_connectors, pipeline_systems
+from connectors.jira.seed import seed as seed_jira
+from continuum.config import pipeline_systems
+from continuum.demo.simulators import start_simulators
+from continuum.engine.context import SyncContext, build_connectors
 from continuum.engine.run import run_pipeline
-from continuum.runner import open_store
 from continuum.simkit import Simulator
-from continuum.simulate import start_simulators
+from continuum.store.db import open_store
 
 DEFAULT_SIZE = 200
 FULL_SIZE = 2_000

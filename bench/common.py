@@ -25,10 +25,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 
 from continuum.config import HubConfig, load_config
-from continuum.connector import Capabilities, Effect, EffectResult, Page, SourceRecord
+from continuum.connector import JSON, Capabilities, Effect, EffectResult, Page, SourceRecord
 from continuum.store.db import make_engine, migrate
 
-JSON = dict[str, Any]
 PG_ADMIN_URL = os.environ.get("CONTINUUM_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 

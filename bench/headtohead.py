@@ -86,7 +86,8 @@ def run(size: int, workdir: Path) -> None:
             "ratio_vs_tap_jira_without_startup": round((theirs["wall_s"] - start_s) / mine["wall_s"], 2),
             "ours_issues": mine["records"], "tap_jira_issues": theirs["records"],
         }, goal={"ratio_vs_tap_jira": 3, "calls": "ours <= tap_jira"}, peer="singer-io tap-jira 2.6.0 (PyPI)",
-            api={"ours": "REST v3 /search/jql, 100 per page", "tap_jira": "REST v2 /search/jql (Cloud), its default page"})
+            api={"ours": "REST v3 /search/jql, 100 per page",
+                 "tap_jira": "REST v2 /search/jql (Cloud), its default page"})
     finally:
         os.environ.pop("REQUESTS_CA_BUNDLE", None)
         server.stop()

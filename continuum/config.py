@@ -1,4 +1,9 @@
-"""The hub config (``continuum.yaml``): systems, the connections they use, pipelines and rules."""
+"""The hub config (``continuum.yaml``): systems, the connections they use, pipelines and rules.
+
+Also where the files are read: the hub config, and each pipeline's rule book
+(:mod:`continuum.policy.rulebook`), from which follows every system a
+pipeline touches.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validat
 
 from continuum.mapping import mappings_dir
 from continuum.mapping.yamlfile import validate_file
-from continuum.rules import Rule
+from continuum.policy.rulebook import RuleBook
+from continuum.policy.rules import Rule
 
 
 class SystemConfig(BaseModel):
@@ -66,7 +72,7 @@ class HubConfig(BaseModel):
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> HubConfig:
-        problems = []
+        problems: list[str] = []
         for name, pipeline in self.pipelines.items():
             named = [s.system for s in pipeline.sources] + [t.system for t in pipeline.targets]
             named += [r.then.route for r in pipeline.routing if r.then.route]
@@ -86,3 +92,33 @@ def config_path() -> Path:
 
 def load_config(path: Path | None = None) -> HubConfig:
     return validate_file(HubConfig, path or config_path())
+
+
+def load_rulebook(path: Path) -> RuleBook:
+    return validate_file(RuleBook, path)
+
+
+def pipeline_rulebook(hub: HubConfig, pipeline: str) -> RuleBook:
+    """The pipeline's rule book file, with its inline ``routing`` rules appended."""
+    spec = hub.pipelines[pipeline]
+    book = load_rulebook(mappings_dir() / spec.rules) if spec.rules else RuleBook()
+    if spec.routing:
+        book = book.model_copy(update={"rules": [*book.rules, *spec.routing]})
+    return book
+
+
+def pipeline_systems(hub: HubConfig, pipeline: str) -> list[str]:
+    """Every system the pipeline reads or writes: sources, targets, and what its rules route and notify to."""
+    spec = hub.pipelines[pipeline]
+    book = pipeline_rulebook(hub, pipeline)
+    names = [s.system for s in spec.sources] + [t.system for t in spec.targets]
+    names += [r.then.route for r in book.rules if r.then.route]
+    names += [r.then.notify.system for r in book.rules if r.then.notify]
+    if book.feature_requests.route:
+        names.append(book.feature_requests.route)
+    if book.alerts.notify:
+        names.append(book.alerts.notify.system)
+    unknown = [n for n in names if n not in hub.systems]
+    if unknown:
+        raise ValueError(f"pipeline {pipeline!r}: its rules name unknown system(s) {', '.join(sorted(set(unknown)))}")
+    return list(dict.fromkeys(names))

@@ -28,6 +28,9 @@ class SourceRecord:
     payload: JSON
     version: str | None = None
     parent_id: str | None = None
+    # The idempotency key the hub stored on this object when it wrote it: the engine skips it even
+    # when a crash came between the write and its link (no echo of the hub's own voice).
+    own_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ class Page:
     """A page of records plus the cursor that is safe to store once they are committed."""
 
     records: Sequence[SourceRecord]
-    cursor: JSON | None
+    # A typed cursor (continuum.kit.cursors.StreamCursor) or its JSON; the engine stores the JSON.
+    cursor: Any
 
 
 @dataclass(frozen=True)
@@ -110,14 +114,3 @@ class ConnectionInfo:
 
 
 ConnectorFactory = Callable[[ConnectionInfo, JSON], Connector]
-
-
-def load_connector_factory(name: str) -> ConnectorFactory:
-    """The registered plugin's factory for connector ``name`` (see :mod:`continuum.kit.registry`).
-
-    The registry is the only way the core finds a system: adding one means
-    installing a package that registers a plugin, never editing this file.
-    """
-    from continuum.kit.registry import plugin
-
-    return plugin(name).create

@@ -27,7 +27,7 @@ def _pg_admin() -> Engine | None:
     return engine
 
 
-_PG_ADMIN: Engine | None | bool = False
+_PG_ADMIN: Engine | bool | None = False
 
 
 def pg_admin() -> Engine | None:

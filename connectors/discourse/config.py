@@ -2,44 +2,28 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BeforeValidator, Field, SecretStr
 
 from continuum.kit.config import ConnectorConfig
 
 
+def _slugs(value: object) -> object:
+    parts = value.split(",") if isinstance(value, str) else value  # Connection extras are often flat: "a,b"
+    return tuple(str(p).strip().lower() for p in parts if str(p).strip()) if isinstance(parts, list | tuple) else parts
+
+
 class DiscourseConfig(ConnectorConfig):
-    """Where the forum is, who we act as, and what we read.
-
-    ``api_username`` is the company's account: replies are posted as that user
-    and the engine treats what it wrote as the company's voice.  ``api_key`` is
-    a ``SecretStr`` so it never shows up in logs or ``repr``.
-    """
-
     system: ClassVar[str] = "discourse"
     connection_fields: ClassVar[dict[str, str]] = {"host": "url", "login": "api_username", "password": "api_key"}
-    field_labels: ClassVar[dict[str, str]] = {"host": "host (the forum's URL)",
-                                               "login": "login (the API username: the company's account)",
+    field_labels: ClassVar[dict[str, str]] = {"host": "host (the forum's URL)", "login": "login (the API username)",
                                                "password": "password (the API key)"}
 
-    api_username: str = Field(min_length=1)
+    api_username: str = Field(min_length=1)  # the company's account: what it wrote is the company's voice
     api_key: SecretStr
-    # Category slugs to read; empty reads every category the key can see.  A
-    # parent category's slug includes its subcategories.
-    categories: tuple[str, ...] = ()
-    # Records per Page handed to the engine (the API itself returns 50 posts a call).
-    page_size: int = Field(default=50, ge=1, le=1000)
-    # Look up each new author's primary e-mail (needs an admin API key): it is what
-    # joins one person's accounts across channels.  One call per author per run.
+    # Slugs to read, each with its subcategories; empty reads all the key can see.
+    categories: Annotated[tuple[str, ...], BeforeValidator(_slugs)] = ()
+    page_size: int = Field(default=50, ge=1, le=1000)  # records per Page (the API serves 50 posts a call)
+    # Look up each author's primary e-mail (admin key, a call per author): it joins a person's accounts.
     fetch_emails: bool = False
-
-    @field_validator("categories", mode="before")
-    @classmethod
-    def _normalise_categories(cls, value: object) -> object:
-        # Accept a comma-separated string too: Airflow Connection extras are often flat.
-        if isinstance(value, str):
-            value = [part for part in value.split(",")]
-        if isinstance(value, (list, tuple)):
-            return tuple(str(part).strip().lower() for part in value if str(part).strip())
-        return value

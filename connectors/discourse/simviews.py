@@ -10,14 +10,15 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.discourse.markup import HTML_COMMENT
+from continuum.simkit.state import Table
 
 JSON = dict[str, Any]
 
-START = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
+START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 CHUNK_SIZE = 20  # posts in one topic-view chunk
 
 _COMMON = (
@@ -30,12 +31,12 @@ _COMMON = (
     "edit_reason", "can_view_edit_history", "wiki", "reviewable_id", "reviewable_score_count",
     "reviewable_score_pending_count",
 )
-LIST_FIELDS = _COMMON + ("posts_count", "topic_title", "topic_html_title", "category_id", "flair_group_id",
-                         "badges_granted", "raw", "excerpt", "truncated", "post_url")
-CREATE_FIELDS = _COMMON + ("posts_count", "raw", "flair_group_id", "badges_granted", "draft_sequence",
-                           "post_url", "mentioned_users")
-GET_FIELDS = _COMMON + ("posts_count", "raw", "flair_group_id", "post_url", "mentioned_users")
-TOPIC_FIELDS = _COMMON + ("link_counts", "read")
+LIST_FIELDS = (*_COMMON, "posts_count", "topic_title", "topic_html_title", "category_id", "flair_group_id",
+               "badges_granted", "raw", "excerpt", "truncated", "post_url")
+CREATE_FIELDS = (*_COMMON, "posts_count", "raw", "flair_group_id", "badges_granted", "draft_sequence",
+                 "post_url", "mentioned_users")
+GET_FIELDS = (*_COMMON, "posts_count", "raw", "flair_group_id", "post_url", "mentioned_users")
+TOPIC_FIELDS = (*_COMMON, "link_counts", "read")
 
 
 def iso(moment: datetime) -> str:
@@ -100,18 +101,21 @@ class SimPost:
     hidden: bool = False
     overrides: JSON = field(default_factory=dict)  # planted odd values, served verbatim
 
+
 @dataclass
 class SimState:
-    """Everything the forum holds, keyed by id."""
+    """Everything the forum holds, keyed by id; the first ids are those of a site already in use."""
 
-    users: dict[int, SimUser] = field(default_factory=dict)
-    categories: dict[int, SimCategory] = field(default_factory=dict)
-    topics: dict[int, SimTopic] = field(default_factory=dict)
-    posts: dict[int, SimPost] = field(default_factory=dict)
+    users: Table[int, SimUser] = field(default_factory=lambda: Table("user"))
+    categories: Table[int, SimCategory] = field(default_factory=lambda: Table("category"))
+    topics: Table[int, SimTopic] = field(default_factory=lambda: Table("topic", first_id=8))
+    posts: Table[int, SimPost] = field(default_factory=lambda: Table("post", first_id=11))
 
 
 def avatar(user: SimUser) -> str:
-    return f"/letter_avatar_proxy/v4/letter/{user.username[:1].lower()}/{user.id * 2654435 % 0xFFFFFF:06x}/{{size}}.png"
+    shade = user.id * 2654435 % 0xFFFFFF
+    return f"/letter_avatar_proxy/v4/letter/{user.username[:1].lower()}/{shade:06x}/{{size}}.png"
+
 
 def serialize_post(state: SimState, post: SimPost, fields: tuple[str, ...], viewer: SimUser | None = None) -> JSON:
     """One post as an endpoint serialises it: ``fields`` picks that endpoint's keys."""
@@ -148,6 +152,7 @@ def serialize_post(state: SimState, post: SimPost, fields: tuple[str, ...], view
     full.update(post.overrides)
     return {key: full[key] for key in fields if key in full}
 
+
 def topic_view(state: SimState, topic: SimTopic, viewer: SimUser) -> JSON:
     """``GET /t/{id}.json``: the first chunk of posts plus every post id in ``stream``."""
     visible = [state.posts[pid] for pid in topic.post_ids if not state.posts[pid].hidden]
@@ -182,6 +187,7 @@ def topic_view(state: SimState, topic: SimTopic, viewer: SimUser) -> JSON:
             "created_by": brief[first_user.id], "last_poster": brief[last_user.id],
         },
     }
+
 
 def category_json(state: SimState, category: SimCategory) -> JSON:
     topics = [t for t in state.topics.values() if t.category_id == category.id]

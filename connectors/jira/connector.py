@@ -1,367 +1,253 @@
-"""JiraConnector: reads issues and their comments, writes issues, comments, transitions.
+"""JiraConnector: reads issues and their comments; writes issues (in bulk), comments, updates, transitions.
 
-Idempotency, per action (the engine retries an effect with ``maybe_applied``
-when an earlier attempt may have reached Jira):
-
-* create: the issue carries the label ``<label_prefix><effect key>``; a retry
-  finds it with one ``labels in (...)`` search for the whole batch.
-* comment: the comment carries the entity property ``continuum`` =
-  ``{"key": <effect key>}``; a retry lists the issue's comments with
-  ``expand=properties`` and looks for it.
-* transition: a retry sees the issue already in the target status.
-* remote link: Jira upserts links by ``globalId``, so re-adding is harmless.
-
-Creation lives in ``creating.py`` (a mixin), the rest here.
-"""
+A ``maybe_applied`` retry finds what an earlier attempt made: an issue by its label ``<label_prefix><key>``, a
+comment by its entity property ``continuum`` = ``{"key": <key>}``, a transition by the status it reached."""
 
 from __future__ import annotations
 
-import copy
+import hashlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import jira
-import requests
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from connectors.jira.adf import adf_to_text, text_to_adf
-from connectors.jira.client import build_client, rest
-from connectors.jira.common import EffectError, JiraCheckError, describe_error, failed, jql_quote, parse_jira_time
+from connectors.jira.client import JiraApi, JiraError, jql_quote
 from connectors.jira.config import JiraConfig
-from connectors.jira.creating import BULK_CREATE_LIMIT, IssueCreator
-from continuum.connector import JSON, Capabilities, Effect, EffectResult, Page, SourceRecord
+from connectors.jira.plugin import BULK_CREATE_LIMIT, CAPABILITIES
+from continuum.connector import JSON, Effect, EffectResult, Page, SourceRecord
 from continuum.http import RetryPolicy
-
-__all__ = ["JiraConnector", "JiraCheckError", "EffectError", "parse_jira_time"]
+from continuum.kit.cursors import Stream, StreamCursor
+from continuum.kit.dispatch import EffectDispatcher, failed, succeeded
 
 log = logging.getLogger(__name__)
 
-SEARCH_FIELDS = ("summary", "status", "labels", "comment", "updated", "created", "resolution",
-                 "fixVersions", "priority", "description")
-COMMENT_PAGE_SIZE = 100
+FIELDS = "summary,status,labels,comment,updated,created,resolution,fixVersions,priority,description"
 MAX_WALKS = 3  # walks of a changing search before a read gives up moving its cursor
 ZONE_RECHECK = timedelta(days=1)  # how long a run trusts the time zone an earlier run learned
-PROPERTY_KEY = "continuum"
-# Issue ids/keys go into URL paths; anything else could address another resource.
-_TARGET = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-_ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-\d+$")
+_TARGET = re.compile(r"^[A-Za-z0-9_-]{1,255}$")  # it goes into a URL path: nothing else may
 
 
-class JiraConnector(IssueCreator):
+class IssuesCursor(StreamCursor):
+    updated: datetime | None = None  # the newest `updated` of a complete walk
+    tz: str | None = None  # from /myself (at tz_checked): JQL reads dates in the user's time zone
+    tz_checked: datetime | None = None
+    account_id: str | None = None  # ours, also from /myself: our own comments are never staff answers
+
+
+ISSUES = Stream("issues", "issue", IssuesCursor, "the project's issues, each followed by its comments")
+
+
+class JiraConnector:
     system = "jira"
-    capabilities = Capabilities(
-        streams=("issues",),
-        effects=("create", "update", "comment", "transition"),
-        bulk_sizes={"create": BULK_CREATE_LIMIT},
-    )
+    capabilities = CAPABILITIES
 
     def __init__(self, config: JiraConfig, policy: RetryPolicy | None = None) -> None:
-        self.config = config
-        self.account: str | None = config.login
-        self._policy = policy
-        self._client: jira.JIRA | None = None
-        self._user_tz: tzinfo | None = None
-        self._zone_checked: datetime | None = None
-        self._account_id: str | None = None
+        self.config, self.account = config, config.login
+        self.api = JiraApi(config, policy)
+        self.dispatch = EffectDispatcher(self.system, {"comment": self._comment, "update": self._update,
+                                                       "transition": self._transition}, bulk={"create": self._create})
+        self._me: IssuesCursor | None = None
 
-    @property
-    def client(self) -> jira.JIRA:
-        # Built on first use: constructing a connector must never touch the network.
-        if self._client is None:
-            self._client = build_client(self.config, self._policy)
-        return self._client
-
-    # -- Connector protocol ---------------------------------------------------
     def check(self) -> None:
-        try:
-            me = self.client.myself()
-        except (jira.JIRAError, requests.RequestException) as exc:
-            raise JiraCheckError(f"cannot reach Jira at {self.config.url} as {self.config.login}: "
-                                 f"{describe_error(exc)}") from exc
-        self._user_tz = _zone(me.get("timeZone"))
-        self._account_id = me.get("accountId")
+        self._myself(fresh=True)
 
     def escape_text(self, text: str) -> str:
-        """Return ``text`` unchanged: v3 bodies are ADF and text nodes are literal.
+        return text  # v3 bodies are ADF, whose text nodes are literal: escaping would show stray backslashes
 
-        Wiki markup (``{code}``, ``[~accountid:..]``, ``{color}``) only means
-        something in v2 string bodies; we never send those.  Escaping here
-        would show the customer's words with stray backslashes.
-        """
-        return text
+    def write(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        return self.dispatch.write(effects)
 
     def read_changes(self, stream: str, cursor: JSON | None) -> Iterator[Page]:
-        if stream != "issues":
-            raise ValueError(f"Jira has no stream {stream!r}; known: issues")
-        since = parse_jira_time(cursor["updated"]) if cursor and cursor.get("updated") else None
-        self._adopt_zone(cursor)
+        if stream != ISSUES.name:
+            raise ValueError(f"Jira has no stream {stream!r}; known: {ISSUES.name}")
+        start = IssuesCursor.from_json(cursor)
+        if self._me is None and start.tz and start.account_id and start.tz_checked \
+                and datetime.now(UTC) - start.tz_checked < ZONE_RECHECK:
+            self._me = start  # a run with nothing new costs one search; not longer: a stale zone shifts the window
         jql = f"project = {jql_quote(self.config.project)}"
-        if since is not None:
-            # JQL compares at minute precision in the user's time zone, so the
-            # cursor is floored to its minute: the overlap is read again and the
-            # engine drops unchanged records by content hash.
-            jql += f" AND updated >= {jql_quote(self._jql_time(since))}"
-        jql += " ORDER BY updated ASC"
-        # Search pages are offsets into a list that changes while we page: when an issue we already
-        # read is edited, it moves to the end and the issue at the next page boundary is never
-        # served.  So the cursor moves only when a walk saw no issue move (one came back with a new
-        # `updated`); otherwise the walk is repeated, and after MAX_WALKS the cursor stays put.
-        for _walk in range(MAX_WALKS):
-            moved = False
-            seen: dict[str, Any] = {}
-            newest = since
-            token: str | None = None
-            while True:
-                data = self._search(jql, token, self.config.page_size, list(SEARCH_FIELDS))
-                records: list[SourceRecord] = []
-                for issue in data.get("issues") or []:
-                    records.extend(self._issue_records(issue))
-                    updated = (issue.get("fields") or {}).get("updated")
-                    moved = moved or seen.get(str(issue.get("id")), updated) != updated
-                    seen[str(issue.get("id"))] = updated
-                    if updated:
-                        moment = parse_jira_time(updated)
-                        newest = moment if newest is None or moment > newest else newest
-                token = data.get("nextPageToken")
-                last = not token or data.get("isLast") is True
-                advanced = {"updated": newest.isoformat(timespec="milliseconds"), **self._zone_note()} \
-                    if newest else cursor
-                yield Page(records=records, cursor=advanced if last and not moved else cursor)
-                if last:
-                    break
+        if start.updated:
+            # Minute precision: the cursor's minute is read again (the engine drops unchanged records by hash).
+            jql += f" AND updated >= {jql_quote(self._jql_time(start.updated))}"
+        # Search pages are offsets into a list that changes while we page: an issue edited after we read it
+        # moves to the end and the one at the next page boundary is never served.  So the cursor moves only
+        # after a walk in which no issue came back with a new `updated`; after MAX_WALKS it stays put.
+        for _ in range(MAX_WALKS):
+            seen: dict[str, str | None] = {}
+            moved, newest = False, start.updated
+            for body in self.api.search(jql + " ORDER BY updated ASC", FIELDS, self.config.page_size):
+                issues = body.get("issues") or []
+                records = [record for issue in issues for record in self._records(issue)]
+                stamps = {str(issue["id"]): (issue.get("fields") or {}).get("updated") for issue in issues}
+                moved = moved or any(seen.setdefault(issue_id, at) != at for issue_id, at in stamps.items())
+                newest = max(filter(None, [newest, *(datetime.fromisoformat(t) for t in stamps.values() if t)]),
+                             default=None)
+                done = newest and not moved and (not body.get("nextPageToken") or body.get("isLast") is True)
+                advanced = (self._me or IssuesCursor()).model_copy(update={"updated": newest}).to_json()
+                yield Page(records, advanced if done else None)  # JSON: the store keeps a page's cursor as given
             if not moved:
                 return
             log.info("jira: issues moved while paging; reading the changes again")
 
-    def write(self, effects: Sequence[Effect]) -> list[EffectResult]:
-        results: dict[int, EffectResult] = {}
-        creates = [(index, effect) for index, effect in enumerate(effects) if effect.action == "create"]
-        results.update(self._write_creates(creates))
-        for index, effect in enumerate(effects):
-            if effect.action != "create":
-                results[index] = self._guarded(effect)
-        return [results[index] for index in range(len(effects))]
-
-    # -- reading ------------------------------------------------------------------
-    def _search(self, jql: str, token: str | None, limit: int, fields: list[str]) -> JSON:
-        # json_result=True: one page per call, we follow nextPageToken ourselves
-        # so that each search page becomes one Page (and one cursor commit).
-        # Straight to the endpoint through the client's session (our HTTP layer, its errors): the
-        # library's search first asks /field for field names on every new client, one call per run.
-        params: dict[str, Any] = {"jql": jql, "maxResults": limit, "fields": fields}
-        if token:
-            params["nextPageToken"] = token
-        result = self.client._session.get(f"{self.config.url}/rest/api/3/search/jql", params=params).json()
-        if not isinstance(result, dict):
-            # Never read "no answer" as "no changes": that would advance nothing
-            # but hide a broken client (e.g. the library's Cloud-only guard).
-            raise RuntimeError(f"jira: search returned {type(result).__name__}, not a JSON object")
-        return result
+    def _myself(self, fresh: bool = False) -> IssuesCursor:
+        if self._me is None or fresh:
+            me = self.api.rest("GET", "myself")
+            self._me = IssuesCursor(tz=me.get("timeZone"), tz_checked=datetime.now(UTC), account_id=me.get("accountId"))
+        return self._me
 
     def _jql_time(self, moment: datetime) -> str:
-        zone = self._timezone()
+        zone = ZoneInfo(self._myself().tz or "UTC")
         local = moment.astimezone(zone)
-        # In the hour a clock falls back, a wall time names two instants and
-        # Jira may pick the later one; step back an hour rather than skip changes.
+        # In the hour a clock falls back, a wall time names two instants and Jira may pick the later one.
         if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
             local = (moment - timedelta(hours=1)).astimezone(zone)
         return local.strftime("%Y/%m/%d %H:%M")
 
-    def _adopt_zone(self, cursor: JSON | None) -> None:
-        """Use the time zone the last run learned, unless a day has passed: then ask /myself again.
-
-        JQL reads times in the user's zone; a stale zone would shift the window, so it is not kept
-        for long.  Within a day, a run with nothing new costs one search call.
-        """
-        if self._user_tz is not None or not cursor or not cursor.get("tz") or not cursor.get("tz_checked"):
-            return
-        checked = datetime.fromisoformat(cursor["tz_checked"])
-        if datetime.now(timezone.utc) - checked < ZONE_RECHECK:
-            self._user_tz = _zone(cursor["tz"])
-            self._account_id = cursor.get("account_id") or self._account_id
-            self._zone_checked = checked
-
-    def _zone_note(self) -> JSON:
-        if self._user_tz is None:
-            return {}
-        return {"tz": str(self._user_tz), "account_id": self._account_id,
-                "tz_checked": (self._zone_checked or datetime.now(timezone.utc)).isoformat()}
-
-    def _timezone(self) -> tzinfo:
-        if self._user_tz is None:
-            self._remember_myself()
-        assert self._user_tz is not None
-        return self._user_tz
-
-    def _remember_myself(self) -> None:
-        me = self.client.myself()
-        self._zone_checked = datetime.now(timezone.utc)
-        self._user_tz, self._account_id = _zone(me.get("timeZone")), me.get("accountId")
-
-    def _own_account_id(self) -> str | None:
-        """Our accountId: Cloud hides e-mail addresses, so the login cannot recognise our comments."""
-        if self._account_id is None:
-            self._remember_myself()
-        return self._account_id
-
-    def _issue_records(self, issue: JSON) -> list[SourceRecord]:
-        issue_id = str(issue["id"])
-        fields = issue.get("fields") or {}
-        records = [SourceRecord(stream="issues", object_type="issue", external_id=issue_id,
-                                payload=issue, version=fields.get("updated"))]
-        for comment in self._all_comments(issue_id, fields.get("comment")):
-            records.append(self._comment_record(comment, issue_id, issue.get("key")))
-        return records
-
-    def _all_comments(self, issue_id: str, embedded: Any) -> list[JSON]:
-        if not isinstance(embedded, dict):
-            return []
-        comments = list(embedded.get("comments") or [])
-        if int(embedded.get("total", len(comments))) <= len(comments):
-            return comments
-        # Search results embed only the first comments of an issue.
-        return self._fetch_comments(issue_id)
-
-    def _fetch_comments(self, issue: str, expand: str | None = None) -> list[JSON]:
-        comments: list[JSON] = []
-        while True:
-            params: dict[str, Any] = {"startAt": len(comments), "maxResults": COMMENT_PAGE_SIZE}
-            if expand:
-                params["expand"] = expand
-            page = rest(self.client, "GET", f"issue/{issue}/comment", params=params)
-            batch = page.get("comments") or []
-            comments.extend(batch)
-            if not batch or len(comments) >= int(page.get("total", 0)):
-                return comments
+    def _records(self, issue: JSON) -> list[SourceRecord]:
+        issue_id, fields = str(issue["id"]), issue.get("fields") or {}
+        embedded = fields["comment"] if isinstance(fields.get("comment"), dict) else {}
+        comments = embedded.get("comments") or []
+        if int(embedded.get("total", len(comments))) > len(comments):  # search embeds only the first comments
+            comments = list(self.api.comments(issue_id))
+        return [SourceRecord(ISSUES.name, "issue", issue_id, issue, version=fields.get("updated")),
+                *(self._comment_record(c, issue_id, issue.get("key")) for c in comments)]
 
     def _comment_record(self, comment: JSON, issue_id: str, issue_key: str | None) -> SourceRecord:
-        public, text = self._public_text(comment)
-        # The hub's own comment (a follow-up it posted) is never a staff answer, even while the
-        # outbox has not yet linked it (its POST timed out, say): answering with it would echo.
-        if public and (comment.get("author") or {}).get("accountId") == self._own_account_id():
-            public = False
-        payload = {**comment, "continuum": {"text": text, "public": public,
-                                            "issue_key": issue_key, "issue_id": issue_id}}
-        return SourceRecord(stream="issues", object_type="comment", external_id=str(comment["id"]),
-                            payload=payload, version=comment.get("updated"), parent_id=issue_id)
+        text, prefix = adf_to_text(comment.get("body")), self.config.public_comment_prefix or ""
+        # A visibility restriction (role/group) or a Service Management internal note: customers cannot see it.
+        public = not comment.get("visibility") and comment.get("jsdPublic") is not False \
+            and text.lstrip().startswith(prefix)
+        text = text.lstrip()[len(prefix):].lstrip() if public and prefix else text
+        # Cloud hides e-mail addresses, so our comments are known by accountId.  The hub's own comment is never
+        # a staff answer, even before the outbox linked it (its POST timed out, say): answering it would echo.
+        public = public and (comment.get("author") or {}).get("accountId") != self._myself().account_id
+        about = {"text": text, "public": public, "issue_key": issue_key, "issue_id": issue_id}
+        return SourceRecord(ISSUES.name, "comment", str(comment["id"]), {**comment, "continuum": about},
+                            version=comment.get("updated"), parent_id=issue_id)
 
-    def _public_text(self, comment: JSON) -> tuple[bool, str]:
-        text = adf_to_text(comment.get("body"))
-        # A visibility restriction (role/group) or a Service Management internal
-        # note means customers could not see it in Jira either.
-        if comment.get("visibility") or comment.get("jsdPublic") is False:
-            return False, text
-        prefix = self.config.public_comment_prefix
-        if not prefix:
-            return True, text
-        stripped = text.lstrip()
-        if stripped.startswith(prefix):
-            return True, stripped[len(prefix):].lstrip()
-        return False, text
+    def _create(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        """The dispatcher's bulk handler: one result per effect, in order, whatever Jira answers."""
+        results: dict[int, EffectResult] = {}
+        todo: list[tuple[int, Effect, JSON]] = []
+        for i, effect in enumerate(effects):
+            try:
+                todo.append((i, effect, self._issue_fields(effect)))
+            except ValueError as exc:
+                results[i] = failed(effect, str(exc))
+        # A failed search fails the batch (creating blindly could duplicate); oldest first: of two, the first wins.
+        retried = {self.config.label_for(e.key): i for i, e, _ in todo if e.maybe_applied}
+        jql = f"labels in ({', '.join(map(jql_quote, retried))}) ORDER BY created ASC"
+        for page in self.api.search(jql, "labels,updated", 100) if retried else ():
+            for issue in page.get("issues") or []:
+                for i in {retried[label] for label in issue["fields"].get("labels") or [] if label in retried}:
+                    results[i] = results.get(i) or self._created(effects[i], issue, found_existing=True)
+        todo = [item for item in todo if item[0] not in results]
+        for start in range(0, len(todo), BULK_CREATE_LIMIT):
+            self._bulk(todo[start:start + BULK_CREATE_LIMIT], results)
+        return [results.get(i) or failed(e, "Jira's bulk answer left this issue out") for i, e in enumerate(effects)]
 
-    def _guarded(self, effect: Effect) -> EffectResult:
-        handlers = {"comment": self._comment, "transition": self._transition, "update": self._update}
-        handler = handlers.get(effect.action)
-        if handler is None:
-            return failed(effect, f"action {effect.action!r} is not supported by Jira "
-                                   f"(supported: {', '.join(self.capabilities.effects)})")
+    def _issue_fields(self, effect: Effect) -> JSON:
+        summary, labels = effect.fields.get("summary"), effect.fields.get("labels") or []
+        if not isinstance(summary, str) or not summary.strip():
+            raise ValueError("field 'summary' is required and must be non-empty text")
+        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+            raise ValueError("field 'labels' must be a list of strings")
+        own = self.config.label_for(effect.key)
+        return {"project": {"key": self.config.project}, "issuetype": {"name": self.config.issue_type},
+                **self._jira_fields(effect.fields), "labels": labels if own in labels else [*labels, own]}
+
+    def _jira_fields(self, fields: JSON) -> JSON:
+        """Plain text as ADF (anything else there is Jira's to take or refuse), the summary on one line."""
+        fields = {name: text_to_adf(value) if name in self.config.rich_text_fields and isinstance(value, str)
+                  else value for name, value in fields.items()}
+        if isinstance(fields.get("summary"), str):
+            fields["summary"] = " ".join(fields["summary"].split())[:255]  # Jira's limit
+        return fields
+
+    def _bulk(self, chunk: list[tuple[int, Effect, JSON]], results: dict[int, EffectResult]) -> None:
         try:
-            return handler(effect)
-        except EffectError as exc:
-            return failed(effect, str(exc))
-        except (jira.JIRAError, requests.RequestException) as exc:
-            return failed(effect, describe_error(exc))
-        except Exception as exc:  # one odd answer must not sink the rest of the batch
-            log.exception("jira: effect %s failed unexpectedly", effect.key)
-            return failed(effect, describe_error(exc))
+            answer = self.api.rest("POST", "issue/bulk", body={"issueUpdates": [{"fields": f} for _, _, f in chunk]})
+        except JiraError as exc:
+            if exc.is_auth_error:
+                raise
+            answer = exc.answer if exc.status == 400 else None  # 400: Jira could make none; errors say why
+            if not isinstance(answer, dict):  # it may still have been applied: the retry finds them by label
+                results.update({i: failed(effect, f"bulk create failed: {exc}") for i, effect, _ in chunk})
+                return
+        rejected = {row.get("failedElementNumber"): (row.get("elementErrors") or {}).get("errors") or {}
+                    for row in answer.get("errors") or [] if isinstance(row, dict)}
+        made = iter(answer.get("issues") or [])  # the issues made, in the order they were sent
+        for n, (i, effect, _) in enumerate(chunk):
+            if n in rejected:
+                results[i] = failed(effect, "Jira rejected the issue: " + "; ".join(
+                    f"field {name!r}: {message}" for name, message in dict(rejected[n]).items()))
+            elif isinstance(row := next(made, None), dict) and row.get("id") and row.get("key"):
+                results[i] = self._created(effect, row, found_existing=False)
+
+    def _created(self, effect: Effect, issue: JSON, *, found_existing: bool) -> EffectResult:
+        issue_id, key, source = str(issue["id"]), str(issue["key"]), effect.context.get("source_url")
+        done = succeeded(effect, issue_id, object_type="issue", version=(issue.get("fields") or {}).get("updated"),
+                         url=self.config.browse_url(key), found_existing=found_existing)
+        if not source or not self.config.remote_links:
+            return done
+        # Upserted by globalId (at most 255 characters), so adding it again is harmless.
+        global_id = f"continuum:{source}" if len(str(source)) <= 245 else \
+            "continuum:sha256:" + hashlib.sha256(str(source).encode()).hexdigest()
+        try:
+            self.api.rest("POST", f"issue/{issue_id}/remotelink", body={
+                "globalId": global_id, "application": {"type": "org.continuum.hub", "name": "Continuum"},
+                "relationship": "source",
+                "object": {"url": source, "title": str(effect.context.get("source_title") or source)[:255]}})
+        except JiraError as exc:  # not ok: the retry finds the issue by label and adds the link again
+            return failed(effect, f"issue {key} exists but adding the remote link failed: {exc}")
+        return done
 
     def _comment(self, effect: Effect) -> EffectResult:
-        target = _target(effect)
-        body = effect.fields.get("body")
+        target, body, visibility = _target(effect), effect.fields.get("body"), effect.fields.get("visibility")
         if not isinstance(body, str) or not body.strip():
-            raise EffectError("field 'body' is required and must be non-empty text")
-        comment: JSON | None = None
-        if effect.maybe_applied:
-            comment = self._find_comment(target, effect.key)
-        found = comment is not None
-        if comment is None:
-            # Raw POST: JIRA.add_comment cannot send our entity property.
-            payload: JSON = {"body": text_to_adf(body),
-                             "properties": [{"key": PROPERTY_KEY, "value": {"key": effect.key}}]}
-            if isinstance(effect.fields.get("visibility"), dict):
-                payload["visibility"] = effect.fields["visibility"]
-            comment = rest(self.client, "POST", f"issue/{target}/comment", body=payload)
-        url = f"{self.config.browse_url(target)}?focusedCommentId={comment['id']}" if _ISSUE_KEY.match(target) else None
-        return EffectResult(key=effect.key, ok=True, external_id=str(comment["id"]), object_type="comment",
-                            version=comment.get("updated"), url=url, found_existing=found)
-
-    def _find_comment(self, issue: str, effect_key: str) -> JSON | None:
-        for comment in self._fetch_comments(issue, expand="properties"):
-            for prop in comment.get("properties") or []:
-                value = prop.get("value")
-                if prop.get("key") == PROPERTY_KEY and isinstance(value, dict) and value.get("key") == effect_key:
-                    return comment
-        return None
+            raise ValueError("field 'body' is required and must be non-empty text")
+        mark = {"key": "continuum", "value": {"key": effect.key}}
+        found = next((c for c in self.api.comments(target, expand="properties")
+                      if mark in (c.get("properties") or [])), None) if effect.maybe_applied else None
+        comment = found or self.api.rest("POST", f"issue/{target}/comment", body={
+            "body": text_to_adf(body), "properties": [mark], **({"visibility": visibility} if visibility else {})})
+        url = f"{self.config.browse_url(target)}?focusedCommentId={comment['id']}" if "-" in target else None
+        return succeeded(effect, str(comment["id"]), object_type="comment", version=comment.get("updated"), url=url,
+                         found_existing=found is not None)
 
     def _transition(self, effect: Effect) -> EffectResult:
-        target = _target(effect)
-        wanted = effect.fields.get("status")
+        target, wanted, resolution = _target(effect), effect.fields.get("status"), effect.fields.get("resolution")
         if not isinstance(wanted, str) or not wanted.strip():
-            raise EffectError("field 'status' is required (the target status name)")
-        issue = rest(self.client, "GET", f"issue/{target}", params={"fields": "status"})
-        issue_id, key = str(issue["id"]), str(issue["key"])
+            raise ValueError("field 'status' is required (the target status name)")
+        issue = self.api.rest("GET", f"issue/{target}", params={"fields": "status"})
+        issue_id, url = str(issue["id"]), self.config.browse_url(str(issue["key"]))
         current = ((issue.get("fields") or {}).get("status") or {}).get("name", "")
-        done = EffectResult(key=effect.key, ok=True, external_id=issue_id, object_type="issue",
-                            url=self.config.browse_url(key), found_existing=effect.maybe_applied)
         if current.casefold() == wanted.casefold():
-            return done
-        transitions = self.client.transitions(issue_id)
-        matching = [t for t in transitions if str((t.get("to") or {}).get("name", "")).casefold() == wanted.casefold()]
-        if not matching:
-            available = sorted({str((t.get("to") or {}).get("name")) for t in transitions})
-            raise EffectError(f"field 'status': no transition from {current!r} to {wanted!r} "
-                              f"(reachable: {', '.join(available) or 'none'})")
-        # Raw POST rather than JIRA.transition_issue: the library sends the id as
-        # a JSON number (the API types it as a string) and matches transition
-        # *names*, while workflows name transitions freely ("Close issue").
-        payload: JSON = {"transition": {"id": str(matching[0]["id"])}}
-        resolution = effect.fields.get("resolution")
-        if isinstance(resolution, str) and resolution:
-            payload["fields"] = {"resolution": {"name": resolution}}
-        rest(self.client, "POST", f"issue/{issue_id}/transitions", body=payload)
-        return EffectResult(key=effect.key, ok=True, external_id=issue_id, object_type="issue",
-                            url=self.config.browse_url(key))
+            return succeeded(effect, issue_id, object_type="issue", url=url, found_existing=effect.maybe_applied)
+        # Matched by the status it leads to: workflows name transitions freely ("Close issue").
+        transitions = self.api.rest("GET", f"issue/{issue_id}/transitions").get("transitions") or []
+        to = [str(t["id"]) for t in transitions if str((t.get("to") or {}).get("name")).casefold() == wanted.casefold()]
+        if not to:
+            reachable = ", ".join(sorted({str((t.get("to") or {}).get("name")) for t in transitions})) or "none"
+            raise ValueError(f"field 'status': no transition from {current!r} to {wanted!r} (reachable: {reachable})")
+        self.api.rest("POST", f"issue/{issue_id}/transitions", body={"transition": {"id": to[0]}, **(
+            {"fields": {"resolution": {"name": resolution}}} if isinstance(resolution, str) and resolution else {})})
+        return succeeded(effect, issue_id, object_type="issue", url=url)
 
     def _update(self, effect: Effect) -> EffectResult:
         target = _target(effect)
         if not effect.fields:
-            raise EffectError("field set is empty: nothing to update")
-        fields = copy.deepcopy(dict(effect.fields))
-        self._convert_rich_text(fields)
-        # returnIssue gives back id, key and the new `updated` in the same call.
-        # Raw PUT: Issue.update() would GET the issue first and reload it after.
-        issue = rest(self.client, "PUT", f"issue/{target}",
-                     params={"returnIssue": "true"}, body={"fields": fields})
-        issue_id = str(issue.get("id") or target)
-        key = issue.get("key")
-        return EffectResult(key=effect.key, ok=True, external_id=issue_id, object_type="issue",
-                            version=(issue.get("fields") or {}).get("updated"),
-                            url=self.config.browse_url(str(key)) if key else None)
-
-
-def _zone(name: Any) -> tzinfo:
-    try:
-        return ZoneInfo(str(name)) if name else timezone.utc
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("jira: unknown user time zone %r; assuming UTC", name)
-        return timezone.utc
+            raise ValueError("field set is empty: nothing to update")
+        # returnIssue gives back id, key and the new `updated` in the same call (Cloud; Data Center answers 204).
+        issue = self.api.rest("PUT", f"issue/{target}", params={"returnIssue": "true"},
+                              body={"fields": self._jira_fields(effect.fields)})
+        url = self.config.browse_url(issue["key"]) if "key" in issue else None
+        return succeeded(effect, str(issue.get("id") or target), object_type="issue", url=url,
+                         version=(issue.get("fields") or {}).get("updated"))
 
 
 def _target(effect: Effect) -> str:
-    target = effect.target_id
-    if not target or not _TARGET.match(target):
-        raise EffectError(f"target_id {target!r} must be a Jira issue id or key")
-    return target
+    if not effect.target_id or not _TARGET.match(effect.target_id):
+        raise ValueError(f"target_id {effect.target_id!r} must be a Jira issue id or key")
+    return effect.target_id

@@ -55,6 +55,11 @@ class Query:
     def matches(self, row: dict[str, Any]) -> bool:
         return all(_holds(clause, row) for clause in self.clauses)
 
+    def unknown_project(self, known: set[str]) -> str | None:
+        """The first project an ``=`` or ``in`` clause names that is none of ``known`` (keys and ids)."""
+        wanted = (v for c in self.clauses if c.field == "project" and c.op in ("=", "in") for v in c.values)
+        return next((value for value in wanted if value.upper() not in known), None)
+
     def sort(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ordered = sorted(rows, key=lambda r: int(r["id"]))  # Jira's tie-break is stable by id
         for field, descending in reversed(self.order or (("created", True),)):

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
+
+# One home for the credentials: the plugin (re-exported for the simulator, tests and benchmarks).
+from connectors.jira.plugin import SIM_LOGIN as SIM_LOGIN
+from connectors.jira.plugin import SIM_TOKEN as SIM_TOKEN
 
 JSON = dict[str, Any]
 
-from connectors.jira.plugin import SIM_LOGIN, SIM_TOKEN  # noqa: E402  (one home for the credentials)
 SIM_PAT = "sim-jira-personal-access-token"
 SIM_PROJECT = "PROD"
 # Not UTC on purpose: JQL dates are read in the user's zone, and the
@@ -59,7 +62,7 @@ _CUSTOM_FIELD = re.compile(r"^customfield_\d+$")
 
 
 def jira_time(moment: datetime) -> str:
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
@@ -90,8 +93,9 @@ class SimIssue:
 
     def row(self) -> JSON:
         """The view JQL evaluates."""
-        return {"id": self.id, "key": self.key, "project": self.project, "labels": list(self.fields.get("labels") or []),
-                "status": self.status, "updated": self.updated, "created": self.created}
+        return {"id": self.id, "key": self.key, "project": self.project,
+                "labels": list(self.fields.get("labels") or []), "status": self.status, "updated": self.updated,
+                "created": self.created}
 
 
 def adf_problem(value: Any) -> str | None:
@@ -126,7 +130,8 @@ def field_errors(fields: JSON, *, creating: bool, projects: dict[str, JSON]) -> 
         if not any(ref in (p["key"], p["id"]) for p in projects.values()):
             errors["project"] = "valid project is required"
         kind = fields.get("issuetype")
-        if not isinstance(kind, dict) or not (kind.get("name") in ISSUE_TYPES or kind.get("id") in ISSUE_TYPES.values()):
+        known = isinstance(kind, dict) and (kind.get("name") in ISSUE_TYPES or kind.get("id") in ISSUE_TYPES.values())
+        if not known:
             errors["issuetype"] = "The issue type selected is invalid."
     if creating or "summary" in fields:
         summary = fields.get("summary")
@@ -168,8 +173,8 @@ class Renderer:
 
     def status(self, name: str) -> JSON:
         sid, cat_key, cat_id, colour, cat_name = STATUSES[name]
-        return {"self": f"{self.api}/status/{sid}", "description": "", "iconUrl": f"{self.base}/images/icons/statuses/generic.png",
-                "name": name, "id": sid,
+        return {"self": f"{self.api}/status/{sid}", "description": "",
+                "iconUrl": f"{self.base}/images/icons/statuses/generic.png", "name": name, "id": sid,
                 "statusCategory": {"self": f"{self.api}/statuscategory/{cat_id}", "id": cat_id, "key": cat_key,
                                    "colorName": colour, "name": cat_name}}
 

@@ -7,22 +7,25 @@ are not counted as API effects.  Mixed into :class:`JiraSimulator`.
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime
 
 from connectors.jira.adf import text_to_adf
 from connectors.jira.simmodel import JSON, SIM_PROJECT, STAFF_ACCOUNT, STATUSES, Renderer, SimComment, SimIssue
+from continuum.simkit import Clock, Table
 
 
 class StaffActions:
     lock: threading.RLock
     projects: dict[str, JSON]
-    _counts: Counter[str]
-    _offset: timedelta
+    clock: Clock
+    _issues: Table[str, SimIssue]
 
     @property
     def render(self) -> Renderer:
+        raise NotImplementedError
+
+    def now(self) -> datetime:
         raise NotImplementedError
 
     def _find(self, id_or_key: str) -> SimIssue | None:
@@ -41,7 +44,8 @@ class StaffActions:
     def create_project(self, key: str, name: str | None = None) -> None:
         with self.lock:
             if key not in self.projects:
-                self.projects[key] = {"id": str(10000 + len(self.projects)), "key": key, "name": name or f"{key} project"}
+                self.projects[key] = {"id": str(10000 + len(self.projects)), "key": key,
+                                      "name": name or f"{key} project"}
 
     def add_staff_issue(self, summary: str, description: str = "", labels: Iterable[str] = (),
                         project: str = SIM_PROJECT) -> str:
@@ -103,7 +107,7 @@ class StaffActions:
 
     def advance_clock(self, seconds: float) -> None:
         with self.lock:
-            self._offset += timedelta(seconds=seconds)
+            self.clock.advance(seconds)
 
     def issues(self) -> list[JSON]:
         with self.lock:
@@ -122,11 +126,6 @@ class StaffActions:
         with self.lock:
             issue = self._require(id_or_key)
             return [self.render.remote_link(issue, link) for link in issue.links]
-
-    def effect_counts(self) -> dict[str, int]:
-        with self.lock:
-            names = ("created", "updated", "comments", "replies", "transitions", "remote_links", "calls", "bulk_calls")
-            return {name: int(self._counts[name]) for name in names}
 
     def _require(self, id_or_key: str) -> SimIssue:
         issue = self._find(id_or_key)

@@ -13,57 +13,55 @@ effects.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
+import random
 from collections import Counter
-from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from werkzeug.routing import Rule
-from werkzeug.wrappers import Request, Response
-
 from connectors.jira import simjql
-from connectors.jira.simmodel import (BOT_ACCOUNT, SIM_LOGIN, SIM_PAT, SIM_PROJECT, SIM_TIMEZONE, SIM_TOKEN,
-                                      TRANSITIONS, JSON, Renderer, SimComment, SimIssue,
-                                      adf_problem, field_errors)
+from connectors.jira.simmodel import (
+    BOT_ACCOUNT,
+    JSON,
+    SIM_LOGIN,
+    SIM_PAT,
+    SIM_PROJECT,
+    SIM_TIMEZONE,
+    SIM_TOKEN,
+    TRANSITIONS,
+    Renderer,
+    SimComment,
+    SimIssue,
+    adf_problem,
+    field_errors,
+)
 from connectors.jira.simstaff import StaffActions
-from continuum.simkit.server import Simulator
+from continuum.simkit import Clock, PageTokens, Response, Serial, SimRequest, Simulator, Table, under, window
 
-__all__ = ["JiraSimulator", "SIM_LOGIN", "SIM_TOKEN", "SIM_PAT", "SIM_PROJECT", "SIM_TIMEZONE"]
+__all__ = ["SIM_LOGIN", "SIM_PAT", "SIM_PROJECT", "SIM_TIMEZONE", "SIM_TOKEN", "JiraSimulator"]
 
 API = "/rest/api/3"
 BULK_LIMIT = 50
 SEARCH_LIMIT = 100
 NOT_FOUND = "Issue does not exist or you do not have permission to see it."
+BAD_PAYLOAD = "Invalid request payload. Refer to the REST API documentation and try again."
+TOKENS = PageTokens(urlsafe=True)
+api = under(API)
 
 
-def _rule(path: str, endpoint: str, *methods: str) -> Rule:
-    return Rule(API + path, endpoint=endpoint, methods=list(methods))
+class SearchArgs(NamedTuple):
+    jql: str
+    token: str | None
+    size: int
+    fields: list[str] | None
+    expand: set[str]
 
 
 class JiraSimulator(StaffActions, Simulator):
     system = "jira"
-    rules = (
-        _rule("/myself", "myself", "GET"),
-        _rule("/serverInfo", "server_info", "GET"),
-        _rule("/field", "list_fields", "GET"),
-        _rule("/search/jql", "search_jql", "GET", "POST"),
-        _rule("/search", "search_gone", "GET", "POST"),
-        _rule("/issue", "create_issue", "POST"),
-        _rule("/issue/bulk", "bulk_create", "POST"),
-        _rule("/issue/<id_or_key>", "get_issue_endpoint", "GET"),
-        _rule("/issue/<id_or_key>", "edit_issue", "PUT"),
-        _rule("/issue/<id_or_key>/comment", "list_comments", "GET"),
-        _rule("/issue/<id_or_key>/comment", "add_comment", "POST"),
-        _rule("/issue/<id_or_key>/remotelink", "list_remote_links", "GET"),
-        _rule("/issue/<id_or_key>/remotelink", "upsert_remote_link", "POST"),
-        _rule("/issue/<id_or_key>/transitions", "list_transitions", "GET"),
-        _rule("/issue/<id_or_key>/transitions", "do_transition", "POST"),
-    )
+    effects = ("created", "updated", "comments", "replies", "transitions", "remote_links", "calls", "bulk_calls")
     # Search results embed at most this many comments per issue (Jira's
     # embedded page is limited too); tests lower it to exercise the follow-up fetch.
     search_comment_limit = 20
@@ -71,174 +69,167 @@ class JiraSimulator(StaffActions, Simulator):
     def __init__(self, projects: Iterable[str] = (SIM_PROJECT,)) -> None:
         super().__init__()
         self.zone = ZoneInfo(SIM_TIMEZONE)
+        self.clock = Clock()  # wall-clock time, so JQL dates near "now" mean what they say
         self.projects: dict[str, JSON] = {}
-        self._issues: dict[str, SimIssue] = {}
-        self._next = {"issue": 10000, "comment": 10000, "link": 10000}
+        self._issues: Table[str, SimIssue] = Table("issue", first_id=10001)
+        self._comment_ids, self._link_ids = Serial(10001), Serial(10001)
         self._keys: Counter[str] = Counter()
-        self._counts: Counter[str] = Counter()
-        self._offset = timedelta()
-        self._last = datetime.fromtimestamp(0, timezone.utc)
+        # (jql, issue count, newest update) -> the sorted matching ids: a paging client asks the
+        # same query once per page, and re-filtering every issue per page would make the
+        # simulator, not the client, the thing a benchmark measures.
+        self._search_cache: tuple[tuple[str, int, datetime | None], list[str]] | None = None
         for key in projects:
             self.create_project(key)
 
     # -- plumbing -----------------------------------------------------------------
-
-    def _page_start(self, fingerprint: str, token: str | None) -> int | Response:
-        """Where a nextPageToken resumes; a token made for another query is refused, as Jira does."""
-        if not token:
-            return 0
-        try:
-            mark, offset = base64.urlsafe_b64decode(token.encode()).decode().split(":")
-            start = int(offset)
-        except (ValueError, binascii.Error):
-            return self._error(400, "The provided next page token is invalid or expired.")
-        if mark != fingerprint:
-            return self._error(400, "The provided next page token is invalid or expired.")
-        return start
-
-    def _dispatch(self, request: Request) -> Response:
-        if not self._authenticated(request):
-            return self.json_response({"errorMessages": ["Client must be authenticated to access this resource."]},
-                                      401, {"WWW-Authenticate": 'Basic realm="protected-area"'})
-        return super()._dispatch(request)
-
-    @staticmethod
-    def _authenticated(request: Request) -> bool:
-        header = request.headers.get("Authorization", "")
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() == "bearer":
-            return value.strip() == SIM_PAT
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        return decoded == f"{SIM_LOGIN}:{SIM_TOKEN}"
+    def authenticate(self, request: SimRequest) -> Response | None:
+        token, basic = request.bearer_token(), request.basic_credentials()
+        if token == SIM_PAT or basic == (SIM_LOGIN, SIM_TOKEN):
+            return None
+        return self.json_response({"errorMessages": ["Client must be authenticated to access this resource."]},
+                                  401, {"WWW-Authenticate": 'Basic realm="protected-area"'})
 
     def now(self) -> datetime:
         """Wall-clock time plus any :meth:`advance_clock` shift, strictly increasing."""
         with self.lock:
-            moment = datetime.now(timezone.utc).replace(microsecond=0) + self._offset
-            candidate = max(moment, self._last + timedelta(milliseconds=1))
-            self._last = candidate
-            return candidate
+            return self.clock.now()
 
     @property
     def render(self) -> Renderer:
         return Renderer(self.base_url or "http://localhost", self.projects)
 
     def _find(self, id_or_key: str) -> SimIssue | None:
-        issue = self._issues.get(id_or_key)
-        if issue is not None:
-            return issue
         wanted = id_or_key.upper()
-        return next((i for i in self._issues.values() if i.key == wanted), None)
+        return self._issues.get(id_or_key) or self._issues.find(lambda i: i.key == wanted)
+
+    def _issue(self, id_or_key: str) -> SimIssue:
+        """The issue a path names, or Jira's 404 answer."""
+        return self._find(id_or_key) or self.reject(self._error(404, NOT_FOUND))
+
+    def _object(self, request: SimRequest) -> JSON:
+        """The request body as a JSON object, or Jira's 400 answer."""
+        body = request.json_body
+        return body if isinstance(body, dict) else self.reject(self._error(400, BAD_PAYLOAD))
 
     def _error(self, status: int, *messages: str, errors: JSON | None = None) -> Response:
         return self.json_response({"errorMessages": list(messages), "errors": errors or {}}, status)
 
-    @staticmethod
-    def _body(request: Request) -> Any:
-        try:
-            return json.loads(request.get_data() or b"null")
-        except ValueError:
-            return None
-
     # -- endpoints: identity ------------------------------------------------------
-    def myself(self, request: Request) -> Response:
+    @api("/myself", "GET")
+    def myself(self, request: SimRequest) -> Response:
         user = self.render.user(BOT_ACCOUNT)
         user.update({"emailAddress": SIM_LOGIN, "locale": "en_US",
                      "groups": {"size": 1, "items": []}, "applicationRoles": {"size": 1, "items": []},
                      "expand": "groups,applicationRoles"})
         return self.json_response(user)
 
-    def server_info(self, request: Request) -> Response:
-        now = self.now()
-        return self.json_response({"baseUrl": self.base_url, "displayUrl": self.base_url, "version": "1001.0.0-SNAPSHOT",
-                                   "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud", "buildNumber": 100285,
-                                   "buildDate": now.isoformat(timespec="milliseconds"),
-                                   "serverTime": now.isoformat(timespec="milliseconds"),
-                                   "scmInfo": "simulator", "serverTitle": "Jira"})
+    @api("/serverInfo", "GET")
+    def server_info(self, request: SimRequest) -> Response:
+        now = self.now().isoformat(timespec="milliseconds")
+        return self.json_response({"baseUrl": self.base_url, "displayUrl": self.base_url,
+                                   "version": "1001.0.0-SNAPSHOT", "versionNumbers": [1001, 0, 0],
+                                   "deploymentType": "Cloud", "buildNumber": 100285, "buildDate": now,
+                                   "serverTime": now, "scmInfo": "simulator", "serverTitle": "Jira"})
 
-    def list_fields(self, request: Request) -> Response:
+    @api("/field", "GET")
+    def list_fields(self, request: SimRequest) -> Response:
         return self.json_response(self.render.field_list())
 
     # -- endpoints: search ----------------------------------------------------------
-    def search_gone(self, request: Request) -> Response:
-        return self._error(410, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
-                                "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
+    @api("/search", "GET", "POST")
+    def search_gone(self, request: SimRequest) -> Response:
+        return self._error(410, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql "
+                                "API. A full migration guideline is available at "
+                                "https://developer.atlassian.com/changelog/#CHANGE-2046")
 
-    def search_jql(self, request: Request) -> Response:
-        if request.method == "POST":
-            body = self._body(request)
-            if not isinstance(body, dict):
-                return self._error(400, "Invalid request payload. Refer to the REST API documentation and try again.")
-            jql, token, limit, fields = body.get("jql") or "", body.get("nextPageToken"), body.get("maxResults"), body.get("fields")
-        else:
-            args = request.args
-            jql, token, limit = args.get("jql", ""), args.get("nextPageToken"), args.get("maxResults")
-            fields = [part for value in args.getlist("fields") for part in value.split(",") if part] or None
-        try:
-            query = simjql.parse(jql, self.zone)
-        except simjql.JqlError as exc:
-            return self.json_response({"errorMessages": [str(exc)], "warningMessages": []}, 400)
+    @api("/search/jql", "GET", "POST")
+    def search_jql(self, request: SimRequest) -> Response:
+        args = self._search_args(request)
+        query = self._query(args.jql)
         if not query.clauses:
             return self.json_response({"errorMessages": ["Unbounded JQL queries are not allowed here. "
                                                          "Please add a search restriction to your query."],
                                        "warningMessages": []}, 400)
-        for clause in query.clauses:
-            if clause.field == "project" and clause.op in ("=", "in"):
-                for value in clause.values:
-                    if not any(value.upper() in (p["key"], p["id"]) for p in self.projects.values()):
-                        return self.json_response({"errorMessages": [f"The value '{value}' does not exist for the field 'project'."],
-                                                   "warningMessages": []}, 400)
-        fingerprint = hashlib.sha256(jql.encode()).hexdigest()[:12]
-        start = self._page_start(fingerprint, token)
-        if isinstance(start, Response):
-            return start
-        size = max(1, min(int(limit or 50), SEARCH_LIMIT))
-        matching = query.sort([row for row in (i.row() for i in self._issues.values()) if query.matches(row)])
-        if token and start > 0:
-            start, matching = self._misbehave_between_pages(query, start, matching)
-        chosen = matching[start:start + size]
-        issues = [self.render.issue(self._issues[row["id"]], fields, self.search_comment_limit) for row in chosen]
-        result: JSON = {"issues": issues, "isLast": start + size >= len(matching)}
-        if not result["isLast"]:
-            result["nextPageToken"] = base64.urlsafe_b64encode(f"{fingerprint}:{start + size}".encode()).decode()
-        return self.json_response(result)
+        unknown = query.unknown_project({ref for p in self.projects.values() for ref in (p["key"], p["id"])})
+        if unknown is not None:
+            return self.json_response({"errorMessages": [f"The value '{unknown}' does not exist for the field "
+                                                         "'project'."], "warningMessages": []}, 400)
+        return self.json_response(self._token_page(
+            args, query, lambda issue: self.render.issue(issue, args.fields, self.search_comment_limit)))
 
-    def _misbehave_between_pages(self, query: simjql.Query, start: int, matching: list[JSON]) -> tuple[int, list[JSON]]:
-        """Pagination faults on a next-page request (``set_paging_faults``, simkit ``PAGING_MODES``)."""
-        mode = self.faults.paging_fault()
-        if mode == "repeat":  # the page starts a few issues early: they are served twice
-            return max(0, start - self.faults._random.randint(1, 3)), matching
-        if mode == "shift" and start <= len(matching):
-            # Someone edits an issue already served: ORDER BY updated moves it to the end and every
-            # later issue up one place, so one issue crosses the page boundary unseen (offset paging).
-            row = matching[self.faults._random.randrange(start)]
-            self._issues[row["id"]].updated = self.now()
-            matching = query.sort([r for r in (i.row() for i in self._issues.values()) if query.matches(r)])
-        return start, matching
+    def _search_args(self, request: SimRequest) -> SearchArgs:
+        if request.method == "POST":
+            body = self._object(request)
+            fields, expand = body.get("fields"), body.get("expand") or ""
+            jql, token, limit = body.get("jql") or "", body.get("nextPageToken"), body.get("maxResults")
+            expand = ",".join(expand) if isinstance(expand, list) else str(expand)
+        else:
+            jql, token, limit = request.args.get("jql", ""), request.args.get("nextPageToken"), request.args.get(
+                "maxResults")
+            fields = [part for value in request.args.getlist("fields") for part in value.split(",") if part] or None
+            expand = request.args.get("expand", "")
+        try:
+            size = max(1, min(int(limit or 50), SEARCH_LIMIT))
+        except ValueError:
+            self.reject(self._error(400, "maxResults must be a number."))
+        return SearchArgs(jql, token, size, fields, {part.strip() for part in expand.split(",") if part.strip()})
+
+    def _query(self, jql: str) -> simjql.Query:
+        try:
+            return simjql.parse(jql, self.zone)
+        except simjql.JqlError as exc:
+            self.reject(self.json_response({"errorMessages": [str(exc)], "warningMessages": []}, 400))
+
+    def _matching(self, jql: str, query: simjql.Query) -> list[str]:
+        """The ids of the issues ``query`` finds, in its order."""
+        newest = max((i.updated for i in self._issues.values()), default=None)
+        key = (jql, len(self._issues), newest)
+        if self._search_cache is None or self._search_cache[0] != key:
+            rows = query.sort([row for row in (i.row() for i in self._issues.values()) if query.matches(row)])
+            self._search_cache = (key, [row["id"] for row in rows])
+        return self._search_cache[1]
+
+    def _token_page(self, args: SearchArgs, query: simjql.Query, render: Callable[[SimIssue], JSON]) -> JSON:
+        """One ``nextPageToken`` page; a token made for another query is refused, as Jira does."""
+        fingerprint = hashlib.sha256(args.jql.encode()).hexdigest()[:12]
+        start = TOKENS.offset(fingerprint, args.token)
+        if start is None:
+            self.reject(self._error(400, "The provided next page token is invalid or expired."))
+        page = window(self.faults, lambda: self._matching(args.jql, query), args.size, start=start,
+                      resumed=start > 0, shift=self._edit_served)
+        result: JSON = {"issues": [render(self._issues[i]) for i in page.items], "isLast": not page.more}
+        if page.more:
+            result["nextPageToken"] = TOKENS.encode(fingerprint, page.end)
+        return result
+
+    def _edit_served(self, rng: random.Random, served: Sequence[str]) -> None:
+        """The "shift" paging fault: someone edits an issue already served.
+
+        ORDER BY updated moves it to the end and every later issue up one place,
+        so one issue crosses the page boundary unseen (offset paging).
+        """
+        if served:
+            self._issues[served[rng.randrange(len(served))]].updated = self.now()
 
     # -- endpoints: issues ----------------------------------------------------------
-    def create_issue(self, request: Request) -> Response:
-        body = self._body(request)
-        if not isinstance(body, dict):
-            return self._error(400, "Invalid request payload. Refer to the REST API documentation and try again.")
+    @api("/issue", "POST")
+    def create_issue(self, request: SimRequest) -> Response:
+        body = self._object(request)
         errors = field_errors(body.get("fields") or {}, creating=True, projects=self.projects)
         if errors:
             return self._error(400, errors=errors)
         issue = self._insert(body["fields"])
-        self._counts["created"] += 1
-        return self.json_response({"id": issue.id, "key": issue.key, "self": f"{self.render.api}/issue/{issue.id}"}, 201)
+        self.count("created")
+        return self.json_response({"id": issue.id, "key": issue.key, "self": f"{self.render.api}/issue/{issue.id}"},
+                                  201)
 
-    def bulk_create(self, request: Request) -> Response:
-        self._counts["bulk_calls"] += 1
-        body = self._body(request)
+    @api("/issue/bulk", "POST")
+    def bulk_create(self, request: SimRequest) -> Response:
+        self.count("bulk_calls")
+        body = request.json_body
         updates = body.get("issueUpdates") if isinstance(body, dict) else None
         if not isinstance(updates, list):
-            return self._error(400, "Invalid request payload. Refer to the REST API documentation and try again.")
+            return self._error(400, BAD_PAYLOAD)
         if len(updates) > BULK_LIMIT:
             return self._error(400, f"The number of issues in the request is limited to {BULK_LIMIT}.")
         created: list[JSON] = []
@@ -251,25 +242,23 @@ class JiraSimulator(StaffActions, Simulator):
                                "elementErrors": {"errorMessages": [], "errors": errors}})
                 continue
             issue = self._insert(fields or {})
-            self._counts["created"] += 1
+            self.count("created")
             created.append({"id": issue.id, "key": issue.key, "self": f"{self.render.api}/issue/{issue.id}"})
         return self.json_response({"issues": created, "errors": failed}, 201 if created else 400)
 
-    def get_issue_endpoint(self, request: Request, id_or_key: str) -> Response:
-        issue = self._find(id_or_key)
-        if issue is None:
-            return self._error(404, NOT_FOUND)
+    @api("/issue/<id_or_key>", "GET")
+    def get_issue_endpoint(self, request: SimRequest, id_or_key: str) -> Response:
+        issue = self._issue(id_or_key)
         wanted = [part for value in request.args.getlist("fields") for part in value.split(",") if part]
         return self.json_response(self.render.issue(issue, wanted or ["*all"]))
 
-    def edit_issue(self, request: Request, id_or_key: str) -> Response:
-        issue = self._find(id_or_key)
-        if issue is None:
-            return self._error(404, NOT_FOUND)
-        body = self._body(request)
+    @api("/issue/<id_or_key>", "PUT")
+    def edit_issue(self, request: SimRequest, id_or_key: str) -> Response:
+        issue = self._issue(id_or_key)
+        body = request.json_body
         fields = body.get("fields") if isinstance(body, dict) else None
         if not isinstance(fields, dict):
-            return self._error(400, "Invalid request payload. Refer to the REST API documentation and try again.")
+            return self._error(400, BAD_PAYLOAD)
         errors = field_errors(fields, creating=False, projects=self.projects)
         if "project" in fields or "issuetype" in fields:
             errors.setdefault("project", "Moving issues between projects or types is not supported here.")
@@ -277,101 +266,93 @@ class JiraSimulator(StaffActions, Simulator):
             return self._error(400, errors=errors)
         issue.fields.update(fields)
         issue.updated = self.now()
-        self._counts["updated"] += 1
+        self.count("updated")
         if request.args.get("returnIssue", "").lower() == "true":
             return self.json_response(self.render.issue(issue, ["*all"]))
         return Response(status=204)
 
     # -- endpoints: comments ----------------------------------------------------------
-    def list_comments(self, request: Request, id_or_key: str) -> Response:
-        issue = self._find(id_or_key)
-        if issue is None:
-            return self._error(404, NOT_FOUND)
+    @api("/issue/<id_or_key>/comment", "GET")
+    def list_comments(self, request: SimRequest, id_or_key: str) -> Response:
+        issue = self._issue(id_or_key)
         try:
             start = max(0, int(request.args.get("startAt", 0)))
             limit = max(1, min(int(request.args.get("maxResults", 5000)), 5000))
         except ValueError:
             return self._error(400, "startAt and maxResults must be numbers.")
         expand = {part.strip() for part in request.args.get("expand", "").split(",")}
+        # No paging faults here (only searches get them): the connector asks for startAt = the
+        # comments it holds, so a repeated page would hand the same comments on twice.
         return self.json_response(self.render.comment_page(issue, start, limit, "properties" in expand))
 
-    def add_comment(self, request: Request, id_or_key: str) -> Response:
-        issue = self._find(id_or_key)
-        if issue is None:
-            return self._error(404, NOT_FOUND)
-        body = self._body(request)
-        if not isinstance(body, dict):
-            return self._error(400, "Invalid request payload. Refer to the REST API documentation and try again.")
+    @api("/issue/<id_or_key>/comment", "POST")
+    def add_comment(self, request: SimRequest, id_or_key: str) -> Response:
+        issue = self._issue(id_or_key)
+        body = self._object(request)
         if problem := adf_problem(body.get("body")):
             return self._error(400, errors={"comment": problem})
         properties = body.get("properties") or []
         if not isinstance(properties, list) or not all(isinstance(p, dict) and p.get("key") for p in properties):
             return self._error(400, errors={"properties": "Entity properties need a key and a value."})
         comment = self._add_comment(issue, body["body"], BOT_ACCOUNT, body.get("visibility"), properties)
-        self._counts["comments"] += 1
+        self.count("comments")
         return self.json_response(self.render.comment(issue, comment), 201)
 
     # -- endpoints: remote links --------------------------------------------------------
-    def list_remote_links(self, request: Request, id_or_key: str) -> Response:
-        issue = self._find(id_or_key)
-        if issue is None:
-            return self._error(404, NOT_FOUND)
+    @api("/issue/<id_or_key>/remotelink", "GET")
+    def list_remote_links(self, request: SimRequest, id_or_key: str) -> Response:
+        issue = self._issue(id_or_key)
         global_id = request.args.get("globalId")
         if global_id is not None:
-            link = next((l for l in issue.links if l.get("globalId") == global_id), None)
+            link = next((link for link in issue.links if link.get("globalId") == global_id), None)
             if link is None:
                 return self._error(404, "No remote link with the given globalId exists.")
             return self.json_response(self.render.remote_link(issue, link))
         return self.json_response([self.render.remote_link(issue, link) for link in issue.links])
 
-    def upsert_remote_link(self, request: Request, id_or_key: str) -> Response:
-        issue = self._find(id_or_key)
-        if issue is None:
-            return self._error(404, NOT_FOUND)
-        body = self._body(request)
+    @api("/issue/<id_or_key>/remotelink", "POST")
+    def upsert_remote_link(self, request: SimRequest, id_or_key: str) -> Response:
+        issue = self._issue(id_or_key)
+        body = request.json_body
         target = body.get("object") if isinstance(body, dict) else None
         if not isinstance(target, dict) or not target.get("title") or not target.get("url"):
             missing = "title" if not (isinstance(target, dict) and target.get("title")) else "url"
             return self._error(400, errors={missing: f"'{missing}' is required."})
         link = {k: body[k] for k in ("globalId", "application", "relationship", "object") if k in body}
-        existing = next((l for l in issue.links if body.get("globalId") and l.get("globalId") == body["globalId"]), None)
+        global_id = body.get("globalId")
+        existing = next((old for old in issue.links if global_id and old.get("globalId") == global_id), None)
         if existing is not None:
             # Jira's documented upsert: same globalId on the issue = update in place.
             existing.update(link)
             status = 200
         else:
-            link["id"] = self._new_id("link")
+            link["id"] = self._link_ids.next()
             issue.links.append(link)
-            self._counts["remote_links"] += 1
+            self.count("remote_links")
             existing, status = link, 201
         issue.updated = self.now()
-        return self.json_response({"id": existing["id"], "self": f"{self.render.api}/issue/{issue.id}/remotelink/{existing['id']}"}, status)
+        return self.json_response({"id": existing["id"],
+                                   "self": f"{self.render.api}/issue/{issue.id}/remotelink/{existing['id']}"}, status)
 
     # -- endpoints: transitions -----------------------------------------------------------
-    def list_transitions(self, request: Request, id_or_key: str) -> Response:
-        issue = self._find(id_or_key)
-        if issue is None:
-            return self._error(404, NOT_FOUND)
+    @api("/issue/<id_or_key>/transitions", "GET")
+    def list_transitions(self, request: SimRequest, id_or_key: str) -> Response:
+        issue = self._issue(id_or_key)
         return self.json_response(self.render.transitions(issue))
 
-    def do_transition(self, request: Request, id_or_key: str) -> Response:
-        issue = self._find(id_or_key)
-        if issue is None:
-            return self._error(404, NOT_FOUND)
-        body = self._body(request)
+    @api("/issue/<id_or_key>/transitions", "POST")
+    def do_transition(self, request: SimRequest, id_or_key: str) -> Response:
+        issue = self._issue(id_or_key)
+        body = request.json_body
         wanted = str(((body or {}).get("transition") or {}).get("id", "")) if isinstance(body, dict) else ""
         match = next((t for t in TRANSITIONS if t[0] == wanted and t[2] != issue.status), None)
         if match is None:
             return self._error(400, f"Transition id '{wanted}' is not valid for this issue.")
         self._set_status(issue, match[2])
-        self._counts["transitions"] += 1
+        self.count("transitions")
         return Response(status=204)
 
     # -- state changes shared by the API and the human-side helpers -------------------------
-    def _new_id(self, kind: str) -> int:
-        self._next[kind] += 1
-        return self._next[kind]
-
     def _insert(self, fields: JSON) -> SimIssue:
         project = fields.get("project") or {"key": SIM_PROJECT}
         ref = project.get("key") or project.get("id")
@@ -379,16 +360,15 @@ class JiraSimulator(StaffActions, Simulator):
         self._keys[key] += 1
         now = self.now()
         stored = {name: value for name, value in fields.items() if name != "project"}
-        issue = SimIssue(id=str(self._new_id("issue")), key=f"{key}-{self._keys[key]}", project=key,
-                         created=now, updated=now, fields=stored)
-        self._issues[issue.id] = issue
-        return issue
+        return self._issues.add(SimIssue(id=str(self._issues.next_id()), key=f"{key}-{self._keys[key]}", project=key,
+                                         created=now, updated=now, fields=stored))
 
     def _add_comment(self, issue: SimIssue, body: JSON, author: JSON, visibility: JSON | None,
                      properties: list[JSON]) -> SimComment:
         now = self.now()
-        comment = SimComment(id=str(self._new_id("comment")), body=body, author=author, created=now, updated=now,
-                             visibility=visibility, properties=[{"key": p["key"], "value": p.get("value")} for p in properties])
+        comment = SimComment(id=str(self._comment_ids.next()), body=body, author=author, created=now, updated=now,
+                             visibility=visibility,
+                             properties=[{"key": p["key"], "value": p.get("value")} for p in properties])
         issue.comments.append(comment)
         issue.updated = now  # a new comment makes the issue "updated", so incremental searches see it
         return comment

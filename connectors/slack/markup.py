@@ -1,18 +1,11 @@
 """Making customer text inert in Slack's ``mrkdwn``.
 
-Slack gives meaning to exactly three characters in message text and asks
-apps to escape exactly those (https://api.slack.com/reference/surfaces/formatting#escaping):
-``&`` -> ``&amp;``, ``<`` -> ``&lt;``, ``>`` -> ``&gt;``.  Every control
-sequence, the ones that ping or link, is written between ``<`` and ``>``:
-``<!channel>``, ``<!here>``, ``<@U123>``, ``<#C123>``, ``<!subteam^S1>``,
-``<http://x|y>``, ``<!date^…>``.  With ``<`` and ``>`` escaped none of them can
-form, and escaping ``&`` first keeps an ``&lt;`` typed by a customer literal.
-
-Plain ``@channel`` or ``@name`` in text does not notify anyone: the connector
-never sends ``link_names`` or ``parse=full``.  ``*bold*``, ``_italic_``,
-``~strike~`` and backticks can still change how customer words *look*;
-Slack offers no escape for them, and they cannot ping, link or hide text.
-A connection that wants none of that posts with ``mrkdwn: false``.
+Slack gives meaning to three characters and asks apps to escape exactly those
+(https://api.slack.com/reference/surfaces/formatting#escaping).  Every sequence that pings or
+links sits between ``<`` and ``>`` (``<!channel>``, ``<@U123>``, ``<http://x|y>``), so none can
+form once they are escaped; ``&`` goes first so a typed ``&lt;`` stays literal.  Plain
+``@channel`` notifies no one: the connector never sends ``link_names`` or ``parse=full``.
+``*bold*`` can still style customer words (Slack has no escape for it); ``mrkdwn: false`` stops that.
 """
 
 from __future__ import annotations

@@ -16,16 +16,12 @@ PLUGIN = ConnectorPlugin(
     connector="connectors.slack.connector:SlackConnector",
     capabilities=CAPABILITIES,
     default_connection="continuum_slack",
-    # Only the bot token (xoxb-...) is needed; the host stays empty for slack.com.  The layout
-    # matches the official Slack provider's `slack` connection, so either form works for both.
-    connection_form={
-        "ui-field-behaviour": {
-            # Channels are sync options in the hub config (default_channel), not credentials.
-            "hidden-fields": ["schema", "port", "login", "extra"],
-            "relabeling": {"host": "Slack API base URL (optional)", "password": "Bot token"},
-            "placeholders": {"host": "https://slack.com", "password": "xoxb-…"},
-        },
-    },
+    # Only the bot token is needed (no host: slack.com; channels are sync options), as in Slack's own provider.
+    connection_form={"ui-field-behaviour": {
+        "hidden-fields": ["schema", "port", "login", "extra"],
+        "relabeling": {"host": "Slack API base URL (optional)", "password": "Bot token"},
+        "placeholders": {"host": "https://slack.com", "password": "xoxb-…"},
+    }},
     simulator="connectors.slack.simulator:SlackSimulator",
     seed="connectors.slack.seed:seed",
     simulator_credentials={"password": SIM_TOKEN},

@@ -54,7 +54,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from continuum.simkit.contract import HOST, _describe, specs_dir, check_exchanges
+from continuum.simkit.contract import HOST, check_exchanges, describe_error, specs_dir
 from continuum.simkit.server import Exchange
 
 SPEC = "slack-web-api.openapi_v2.json"
@@ -225,7 +225,7 @@ def _undocumented(document: JSON, exchange: Exchange) -> list[str]:
 
 
 def _explain(exc: BaseException) -> str:
-    """Like the shared ``_describe``, but opens the [success, error] ``oneOf`` of a 200 answer.
+    """Like the shared ``describe_error``, but opens the [success, error] ``oneOf`` of a 200 answer.
 
     A body that matches neither branch is reported with the reasons of the
     branch its ``ok`` chose, not as an opaque "not valid under any".
@@ -234,7 +234,7 @@ def _explain(exc: BaseException) -> str:
     inner = list(getattr(exc, "schema_errors", None) or [])
     inner += list(getattr(exc.__cause__, "schema_errors", None) or []) if exc.__cause__ is not None else []
     if not inner:
-        return _describe(exc)
+        return describe_error(exc)
     for error in inner:
         instance = getattr(error, "instance", None)
         context = list(getattr(error, "context", None) or [])

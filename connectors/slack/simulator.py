@@ -8,7 +8,9 @@ Bearer`` or a ``token`` parameter; ``chat.postMessage`` takes a form or a JSON
 body, a channel id, ``#name``, ``name`` or a user id (a DM from the app);
 ``conversations.history`` pages newest first with an opaque cursor and
 returns message ``metadata`` only with ``include_all_metadata=true``.  Rate
-limits (HTTP 429 + ``Retry-After``) come from the simkit fault knobs.
+limits (HTTP 429 + ``Retry-After``) come from the simkit fault knobs, and both
+paged methods (``conversations.list`` and ``conversations.history``) serve the
+simkit paging faults.
 
 Answers stay inside the official 2020 Web API description except where Slack
 has since added what the connector relies on (message metadata, the history
@@ -21,19 +23,20 @@ directly, as people would in the Slack client; only API calls count as effects.
 
 from __future__ import annotations
 
-import base64
 import json
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from werkzeug.routing import Rule
-from werkzeug.wrappers import Request, Response
+from connectors.slack.plugin import SIM_TOKEN
+from continuum.simkit import Clock, PageTokens, Response, Serial, SimRequest, Simulator, Table, seek, under, window
 
-from continuum.simkit.server import Simulator
+__all__ = ["BOT_USER_ID", "SIM_TOKEN", "SlackSimulator"]
 
 JSON = dict[str, Any]
 
-from connectors.slack.plugin import SIM_TOKEN  # noqa: E402  (one home for the credential)
 TEAM_ID = "T0CONTINUUM"
 TEAM_NAME = "Continuum Demo"
 BOT_USER_ID = "U0CONTBOT01"
@@ -41,6 +44,8 @@ BOT_ID = "B0CONTBOT01"
 BOT_NAME = "continuum"
 START_EPOCH = 1_790_000_000  # 2026-09-21T...Z; a fixed clock keeps every run alike
 MAX_TEXT = 40_000
+CURSORS = PageTokens(urlsafe=False)
+api = under("/api")  # methods live at /api/<method>, as on slack.com
 
 
 @dataclass
@@ -69,19 +74,6 @@ class SimChannel:
     messages: list[JSON] = field(default_factory=list)  # oldest first
 
 
-def _cursor(kind: str, value: str) -> str:
-    return base64.b64encode(f"{kind}:{value}".encode()).decode()
-
-
-def _uncursor(kind: str, cursor: str) -> str | None:
-    try:
-        decoded = base64.b64decode(cursor.encode(), validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        return None
-    prefix, _, value = decoded.partition(":")
-    return value if prefix == kind and value else None
-
-
 def _truthy(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -90,45 +82,23 @@ def _truthy(value: Any) -> bool:
 
 class SlackSimulator(Simulator):
     system = "slack"
-    rules = (
-        Rule("/api/auth.test", endpoint="auth_test", methods=["GET", "POST"]),
-        Rule("/api/chat.postMessage", endpoint="post_message", methods=["POST"]),
-        Rule("/api/conversations.history", endpoint="history", methods=["GET", "POST"]),
-        Rule("/api/conversations.list", endpoint="list_conversations", methods=["GET", "POST"]),
-        Rule("/api/conversations.open", endpoint="open_conversation", methods=["POST"]),
-        Rule("/api/users.lookupByEmail", endpoint="lookup_by_email", methods=["GET", "POST"]),
-    )
+    effects = ("created", "updated", "comments", "replies", "transitions", "notifications", "calls")
 
     def __init__(self) -> None:
         super().__init__()
         self.token = SIM_TOKEN
-        self.users: dict[str, SimUser] = {}
-        self.channels: dict[str, SimChannel] = {}
-        self._next = {"C": 1, "G": 1, "D": 1, "U": 2}
-        self._tick = 0
-        self._counts = {"created": 0, "updated": 0, "comments": 0, "replies": 0, "transitions": 0,
-                        "notifications": 0, "calls": 0}
-        self.users[BOT_USER_ID] = SimUser(BOT_USER_ID, BOT_NAME, "Continuum", None, is_bot=True)
-
-    # -- bookkeeping ----------------------------------------------------------
-    def _id(self, prefix: str) -> str:
-        value = self._next[prefix]
-        self._next[prefix] += 1
-        return f"{prefix}0{value:08d}"
-
-    def _ts(self) -> str:
+        self.users: Table[str, SimUser] = Table("user")
+        self.channels: Table[str, SimChannel] = Table("channel")
+        # Slack ids: a type letter, then a number; each type counts on its own.
+        self._serials = {"C": Serial(1), "G": Serial(1), "D": Serial(1), "U": Serial(2)}
         # A deterministic clock: every message is 7 minutes after the previous one.
-        self._tick += 1
-        return f"{START_EPOCH + 420 * self._tick}.{self._tick:06d}"
-
-
+        self.clock = Clock(datetime.fromtimestamp(START_EPOCH, UTC), timedelta(minutes=7))
+        self.users.add(SimUser(BOT_USER_ID, BOT_NAME, "Continuum", None, is_bot=True))
 
     # -- human-side helpers ---------------------------------------------------
     def add_user(self, name: str, real_name: str, email: str | None = None) -> str:
         with self.lock:
-            uid = self._id("U")
-            self.users[uid] = SimUser(uid, name, real_name, email)
-            return uid
+            return self.users.add(SimUser(self._id("U"), name, real_name, email)).id
 
     def add_channel(self, name: str, private: bool = False, member: bool = True, archived: bool = False,
                     general: bool = False, topic: str = "", purpose: str = "") -> str:
@@ -136,28 +106,22 @@ class SlackSimulator(Simulator):
             name = name.lstrip("#").lower()
             if self._by_name(name) is not None:
                 raise ValueError(f"channel #{name} exists")
-            cid = self._id("G" if private else "C")
-            self.channels[cid] = SimChannel(cid, name, START_EPOCH, BOT_USER_ID, private, member, archived,
-                                            general, topic=topic, purpose=purpose)
-            return cid
+            return self.channels.add(SimChannel(self._id("G" if private else "C"), name, START_EPOCH, BOT_USER_ID,
+                                                private, member, archived, general, topic=topic,
+                                                purpose=purpose)).id
 
     def say(self, channel: str, user_id: str, text: str) -> str:
         """A person posts in a channel (no API call, not an effect); returns the ts."""
         with self.lock:
-            target = self._find_channel(channel)
-            if target is None:
-                raise ValueError(f"no channel {channel!r}")
-            ts = self._ts()
-            target.messages.append({"type": "message", "text": text, "user": user_id, "ts": ts, "team": TEAM_ID})
-            return ts
+            target = self._channel(channel)
+            message = {"type": "message", "text": text, "user": user_id, "ts": self._ts(), "team": TEAM_ID}
+            target.messages.append(message)
+            return message["ts"]
 
     def messages(self, channel: str) -> list[JSON]:
         """A channel's messages, oldest first, metadata included."""
         with self.lock:
-            target = self._find_channel(channel)
-            if target is None:
-                raise ValueError(f"no channel {channel!r}")
-            return [json.loads(json.dumps(m)) for m in target.messages]
+            return [json.loads(json.dumps(m)) for m in self._channel(channel).messages]
 
     def channel_id(self, name: str) -> str:
         found = self._by_name(name.lstrip("#").lower())
@@ -165,9 +129,22 @@ class SlackSimulator(Simulator):
             raise ValueError(f"no channel {name!r}")
         return found.id
 
-    # -- lookups --------------------------------------------------------------
+    # -- state ------------------------------------------------------------------
+    def _id(self, kind: str) -> str:
+        return f"{kind}0{self._serials[kind].next():08d}"
+
+    def _ts(self) -> str:
+        moment = self.clock.now()
+        return f"{int(moment.timestamp())}.{self.clock.ticks:06d}"
+
     def _by_name(self, name: str) -> SimChannel | None:
-        return next((c for c in self.channels.values() if not c.is_im and c.name == name), None)
+        return self.channels.find(lambda c: not c.is_im and c.name == name)
+
+    def _channel(self, ref: str) -> SimChannel:
+        target = self._find_channel(ref)
+        if target is None:
+            raise ValueError(f"no channel {ref!r}")
+        return target
 
     def _find_channel(self, ref: str) -> SimChannel | None:
         ref = ref.strip()
@@ -178,37 +155,28 @@ class SlackSimulator(Simulator):
         return self._by_name(ref.lstrip("#").lower())
 
     def _dm_with(self, user_id: str) -> SimChannel:
-        for channel in self.channels.values():
-            if channel.is_im and channel.user == user_id:
-                return channel
-        did = self._id("D")
-        self.channels[did] = SimChannel(did, user_id, START_EPOCH, BOT_USER_ID, is_private=True, is_im=True,
-                                        user=user_id)
-        return self.channels[did]
+        return self.channels.find(lambda c: c.is_im and c.user == user_id) or self.channels.add(
+            SimChannel(self._id("D"), user_id, START_EPOCH, BOT_USER_ID, is_private=True, is_im=True, user=user_id))
 
     def _visible(self, channel: SimChannel) -> bool:
         return channel.is_im or not channel.is_private or channel.is_member
 
-    # -- request plumbing -----------------------------------------------------
-    @staticmethod
-    def _params(request: Request) -> JSON:
-        params: JSON = dict(request.args.items())
-        if request.mimetype == "application/json":
-            body = request.get_json(silent=True)
-            if isinstance(body, dict):
-                params.update(body)
-        else:
-            params.update(request.form.items())
-        return params
+    def _say_meanwhile(self, channel: SimChannel, rng: random.Random, served: Sequence[JSON]) -> None:
+        """The "shift" paging fault on a history: someone posts while the hub reads it."""
+        people = self.users.where(lambda u: not u.is_bot)
+        if people:
+            self.say(channel.id, people[rng.randrange(len(people))].id, "Posted while the hub was reading")
 
-    def _auth_error(self, request: Request, params: JSON) -> Response | None:
-        header = request.headers.get("Authorization", "")
-        token = header[len("Bearer "):].strip() if header.startswith("Bearer ") else str(params.get("token") or "")
+    def _channel_made_meanwhile(self, rng: random.Random, served: Sequence[SimChannel]) -> None:
+        """The "shift" paging fault on the channel list: someone creates a channel while the hub lists them."""
+        self.add_channel(f"created-meanwhile-{self._serials['C'].upcoming}")
+
+    # -- request plumbing -----------------------------------------------------
+    def authenticate(self, request: SimRequest) -> Response | None:
+        token = request.bearer_token() or str(request.params.get("token") or "")
         if not token:
             return self._error("not_authed")
-        if token != self.token:
-            return self._error("invalid_auth")
-        return None
+        return self._error("invalid_auth") if token != self.token else None
 
     def _error(self, code: str, **extra: Any) -> Response:
         return self.json_response({"ok": False, "error": code, **extra})
@@ -216,34 +184,27 @@ class SlackSimulator(Simulator):
     def _ok(self, body: JSON) -> Response:
         return self.json_response({"ok": True, **body})
 
-    def _message_view(self, message: JSON, with_metadata: bool) -> JSON:
-        view = dict(message)
-        if not with_metadata:
-            view.pop("metadata", None)
-        return view
+    def _limit(self, params: JSON, most: int) -> int:
+        try:
+            return min(max(int(params.get("limit") or 100), 1), most)
+        except ValueError:
+            self.reject(self._error("invalid_arg_name"))
+
+    def _after(self, params: JSON, kind: str) -> str | None:
+        """What the page ``cursor`` resumes at (None without one); Slack's answer to a bad cursor otherwise."""
+        cursor = str(params.get("cursor") or "")
+        if not cursor:
+            return None
+        return CURSORS.decode(kind, cursor) or self.reject(self._error("invalid_cursor"))
 
     def _channel_json(self, channel: SimChannel) -> JSON:
+        private = channel.is_private
         return {
-            "id": channel.id,
-            "name": channel.name,
-            "is_channel": not channel.is_private,
-            "is_group": channel.is_private,
-            "is_im": False,
-            "is_mpim": False,
-            "is_private": channel.is_private,
-            "created": channel.created,
-            "is_archived": channel.is_archived,
-            "is_general": channel.is_general,
-            "unlinked": 0,
-            "name_normalized": channel.name,
-            "is_shared": False,
-            "is_org_shared": False,
-            "is_pending_ext_shared": False,
-            "pending_shared": [],
-            "is_ext_shared": False,
-            "creator": channel.creator,
-            "is_member": channel.is_member,
-            "num_members": 3,
+            "id": channel.id, "name": channel.name, "is_channel": not private, "is_group": private, "is_im": False,
+            "is_mpim": False, "is_private": private, "created": channel.created, "is_archived": channel.is_archived,
+            "is_general": channel.is_general, "unlinked": 0, "name_normalized": channel.name, "is_shared": False,
+            "is_org_shared": False, "is_pending_ext_shared": False, "pending_shared": [], "is_ext_shared": False,
+            "creator": channel.creator, "is_member": channel.is_member, "num_members": 3,
             "topic": {"value": channel.topic, "creator": channel.creator if channel.topic else "", "last_set": 0},
             "purpose": {"value": channel.purpose, "creator": channel.creator if channel.purpose else "",
                         "last_set": 0},
@@ -251,19 +212,14 @@ class SlackSimulator(Simulator):
         }
 
     # -- endpoints ------------------------------------------------------------
-    def auth_test(self, request: Request) -> Response:
-        params = self._params(request)
-        denied = self._auth_error(request, params)
-        if denied is not None:
-            return denied
+    @api("/auth.test", "GET", "POST")
+    def auth_test(self, request: SimRequest) -> Response:
         return self._ok({"url": request.host_url, "team": TEAM_NAME, "user": BOT_NAME, "team_id": TEAM_ID,
                          "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False})
 
-    def post_message(self, request: Request) -> Response:
-        params = self._params(request)
-        denied = self._auth_error(request, params)
-        if denied is not None:
-            return denied
+    @api("/chat.postMessage", "POST")
+    def post_message(self, request: SimRequest) -> Response:
+        params = request.params
         channel = self._find_channel(str(params.get("channel") or ""))
         if channel is None or not self._visible(channel):
             return self._error("channel_not_found")
@@ -284,113 +240,90 @@ class SlackSimulator(Simulator):
                 metadata = json.loads(metadata)
             except ValueError:
                 return self._error("invalid_metadata_format")
-        if metadata not in (None, ""):
-            if (not isinstance(metadata, dict) or not isinstance(metadata.get("event_type"), str)
-                    or not isinstance(metadata.get("event_payload"), dict)):
-                return self._error("invalid_metadata_schema")
+        if metadata not in (None, "") and (not isinstance(metadata, dict) or not isinstance(
+                metadata.get("event_type"), str) or not isinstance(metadata.get("event_payload"), dict)):
+            return self._error("invalid_metadata_schema")
         message: JSON = {"type": "message", "text": text, "user": BOT_USER_ID, "bot_id": BOT_ID,
                          "ts": self._ts(), "team": TEAM_ID}
         if isinstance(metadata, dict):
             message["metadata"] = {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
         channel.messages.append(message)
-        self._counts["notifications"] += 1
+        self.count("notifications")
         return self._ok({"channel": channel.id, "ts": message["ts"], "message": dict(message)})
 
-    def history(self, request: Request) -> Response:
-        params = self._params(request)
-        denied = self._auth_error(request, params)
-        if denied is not None:
-            return denied
+    @api("/conversations.history", "GET", "POST")
+    def history(self, request: SimRequest) -> Response:
+        params = request.params
         channel = self.channels.get(str(params.get("channel") or ""))
         if channel is None or not self._visible(channel):
             return self._error("channel_not_found")
-        try:
-            limit = min(max(int(params.get("limit") or 100), 1), 999)
-        except ValueError:
-            return self._error("invalid_arg_name")
-        newest_first = sorted(channel.messages, key=lambda m: m["ts"], reverse=True)
+        limit = self._limit(params, 999)
         latest, oldest = params.get("latest"), params.get("oldest")
         inclusive = _truthy(params.get("inclusive", False))
-        if latest:
-            newest_first = [m for m in newest_first if float(m["ts"]) < float(latest)
-                            or (inclusive and m["ts"] == str(latest))]
-        if oldest:
-            newest_first = [m for m in newest_first if float(m["ts"]) > float(oldest)
-                            or (inclusive and m["ts"] == str(oldest))]
-        cursor = str(params.get("cursor") or "")
-        if cursor:
-            before = _uncursor("next_ts", cursor)
-            if before is None:
-                return self._error("invalid_cursor")
-            newest_first = [m for m in newest_first if m["ts"] <= before]
-        page, rest = newest_first[:limit], newest_first[limit:]
+
+        def listing() -> list[JSON]:  # newest first, between latest and oldest
+            return [m for m in sorted(channel.messages, key=lambda m: m["ts"], reverse=True)
+                    if (not latest or float(m["ts"]) < float(latest) or (inclusive and m["ts"] == str(latest)))
+                    and (not oldest or float(m["ts"]) > float(oldest) or (inclusive and m["ts"] == str(oldest)))]
+
+        before = self._after(params, "next_ts")
+        page = window(self.faults, listing, limit, start=lambda rows: seek(rows, lambda m: m["ts"] <= before)
+                      if before else 0, resumed=before is not None,
+                      shift=lambda rng, served: self._say_meanwhile(channel, rng, served))
         with_metadata = _truthy(params.get("include_all_metadata", False))
-        body: JSON = {"messages": [self._message_view(m, with_metadata) for m in page], "has_more": bool(rest),
+        body: JSON = {"messages": [{k: v for k, v in m.items() if with_metadata or k != "metadata"}
+                                   for m in page.items], "has_more": page.more,
                       "pin_count": 0, "channel_actions_ts": None, "channel_actions_count": 0}
-        if rest:
-            body["response_metadata"] = {"next_cursor": _cursor("next_ts", rest[0]["ts"])}
+        if page.following is not None:
+            body["response_metadata"] = {"next_cursor": CURSORS.encode("next_ts", page.following["ts"])}
         return self._ok(body)
 
-    def list_conversations(self, request: Request) -> Response:
-        params = self._params(request)
-        denied = self._auth_error(request, params)
-        if denied is not None:
-            return denied
+    @api("/conversations.list", "GET", "POST")
+    def list_conversations(self, request: SimRequest) -> Response:
+        params = request.params
         types = {t.strip() for t in str(params.get("types") or "public_channel").split(",") if t.strip()}
         exclude_archived = _truthy(params.get("exclude_archived", False))
-        try:
-            limit = min(max(int(params.get("limit") or 100), 1), 1000)
-        except ValueError:
-            return self._error("invalid_arg_name")
-        wanted = [
-            c for c in sorted(self.channels.values(), key=lambda c: c.id)
-            if not c.is_im and self._visible(c)
-            and (("private_channel" in types) if c.is_private else ("public_channel" in types))
-            and not (exclude_archived and c.is_archived)
-        ]
-        cursor = str(params.get("cursor") or "")
-        if cursor:
-            after = _uncursor("team", cursor)
-            if after is None:
-                return self._error("invalid_cursor")
-            wanted = [c for c in wanted if c.id >= after]
-        page, rest = wanted[:limit], wanted[limit:]
-        return self._ok({"channels": [self._channel_json(c) for c in page],
-                         "response_metadata": {"next_cursor": _cursor("team", rest[0].id) if rest else ""}})
+        limit = self._limit(params, 1000)
 
-    def open_conversation(self, request: Request) -> Response:
-        params = self._params(request)
-        denied = self._auth_error(request, params)
-        if denied is not None:
-            return denied
-        users = [u.strip() for u in str(params.get("users") or "").split(",") if u.strip()]
+        def listing() -> list[SimChannel]:  # by id, as Slack's team cursor walks them
+            return [c for c in sorted(self.channels.values(), key=lambda c: c.id)
+                    if not c.is_im and self._visible(c)
+                    and (("private_channel" in types) if c.is_private else ("public_channel" in types))
+                    and not (exclude_archived and c.is_archived)]
+
+        after = self._after(params, "team")
+        page = window(self.faults, listing, limit, start=lambda rows: seek(rows, lambda c: c.id >= after)
+                      if after else 0, resumed=after is not None, shift=self._channel_made_meanwhile)
+        following = page.following
+        return self._ok({"channels": [self._channel_json(c) for c in page.items],
+                         "response_metadata": {"next_cursor": CURSORS.encode("team", following.id) if following
+                                               else ""}})
+
+    @api("/conversations.open", "POST")
+    def open_conversation(self, request: SimRequest) -> Response:
+        users = [u.strip() for u in str(request.params.get("users") or "").split(",") if u.strip()]
         if not users:
             return self._error("users_list_not_supplied")
         if len(users) > 1:
             return self._error("method_not_supported_for_channel_type")  # group DMs are not modelled
         if users[0] not in self.users or self.users[users[0]].is_bot:
             return self._error("user_not_found")
-        existed = any(c.is_im and c.user == users[0] for c in self.channels.values())
-        channel = self._dm_with(users[0])
-        return self._ok({"channel": {"id": channel.id}, "no_op": existed, "already_open": existed})
+        existed = self.channels.find(lambda c: c.is_im and c.user == users[0]) is not None
+        return self._ok({"channel": {"id": self._dm_with(users[0]).id}, "no_op": existed, "already_open": existed})
 
-    def lookup_by_email(self, request: Request) -> Response:
-        params = self._params(request)
-        denied = self._auth_error(request, params)
-        if denied is not None:
-            return denied
-        email = str(params.get("email") or "").strip().lower()
-        user = next((u for u in self.users.values() if u.email and u.email.lower() == email), None)
+    @api("/users.lookupByEmail", "GET", "POST")
+    def lookup_by_email(self, request: SimRequest) -> Response:
+        email = str(request.params.get("email") or "").strip().lower()
+        user = self.users.find(lambda u: bool(u.email) and str(u.email).lower() == email)
         if user is None:
             return self._error("users_not_found")
-        display = user.name
         return self._ok({"user": {
             "id": user.id, "team_id": TEAM_ID, "name": user.name, "deleted": False, "real_name": user.real_name,
             "tz": "Europe/Berlin", "tz_label": "Central European Summer Time", "tz_offset": 7200,
             "is_admin": False, "is_owner": False, "is_bot": False, "is_app_user": False, "updated": START_EPOCH,
             "profile": {
-                "real_name": user.real_name, "real_name_normalized": user.real_name, "display_name": display,
-                "display_name_normalized": display, "email": user.email, "avatar_hash": "g0123456789a",
+                "real_name": user.real_name, "real_name_normalized": user.real_name, "display_name": user.name,
+                "display_name_normalized": user.name, "email": user.email, "avatar_hash": "g0123456789a",
                 "title": "", "phone": "", "skype": "", "status_text": "", "status_emoji": "", "fields": None,
                 "team": TEAM_ID,
             },

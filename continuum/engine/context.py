@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from continuum.config import HubConfig, PipelineConfig
+from continuum.config import HubConfig, PipelineConfig, pipeline_rulebook
 from continuum.connections import resolve_connection
-from continuum.connector import Connector, load_connector_factory
-from continuum.mapping import MappingFile, load_mapping, mappings_dir
-from continuum.rulebook import RuleBook, load_rulebook
+from continuum.connector import Connector
+from continuum.kit.registry import load_connector_factory
+from continuum.mapping import MappingFile, load_mapping
+from continuum.policy.rulebook import RuleBook
 
 Progress = Callable[[str, int], None]
 
@@ -39,6 +40,8 @@ class SyncContext:
     connectors: dict[str, Connector]
     progress: Progress | None = None
     max_attempts: int = 5
+    # How long a failing effect is retried before it expires; None: CONTINUUM_RETRY_PERIOD or 7 days.
+    retry_period_s: float | None = None
     _rulebook: RuleBook | None = field(default=None, repr=False)
     # When a list, triage appends why it decided what it did (for `continuum plan`).
     explain: list[dict[str, Any]] | None = None
@@ -83,28 +86,3 @@ def build_connectors(hub: HubConfig, systems: list[str] | None = None) -> dict[s
         factory = load_connector_factory(system.connector)
         connectors[name] = factory(resolve_connection(system.connection), dict(system.options))
     return connectors
-
-
-def pipeline_rulebook(hub: HubConfig, pipeline: str) -> RuleBook:
-    """The pipeline's rule book file, with its inline ``routing`` rules appended."""
-    spec = hub.pipelines[pipeline]
-    book = load_rulebook(mappings_dir() / spec.rules) if spec.rules else RuleBook()
-    if spec.routing:
-        book = book.model_copy(update={"rules": [*book.rules, *spec.routing]})
-    return book
-
-
-def pipeline_systems(hub: HubConfig, pipeline: str) -> list[str]:
-    spec = hub.pipelines[pipeline]
-    book = pipeline_rulebook(hub, pipeline)
-    names = [s.system for s in spec.sources] + [t.system for t in spec.targets]
-    names += [r.then.route for r in book.rules if r.then.route]
-    names += [r.then.notify.system for r in book.rules if r.then.notify]
-    if book.feature_requests.route:
-        names.append(book.feature_requests.route)
-    if book.alerts.notify:
-        names.append(book.alerts.notify.system)
-    unknown = [n for n in names if n not in hub.systems]
-    if unknown:
-        raise ValueError(f"pipeline {pipeline!r}: its rules name unknown system(s) {', '.join(sorted(set(unknown)))}")
-    return list(dict.fromkeys(names))

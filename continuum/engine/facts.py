@@ -10,9 +10,12 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
-from continuum.store.tables import customers, identities, interactions, links
+from continuum.connector import JSON
+from continuum.store import customers, interactions
+from continuum.store.links import linked_interactions
+from continuum.store.rows import InteractionRow
 
 MIN_WORDS_FOR_LANGUAGE = 4  # shorter texts ("+1", "lol") give a random guess
 
@@ -41,36 +44,29 @@ class PageFacts:
     object what it set with :meth:`remember`.
     """
 
-    def __init__(self, conn: Connection, rows: list[dict[str, Any]], channel_systems: set[str],
+    def __init__(self, conn: Connection, rows: list[InteractionRow], channel_systems: set[str],
                  detect: bool) -> None:
         self.detect = detect
-        ids = {r["customer_id"] for r in rows if r.get("customer_id") is not None}
-        self.tier: dict[int, str] = dict(conn.execute(  # type: ignore[arg-type]
-            select(customers.c.id, customers.c.tier).where(customers.c.id.in_(ids))).all())
+        ids = {customer for r in rows if (customer := r.get("customer_id")) is not None}
+        self.tier = customers.tiers(conn, ids)
         # A CRM record is an identity outside the channels the hub listens to.
-        self.known = set(conn.execute(select(identities.c.customer_id).where(
-            identities.c.customer_id.in_(ids), identities.c.system.not_in(channel_systems)).distinct()).scalars())
-        self.first: dict[int, int] = dict(conn.execute(  # type: ignore[arg-type]
-            select(interactions.c.customer_id, func.min(interactions.c.id)).where(
-                interactions.c.customer_id.in_(ids), interactions.c.direction == "inbound")
-            .group_by(interactions.c.customer_id)).all())
-        wanted = {(r["source_system"], r["thread_id"]) for r in rows
-                  if not r.get("is_thread_start") and r.get("thread_id") is not None}
-        found = conn.execute(select(interactions).where(
-            interactions.c.is_thread_start.is_(True),
-            interactions.c.thread_id.in_({thread for _, thread in wanted}))).mappings() if wanted else []
-        self.roots = {(r["source_system"], r["thread_id"]): dict(r) for r in found
-                      if (r["source_system"], r["thread_id"]) in wanted}
+        self.known = customers.with_identity_outside(conn, ids, channel_systems)
+        self.first = interactions.first_inbound(conn, ids)
+        wanted = {(r["source_system"], thread) for r in rows
+                  if not r.get("is_thread_start") and (thread := r.get("thread_id")) is not None}
+        found = interactions.thread_starts(conn, {thread for _, thread in wanted}) if wanted else []
+        self.roots: dict[tuple[str, str | None], JSON] = {
+            (r["source_system"], r["thread_id"]): dict(r) for r in found
+            if (r["source_system"], r["thread_id"]) in wanted}
         self._by_id = {root["id"]: root for root in self.roots.values()}
-        self.ticketed = set(conn.execute(select(links.c.record_id).where(
-            links.c.record_type == "interaction", links.c.record_id.in_(self._by_id))).scalars()) if self._by_id else set()
+        self.ticketed = linked_interactions(conn, self._by_id) if self._by_id else set()
 
-    def remember(self, interaction_id: int, values: dict[str, Any]) -> None:
+    def remember(self, interaction_id: int, values: JSON) -> None:
         root = self._by_id.get(interaction_id)
         if root is not None:
             root.update(values)
 
-    def of(self, row: dict[str, Any]) -> dict[str, Any]:
+    def of(self, row: InteractionRow) -> JSON:
         """Language, the author's tier / CRM status / first contact, and the thread's state."""
         language = row.get("language") or (detect_language(row.get("text") or "") if self.detect else None)
         customer_id = row.get("customer_id")

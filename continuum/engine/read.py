@@ -18,17 +18,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection
 
 from continuum import failpoints
 from continuum.config import SourceSpec
-from continuum.connector import Page, SourceRecord
+from continuum.connector import JSON, Page, SourceRecord
 from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.identity import resolve_customer
+from continuum.kit.cursors import cursor_json
 from continuum.mapping import MappingError, MappingFile, map_inbound
-from continuum.store import repo
+from continuum.store import interactions
+from continuum.store.audit import audit, audit_many
+from continuum.store.base import content_hash
+from continuum.store.cursors import get_cursor, save_cursor
+from continuum.store.customers import owners_of
 from continuum.store.db import utcnow
-from continuum.store.tables import identities, interactions
+from continuum.store.dead_letters import dead_letter, resolve_dead_letters
+from continuum.store.links import find_links
+from continuum.store.rows import LinkRow
 
 # Canonical fields stored on the interaction row (others feed identity or rules).
 STORED_FIELDS = ("thread_id", "parent_id", "kind", "title", "text", "language", "url", "channel",
@@ -44,12 +51,13 @@ def read_source(ctx: SyncContext, source: SourceSpec) -> RunStats:
     connector = ctx.connector(source.system)
     mapping = ctx.mapping(source.mapping)
     with ctx.db.connect() as conn:
-        cursor = repo.get_cursor(conn, ctx.pipeline_name, source.system, source.stream, source.partition)
+        cursor = get_cursor(conn, ctx.pipeline_name, source.system, source.stream, source.partition)
     for page in connector.read_changes(source.stream, cursor):
         with ctx.db.begin() as conn:
             ingest_page(conn, ctx, source, mapping, page, stats)
-            if page.cursor is not None:
-                repo.save_cursor(conn, ctx.pipeline_name, source.system, source.stream, page.cursor, source.partition)
+            stored = cursor_json(page.cursor)
+            if stored is not None:
+                save_cursor(conn, ctx.pipeline_name, source.system, source.stream, stored, source.partition)
         failpoints.hit(f"after_page:{source.system}")
         stats.add("pages")
         ctx.tick(f"read {source.system}/{source.stream}", len(page.records))
@@ -59,7 +67,7 @@ def read_source(ctx: SyncContext, source: SourceSpec) -> RunStats:
 @dataclass
 class _Mapped:
     record: SourceRecord
-    canonical: dict[str, Any]
+    canonical: JSON
     source_id: str
     digest: str
 
@@ -73,8 +81,9 @@ def ingest_page(conn: Connection, ctx: SyncContext, source: SourceSpec, mapping:
     for record in page.records:
         stats.add("records_read")
         link = own_links.get((record.object_type, record.external_id))
-        if link is not None:
-            # Something the hub itself wrote (a reply, a comment): reading it back is not news.
+        if link is not None or record.own_key:
+            # Something the hub itself wrote (a reply, a comment): reading it back is not news, even
+            # before its link exists (a crash between the write and the outbox recording it).
             stats.add("own_writes_skipped")
             continue
         try:
@@ -95,16 +104,17 @@ def ingest_page(conn: Connection, ctx: SyncContext, source: SourceSpec, mapping:
             stats.add(f"interactions_{upsert_interaction(conn, ctx, system, item.record, item.canonical)}")
     else:
         _upsert_page(conn, ctx, system, mapped, stats)
-    repo.resolve_dead_letters(conn, system, "map", [f"{source.stream}/{m.source_id}" for m in mapped])
+    resolve_dead_letters(conn, system, "map", [f"{source.stream}/{m.source_id}" for m in mapped])
 
 
-def _links_by_record(conn: Connection, system: str, records: Any) -> dict[tuple[str, str], dict[str, Any]]:
+def _links_by_record(conn: Connection, system: str, records: Sequence[SourceRecord]) -> dict[
+        tuple[str, str], LinkRow]:
     by_type: dict[str, list[str]] = {}
     for record in records:
         by_type.setdefault(record.object_type, []).append(record.external_id)
-    found: dict[tuple[str, str], dict[str, Any]] = {}
+    found: dict[tuple[str, str], LinkRow] = {}
     for object_type, ids in by_type.items():
-        for external_id, link in repo.find_links(conn, system, object_type, ids).items():
+        for external_id, link in find_links(conn, system, object_type, ids).items():
             found[(object_type, external_id)] = link
     return found
 
@@ -112,7 +122,7 @@ def _links_by_record(conn: Connection, system: str, records: Any) -> dict[tuple[
 def _dead_letter(conn: Connection, ctx: SyncContext, source: SourceSpec, record: SourceRecord, field: str,
                  message: str) -> None:
     key = f"{source.stream}/{record_key(record)}"
-    repo.dead_letter(
+    dead_letter(
         conn, pipeline=ctx.pipeline_name, system=source.system, stream=source.stream, stage="map",
         record_key=key, field=field,
         error=f"{source.system} {record.object_type} {record.external_id}: field {field}: {message}",
@@ -128,11 +138,11 @@ def _safe_payload(payload: Any) -> Any:
     return payload
 
 
-def _digest(canonical: dict[str, Any]) -> str:
-    return repo.content_hash({k: canonical.get(k) for k in sorted(canonical)})
+def _digest(canonical: JSON) -> str:
+    return content_hash({k: canonical.get(k) for k in sorted(canonical)})
 
 
-def _stored_values(canonical: dict[str, Any]) -> dict[str, Any]:
+def _stored_values(canonical: JSON) -> JSON:
     values = {name: canonical.get(name) for name in STORED_FIELDS}
     values["thread_id"] = None if values["thread_id"] is None else str(values["thread_id"])
     values["parent_id"] = None if values["parent_id"] is None else str(values["parent_id"])
@@ -142,8 +152,8 @@ def _stored_values(canonical: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _new_row(system: str, source_id: str, canonical: dict[str, Any], digest: str, own: bool,
-             customer_id: int | None, now: Any) -> dict[str, Any]:
+def _new_row(system: str, source_id: str, canonical: JSON, digest: str, own: bool,
+             customer_id: int | None, now: Any) -> JSON:
     direction = canonical.get("direction") or ("outbound" if own else "inbound")
     return {
         **_stored_values(canonical), "source_system": system, "source_id": source_id, "customer_id": customer_id,
@@ -153,7 +163,7 @@ def _new_row(system: str, source_id: str, canonical: dict[str, Any], digest: str
     }
 
 
-def _created_audit(row: dict[str, Any], canonical: dict[str, Any]) -> dict[str, Any]:
+def _created_audit(row: JSON, canonical: JSON) -> JSON:
     # The author's account is kept so that `continuum customers split` knows who wrote what.
     return {"kind": row["kind"], "direction": row["direction"], "customer_id": row["customer_id"],
             "author_account_id": str(canonical.get("author_account_id"))}
@@ -164,18 +174,15 @@ def _upsert_page(conn: Connection, ctx: SyncContext, system: str, mapped: Sequen
     """The bulk form of :func:`upsert_interaction` for a page without repeated objects."""
     if not mapped:
         return
-    existing = {row.source_id: row for row in conn.execute(
-        select(interactions.c.source_id, interactions.c.id, interactions.c.content_hash).where(
-            interactions.c.source_system == system,
-            interactions.c.source_id.in_([m.source_id for m in mapped])))}
+    existing = interactions.stored_versions(conn, system, [m.source_id for m in mapped])
     now = utcnow()
     account = ctx.system_context(system)["account"]
     fresh = [m for m in mapped if m.source_id not in existing]
     customers = _known_customers(conn, system, [m for m in fresh if not _own(account, m.canonical)])
-    updates: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
+    updates: dict[int, JSON] = {}
+    rows: list[JSON] = []
     # (action, source id, changes) in record order, so audit ids follow the page's order.
-    audits: list[tuple[str, str, dict[str, Any]]] = []
+    audits: list[tuple[str, str, JSON]] = []
     for item in mapped:
         found = existing.get(item.source_id)
         if found is not None and found.content_hash == item.digest:
@@ -183,7 +190,7 @@ def _upsert_page(conn: Connection, ctx: SyncContext, system: str, mapped: Sequen
             continue
         if found is not None:
             values = _stored_values(item.canonical)
-            updates.append({**values, "_id": found.id, "content_hash": item.digest, "last_seen_at": now})
+            updates[found.id] = {**values, "content_hash": item.digest, "last_seen_at": now}
             audits.append(("updated", item.source_id, {"text": values["text"]}))
             stats.add("interactions_updated")
             continue
@@ -199,22 +206,17 @@ def _upsert_page(conn: Connection, ctx: SyncContext, system: str, mapped: Sequen
         rows.append(row)
         audits.append(("created", item.source_id, _created_audit(row, item.canonical)))
         stats.add("interactions_created")
-    if updates:
-        columns = {name: bindparam(name) for name in updates[0] if name != "_id"}
-        conn.execute(update(interactions).where(interactions.c.id == bindparam("_id")).values(columns), updates)
+    interactions.update_rows(conn, updates)
     ids = {source_id: row.id for source_id, row in existing.items()}
     if rows:
-        repo.insert_ignore(conn, interactions, rows, ["source_system", "source_id"])
-        ids.update((row.source_id, row.id) for row in conn.execute(
-            select(interactions.c.source_id, interactions.c.id).where(
-                interactions.c.source_system == system,
-                interactions.c.source_id.in_([row["source_id"] for row in rows]))))
-    repo.audit_many(conn, [
+        interactions.insert_new(conn, rows)
+        ids.update(interactions.ids_by_source(conn, system, [row["source_id"] for row in rows]))
+    audit_many(conn, [
         {"record_type": "interaction", "record_id": ids[source_id], "action": action, "changes": changes,
          "pipeline": ctx.pipeline_name, "system": system} for action, source_id, changes in audits])
 
 
-def _own(account: str | None, canonical: dict[str, Any]) -> bool:
+def _own(account: str | None, canonical: JSON) -> bool:
     return account is not None and account in (canonical.get("author_handle"), canonical.get("author_account_id"))
 
 
@@ -228,32 +230,27 @@ def _known_customers(conn: Connection, system: str, items: Sequence[_Mapped]) ->
     accounts = sorted({str(m.canonical["author_account_id"]) for m in items})
     if not accounts:
         return {}
-    rows = conn.execute(select(identities.c.account_id, identities.c.customer_id).where(
-        identities.c.system == system, identities.c.account_id.in_(accounts)))
-    return {row.account_id: int(row.customer_id) for row in rows}
+    return owners_of(conn, system, accounts)
 
 
 def upsert_interaction(conn: Connection, ctx: SyncContext, system: str, record: SourceRecord,
-                       canonical: dict[str, Any]) -> str:
+                       canonical: JSON) -> str:
     """Insert or update one interaction; returns created | updated | unchanged."""
     source_id = record_key(record)
     digest = _digest(canonical)
-    existing = conn.execute(select(interactions.c.id, interactions.c.content_hash).where(
-        interactions.c.source_system == system, interactions.c.source_id == source_id)).first()
+    existing = interactions.stored_version(conn, system, source_id)
     if existing is not None and existing.content_hash == digest:
         return "unchanged"
     now = utcnow()
     if existing is not None:
         values = _stored_values(canonical)
-        conn.execute(update(interactions).where(interactions.c.id == existing.id).values(
-            **values, content_hash=digest, last_seen_at=now))
-        repo.audit(conn, "interaction", existing.id, "updated", {"text": values["text"]}, ctx.pipeline_name, system)
+        interactions.update_interaction(conn, existing.id, **values, content_hash=digest, last_seen_at=now)
+        audit(conn, "interaction", existing.id, "updated", {"text": values["text"]}, ctx.pipeline_name, system)
         return "updated"
     own = _own(ctx.system_context(system)["account"], canonical)
     customer_id = None if own else resolve_customer(conn, system, canonical)
     row = _new_row(system, source_id, canonical, digest, own, customer_id, now)
-    repo.insert_ignore(conn, interactions, [row], ["source_system", "source_id"])
-    created = conn.execute(select(interactions.c.id).where(
-        interactions.c.source_system == system, interactions.c.source_id == source_id)).scalar_one()
-    repo.audit(conn, "interaction", created, "created", _created_audit(row, canonical), ctx.pipeline_name, system)
+    interactions.insert_new(conn, [row])
+    created = interactions.id_of(conn, system, source_id)
+    audit(conn, "interaction", created, "created", _created_audit(row, canonical), ctx.pipeline_name, system)
     return "created"

@@ -9,20 +9,26 @@ every customer interaction behind that ticket.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from continuum import failpoints
 from continuum.config import TargetSpec
-from continuum.connector import Page, SourceRecord
-from continuum import overrides
+from continuum.connector import JSON, Page, SourceRecord
 from continuum.engine import answers
 from continuum.engine.context import RunStats, SyncContext
-from continuum.mapping import MappingError, map_inbound
-from continuum.store import repo
+from continuum.engine.overrides import override
+from continuum.kit.cursors import cursor_json
+from continuum.mapping import MappingError, MappingFile, map_inbound
+from continuum.policy.overrides import from_labels
+from continuum.store import interactions
+from continuum.store.audit import audit
+from continuum.store.base import content_hash
+from continuum.store.cursors import get_cursor, save_cursor
 from continuum.store.db import utcnow
-from continuum.store.tables import feature_requests, interactions
+from continuum.store.dead_letters import dead_letter
+from continuum.store.feature_requests import shipped_at
+from continuum.store.links import add_link, find_links, touch_link
+from continuum.store.rows import LinkRow
 
 
 def read_target(ctx: SyncContext, target: TargetSpec) -> RunStats:
@@ -31,12 +37,13 @@ def read_target(ctx: SyncContext, target: TargetSpec) -> RunStats:
         return stats
     connector = ctx.connector(target.system)
     with ctx.db.connect() as conn:
-        cursor = repo.get_cursor(conn, ctx.pipeline_name, target.system, target.stream)
+        cursor = get_cursor(conn, ctx.pipeline_name, target.system, target.stream)
     for page in connector.read_changes(target.stream, cursor):
         with ctx.db.begin() as conn:
             _ingest(conn, ctx, target, page, stats)
-            if page.cursor is not None:
-                repo.save_cursor(conn, ctx.pipeline_name, target.system, target.stream, page.cursor)
+            stored = cursor_json(page.cursor)
+            if stored is not None:
+                save_cursor(conn, ctx.pipeline_name, target.system, target.stream, stored)
         failpoints.hit(f"after_page:{target.system}")
         ctx.tick(f"read back {target.system}", len(page.records))
     return stats
@@ -46,7 +53,7 @@ def _ingest(conn: Connection, ctx: SyncContext, target: TargetSpec, page: Page, 
     ticket_mapping = ctx.mapping(target.mapping)
     tickets = [r for r in page.records if r.object_type == ticket_mapping.object]
     others = [r for r in page.records if r.object_type != ticket_mapping.object]
-    ticket_links = repo.find_links(conn, target.system, ticket_mapping.object, [r.external_id for r in tickets])
+    ticket_links = find_links(conn, target.system, ticket_mapping.object, [r.external_id for r in tickets])
     for record in tickets:
         stats.add("tickets_read")
         link = ticket_links.get(record.external_id)
@@ -56,9 +63,9 @@ def _ingest(conn: Connection, ctx: SyncContext, target: TargetSpec, page: Page, 
     if others and target.comment_mapping:
         comment_mapping = ctx.mapping(target.comment_mapping)
         comments = [r for r in others if r.object_type == comment_mapping.object]
-        known = repo.find_links(conn, target.system, comment_mapping.object, [r.external_id for r in comments])
-        parents = repo.find_links(conn, target.system, ticket_mapping.object,
-                                  [r.parent_id for r in comments if r.parent_id])
+        known = find_links(conn, target.system, comment_mapping.object, [r.external_id for r in comments])
+        parents = find_links(conn, target.system, ticket_mapping.object,
+                             [r.parent_id for r in comments if r.parent_id])
         for record in comments:
             stats.add("comments_read")
             if record.external_id in known:
@@ -71,52 +78,50 @@ def _ingest(conn: Connection, ctx: SyncContext, target: TargetSpec, page: Page, 
 
 
 def _ticket_changed(conn: Connection, ctx: SyncContext, target: TargetSpec, record: SourceRecord,
-                    link: dict[str, Any], stats: RunStats) -> None:
+                    link: LinkRow, stats: RunStats) -> None:
     try:
         mapped = map_inbound(ctx.mapping(target.mapping), record.payload, {"system": ctx.system_context(target.system)})
     except MappingError as exc:
         _dead_letter(conn, ctx, target, record, exc)
         stats.add("dead_letters")
         return
-    digest = repo.content_hash(mapped)
+    digest = content_hash(mapped)
     if digest == link["content_hash"]:
         return  # nothing changed since we last wrote or saw it: no echo
-    repo.touch_link(conn, link["id"], record.version, digest)
+    touch_link(conn, link["id"], record.version, digest)
     if link["content_hash"] is not None:
-        repo.audit(conn, link["record_type"], link["record_id"], "ticket_changed",
-                   {"system": target.system, "ticket": record.external_id, "now": mapped},
-                   ctx.pipeline_name, target.system)
+        audit(conn, link["record_type"], link["record_id"], "ticket_changed",
+              {"system": target.system, "ticket": record.external_id, "now": mapped},
+              ctx.pipeline_name, target.system)
         stats.add("tickets_changed")
     _label_overrides(conn, ctx, mapped, link)
     if answers.shipped(ctx, mapped) and not _already_shipped(conn, link):
         answers.plan_notice(conn, ctx, link["record_type"], link["record_id"], stats)
 
 
-def _label_overrides(conn: Connection, ctx: SyncContext, mapped: dict[str, Any], link: dict[str, Any]) -> None:
+def _label_overrides(conn: Connection, ctx: SyncContext, mapped: JSON, link: LinkRow) -> None:
     """A person labelled the ticket (continuum-priority-high...): that wins for every interaction behind it."""
-    changes = overrides.from_labels(mapped.get("labels"))
+    changes = from_labels(mapped.get("labels"))
     if not changes:
         return
-    for asker in answers.askers(conn, link["record_type"], link["record_id"]):
+    for asker in interactions.askers(conn, link["record_type"], link["record_id"]):
         current = asker.get("override") or {}
         if any(current.get(k) != v for k, v in changes.items()):
             try:
-                overrides.override(conn, asker["id"], changes, ctx.rulebook.sla, who="ticket label")
+                override(conn, asker["id"], changes, ctx.rulebook.sla, who="ticket label")
             except ValueError as exc:
-                repo.audit(conn, "interaction", asker["id"], "override_rejected", {"error": str(exc)},
-                           ctx.pipeline_name)
+                audit(conn, "interaction", asker["id"], "override_rejected", {"error": str(exc)},
+                      ctx.pipeline_name)
 
 
-def _already_shipped(conn: Connection, link: dict[str, Any]) -> bool:
+def _already_shipped(conn: Connection, link: LinkRow) -> bool:
     if link["record_type"] != "feature_request":
         return False  # a single interaction's notice is kept to once by its outbox key
-    shipped_at = conn.execute(select(feature_requests.c.shipped_at).where(
-        feature_requests.c.id == link["record_id"])).scalar()
-    return shipped_at is not None
+    return shipped_at(conn, link["record_id"]) is not None
 
 
-def _comment(conn: Connection, ctx: SyncContext, target: TargetSpec, mapping: Any, record: SourceRecord,
-             parent: dict[str, Any], stats: RunStats) -> None:
+def _comment(conn: Connection, ctx: SyncContext, target: TargetSpec, mapping: MappingFile, record: SourceRecord,
+             parent: LinkRow, stats: RunStats) -> None:
     try:
         mapped = map_inbound(mapping, record.payload, {"system": ctx.system_context(target.system)})
     except MappingError as exc:
@@ -130,33 +135,31 @@ def _comment(conn: Connection, ctx: SyncContext, target: TargetSpec, mapping: An
         stats.add("internal_comments")
         return
     now = utcnow()
-    answer = {
+    answer: JSON = {
         "source_system": target.system, "source_id": f"{record.object_type}:{record.external_id}",
         "customer_id": None, "thread_id": parent["external_id"], "direction": "outbound", "kind": "answer",
         "title": "", "text": mapped.get("text") or "", "url": parent.get("url"), "channel": target.system,
         "created_at": mapped.get("created_at"), "updated_at": mapped.get("updated_at"), "status": "closed",
         "in_reply_to": parent["record_id"] if parent["record_type"] == "interaction" else None,
         "feature_request_id": parent["record_id"] if parent["record_type"] == "feature_request" else None,
-        "content_hash": repo.content_hash(mapped), "first_seen_at": now, "last_seen_at": now,
+        "content_hash": content_hash(mapped), "first_seen_at": now, "last_seen_at": now,
         "is_thread_start": False,
     }
-    if not repo.insert_ignore(conn, interactions, [answer], ["source_system", "source_id"]):
+    if not interactions.insert_new(conn, [answer]):
         # Another run (another pipeline reading the same ticket) took this answer at this very
         # moment; it plans the reply. Planning ours too would answer the customer twice.
         stats.add("own_writes_skipped")
         return
-    answer_id = conn.execute(select(interactions.c.id).where(
-        interactions.c.source_system == target.system,
-        interactions.c.source_id == answer["source_id"])).scalar_one()
-    repo.add_link(conn, "interaction", answer_id, target.system, record.object_type, record.external_id,
-                  version=record.version, content_hash_=answer["content_hash"])
+    answer_id = interactions.id_of(conn, target.system, answer["source_id"])
+    add_link(conn, "interaction", answer_id, target.system, record.object_type, record.external_id,
+             version=record.version, content_hash_=answer["content_hash"])
     answers.plan_answer(conn, ctx, {**answer, "id": answer_id}, parent["record_type"], parent["record_id"], stats)
 
 
 def _dead_letter(conn: Connection, ctx: SyncContext, target: TargetSpec, record: SourceRecord,
                  exc: MappingError) -> None:
-    repo.dead_letter(conn, pipeline=ctx.pipeline_name, system=target.system, stream=target.stream or "",
-                     stage="map", record_key=f"{target.stream}/{record.object_type}:{record.external_id}",
-                     field=exc.field,
-                     error=f"{target.system} {record.object_type} {record.external_id}: field {exc.field}: "
-                           f"{exc.message}", payload=record.payload)
+    dead_letter(conn, pipeline=ctx.pipeline_name, system=target.system, stream=target.stream or "",
+                stage="map", record_key=f"{target.stream}/{record.object_type}:{record.external_id}",
+                field=exc.field,
+                error=f"{target.system} {record.object_type} {record.external_id}: field {exc.field}: "
+                      f"{exc.message}", payload=record.payload)

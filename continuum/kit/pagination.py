@@ -60,16 +60,23 @@ class Paginator(Protocol):
 
 @dataclass
 class _Tokens:
-    """Remembers tokens already followed: a token that comes back is a loop."""
+    """Counts how often each token was followed: one that keeps coming back is a loop.
+
+    A token may come back once or twice honestly: a server that served a page
+    starting a few items early hands out the token we just used.  Following it
+    again re-reads a little (the engine drops what it already has); following
+    it ``max_repeats`` times is a loop, and the walk fails rather than spin.
+    """
 
     system: str
-    seen: set[str] = field(default_factory=set)
+    max_repeats: int = MAX_REPEATS
+    seen: dict[str, int] = field(default_factory=dict)
 
     def follow(self, token: str, what: str) -> None:
-        if token in self.seen:
-            raise PageLoopError(f"{self.system}: the {what} {token[:80]!r} came back; "
+        self.seen[token] = self.seen.get(token, 0) + 1
+        if self.seen[token] > self.max_repeats:
+            raise PageLoopError(f"{self.system}: the {what} {token[:80]!r} came back {self.max_repeats} times; "
                                 "stopping rather than reading the same pages again")
-        self.seen.add(token)
 
 
 @dataclass

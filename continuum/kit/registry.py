@@ -10,6 +10,7 @@ import logging
 from functools import cache
 from importlib.metadata import entry_points
 
+from continuum.connector import ConnectorFactory
 from continuum.kit.plugin import ConnectorPlugin
 
 GROUP = "continuum.connectors"
@@ -46,3 +47,8 @@ def plugin(name: str) -> ConnectorPlugin:
         raise UnknownConnector(f"no connector named {name!r} is installed (installed: {known}); "
                                f"check `connector:` in the hub config, or pip install the package "
                                "that provides it") from None
+
+
+def load_connector_factory(name: str) -> ConnectorFactory:
+    """The registered plugin's factory for connector ``name``: the one way the core builds a system."""
+    return plugin(name).create

@@ -10,8 +10,16 @@ from continuum.mapping.render import MappingError, map_inbound, map_outbound
 from continuum.mapping.spec import FieldSpec, MappingFile
 from continuum.mapping.yamlfile import ConfigError, validate_file
 
-__all__ = ["ConfigError", "FieldSpec", "MappingError", "MappingFile", "load_mapping", "mappings_dir",
-           "map_inbound", "map_outbound"]
+__all__ = [
+    "ConfigError",
+    "FieldSpec",
+    "MappingError",
+    "MappingFile",
+    "load_mapping",
+    "map_inbound",
+    "map_outbound",
+    "mappings_dir",
+]
 
 
 def mappings_dir() -> Path:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import functools
-from datetime import datetime, timezone
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Template, TemplateError, UndefinedError
@@ -47,9 +46,9 @@ def _compiled(env: SandboxedEnvironment, source: str) -> Template:
 
 def parse_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        return datetime.fromtimestamp(value, tz=UTC)
     text = str(value).strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
@@ -57,7 +56,7 @@ def parse_datetime(value: Any) -> datetime:
     if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and text[-3] != ":":
         text = text[:-2] + ":" + text[-2:]
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

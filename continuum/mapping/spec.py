@@ -94,7 +94,8 @@ class MappingFile(BaseModel):
     def _known_fields(cls, inbound: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
         unknown = sorted(set(inbound) - INBOUND_FIELDS)
         if unknown:
-            raise ValueError(f"unknown canonical field(s) {', '.join(unknown)}; known: {', '.join(sorted(INBOUND_FIELDS))}")
+            known = ", ".join(sorted(INBOUND_FIELDS))
+            raise ValueError(f"unknown canonical field(s) {', '.join(unknown)}; known: {known}")
         return inbound
 
     @field_validator("outbound")

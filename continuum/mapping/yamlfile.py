@@ -36,8 +36,8 @@ def _positions(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
     else:
         return
     for part, marker, child in children:
-        out[loc + (part,)] = marker.start_mark.line + 1
-        _positions(child, loc + (part,), out)
+        out[(*loc, part)] = marker.start_mark.line + 1
+        _positions(child, (*loc, part), out)
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:

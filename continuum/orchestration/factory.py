@@ -1,6 +1,7 @@
 """Build one Airflow DAG per pipeline of the hub config.
 
-A DAG follows the loop's stages; every task runs ONE stage for a whole
+A DAG follows the stage table (:data:`continuum.engine.stages.STAGES`), the
+same one ``continuum sync`` walks; every task runs ONE stage for a whole
 stream or system, never one record::
 
     read_<source system>   (mapped: one instance per stream/partition)
@@ -18,14 +19,16 @@ does, so they follow one another; the mapped reads run side by side.  The
 ``report`` task updates the Asset ``continuum://pipelines/<name>``; a
 pipeline scheduled ``after: <name>`` runs when it does.
 
-Parsing reads only the hub config file: no network, no database.  The engine,
-SQLAlchemy and the connectors are imported inside the tasks.
+Parsing reads only the hub config file and the rule book: no network, no
+database.  The engine, SQLAlchemy and the connectors are imported inside the
+tasks.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import task
@@ -37,9 +40,10 @@ if TYPE_CHECKING:
     from airflow.sdk import DAG
 
     from continuum.config import HubConfig, PipelineConfig
+    from continuum.engine.stages import Unit
 
 DAG_PREFIX = "continuum_"
-START_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 # Retries of a task (a page that failed, a system that was down): 30 s, 60 s, 120 s … capped at 10 min.
 # CONTINUUM_TASK_RETRIES overrides the count (the demo and the tests use 0 to fail fast).
 DEFAULT_ARGS: dict[str, Any] = {
@@ -86,24 +90,14 @@ def build_dags(hub: HubConfig | None = None) -> dict[str, DAG]:
     return {dag_id(name): build_dag(hub, name) for name in hub.pipelines}
 
 
-def source_keys(pipeline: PipelineConfig) -> dict[str, list[dict[str, str]]]:
-    """Source system → the streams (and partitions) its mapped read task expands over."""
-    keys: dict[str, list[dict[str, str]]] = {}
-    for source in pipeline.sources:
-        keys.setdefault(source.system, []).append(
-            {"system": source.system, "stream": source.stream, "partition": source.partition})
-    return keys
-
-
 def build_dag(hub: HubConfig, name: str) -> DAG:
     from airflow.sdk import DAG, Asset, cross_downstream
 
-    from continuum.engine.context import pipeline_systems
+    from continuum.engine.stages import STAGES, effect_systems, source_systems, units
 
     pipeline = hub.pipelines[name]
-    sources = source_keys(pipeline)
-    # Targets, routes and notice channels of the rule book: every system that effects go to.
-    targets = [s for s in pipeline_systems(hub, name) if s not in sources]
+    sources = source_systems(hub, name)
+    targets = effect_systems(hub, name)
     systems = sorted(set(sources) | set(targets))
     asset = Asset(name=dag_id(name), uri=pipeline_asset_uri(name))
     with DAG(
@@ -117,39 +111,49 @@ def build_dag(hub: HubConfig, name: str) -> DAG:
         tags=["continuum", *systems],
         doc_md=_doc(name, pipeline, sources, targets),
     ) as dag:
-        reads = [
-            read_stream.override(task_id=f"read_{system}", pool=pool_name(system),
-                                 map_index_template="{{ continuum_stream }}")
-            .partial(pipeline=name).expand(source=keys)
-            for system, keys in sources.items()
-        ]
-        planned = plan_effects.override(task_id="plan")(pipeline=name)
-        applied = [apply_effects.override(task_id=f"apply_{system}", pool=pool_name(system))(
-            pipeline=name, system=system) for system in targets]
-        follow_ups = plan_effects.override(task_id="plan_follow_ups")(pipeline=name, final_pass=True)
-        applied_again = [apply_effects.override(task_id=f"apply_follow_ups_{system}", pool=pool_name(system))(
-            pipeline=name, system=system) for system in targets]
-        read_backs = [read_back.override(task_id=f"read_back_{t.system}", pool=pool_name(t.system))(
-            pipeline=name, system=t.system) for t in pipeline.targets if t.stream]
-        responses = [respond.override(task_id=f"respond_{system}", pool=pool_name(system))(
-            pipeline=name, system=system) for system in sources]
-        stages = [*reads, planned, *applied, follow_ups, *applied_again, *read_backs, *responses]
-        done = report.override(outlets=[asset])(pipeline=name, counts=stages)
-        # Stages that send or settle effects hold the pipeline's run lock (continuum.locking), so they
-        # run one after another; only the reads, which take no lock, fan out.
-        steps = [_group(step) for step in (reads, planned, *applied, follow_ups, *applied_again, *read_backs,
-                                           *responses, done) if _group(step)]
-        for upstream, downstream in zip(steps, steps[1:]):
+        tasks: list[Any] = []
+        # The tasks of one step run side by side, the steps one after another. A locked stage's
+        # tasks take the pipeline's run lock (continuum.store.locking): each is a step of its own.
+        steps: list[list[Any]] = []
+        for stage in STAGES:
+            made = [_stage_task(name, stage.name, stage.covers, group)
+                    for group in _per_task(stage.covers, units(stage, hub, name))]
+            tasks += made
+            if stage.locked:
+                steps += [[task] for task in made]
+            elif made:
+                steps.append(made)
+        done = report.override(outlets=[asset])(pipeline=name, counts=tasks)
+        for upstream, downstream in pairwise([*steps, [done]]):
             cross_downstream(upstream, downstream)
     return dag
 
 
-def _group(step: Any) -> list[Any]:
-    return list(step) if isinstance(step, list) else [step]
+def _per_task(covers: str, stage_units: list[Unit]) -> list[list[Unit]]:
+    """The units of each task of a stage: one each, but the reads make one mapped task per source system."""
+    if covers != "source":
+        return [[unit] for unit in stage_units]
+    by_system: dict[str, list[Unit]] = {}
+    for unit in stage_units:
+        by_system.setdefault(unit["system"], []).append(unit)
+    return list(by_system.values())
 
 
-def _doc(name: str, pipeline: PipelineConfig, sources: dict[str, list[dict[str, str]]], targets: list[str]) -> str:
-    streams = ", ".join(f"{k['system']}/{k['stream']}" for keys in sources.values() for k in keys)
+def _stage_task(pipeline: str, stage: str, covers: str, task_units: list[Unit]) -> Any:
+    if covers == "pipeline":
+        return run_stage.override(task_id=stage)(pipeline=pipeline, stage=stage, unit=task_units[0])
+    system = task_units[0]["system"]
+    if covers == "source":
+        mapped = run_stage.override(task_id=f"{stage}_{system}", pool=pool_name(system),
+                                    map_index_template="{{ continuum_stream }}")
+        return mapped.partial(pipeline=pipeline, stage=stage).expand(unit=task_units)
+    return run_stage.override(task_id=f"{stage}_{system}", pool=pool_name(system))(
+        pipeline=pipeline, stage=stage, unit=task_units[0])
+
+
+def _doc(name: str, pipeline: PipelineConfig, sources: list[str], targets: list[str]) -> str:
+    streams = ", ".join(f"{s.system}/{s.stream}" for system in sources for s in pipeline.sources
+                        if s.system == system)
     return (f"**Continuum pipeline `{name}`**: {pipeline.description}\n\n"
             f"Reads {streams or 'nothing'}; writes to {', '.join(targets) or 'no target'}; "
             f"answers on {', '.join(sources) or 'no channel'}. Schedule: `{pipeline.schedule}`.\n\n"
@@ -159,42 +163,16 @@ def _doc(name: str, pipeline: PipelineConfig, sources: dict[str, list[dict[str, 
 
 # The task callables.  Only these run on workers; each imports the engine when it runs.
 @task
-def read_stream(pipeline: str, source: dict[str, str]) -> dict[str, int]:
-    from airflow.sdk import get_current_context
-
+def run_stage(pipeline: str, stage: str, unit: dict[str, str]) -> dict[str, int]:
+    from continuum.engine.stages import stage_named
     from continuum.orchestration import stages
 
-    label = source["stream"] + (f"/{source['partition']}" if source.get("partition") else "")
-    get_current_context()["continuum_stream"] = label  # type: ignore[typeddict-unknown-key]
-    return stages.read_stream(pipeline, source["system"], source["stream"], source.get("partition", ""))
+    if stage_named(stage).covers == "source":
+        from airflow.sdk import get_current_context
 
-
-@task
-def plan_effects(pipeline: str, final_pass: bool = False) -> dict[str, int]:
-    from continuum.orchestration import stages
-
-    return stages.plan(pipeline, final_pass=final_pass)
-
-
-@task
-def apply_effects(pipeline: str, system: str) -> dict[str, int]:
-    from continuum.orchestration import stages
-
-    return stages.apply(pipeline, system)
-
-
-@task
-def read_back(pipeline: str, system: str) -> dict[str, int]:
-    from continuum.orchestration import stages
-
-    return stages.read_back(pipeline, system)
-
-
-@task
-def respond(pipeline: str, system: str) -> dict[str, int]:
-    from continuum.orchestration import stages
-
-    return stages.respond(pipeline, system)
+        label = unit["stream"] + (f"/{unit['partition']}" if unit.get("partition") else "")
+        get_current_context()["continuum_stream"] = label  # type: ignore[typeddict-unknown-key]
+    return stages.run_stage(pipeline, stage, unit)
 
 
 @task
@@ -213,5 +191,6 @@ def report(pipeline: str, counts: list[Any]) -> dict[str, int]:
     summed = stages.total([p for p in parts if isinstance(p, dict)])
     logging.getLogger("continuum").info("pipeline %s: %s", pipeline, summed)
     asset = Asset(name=dag_id(pipeline), uri=pipeline_asset_uri(pipeline))
-    get_current_context()["outlet_events"][asset].extra = {"pipeline": pipeline, "counts": summed}
+    extra: dict[str, Any] = {"pipeline": pipeline, "counts": summed}
+    get_current_context()["outlet_events"][asset].extra = extra
     return summed

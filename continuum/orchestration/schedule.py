@@ -76,7 +76,7 @@ def airflow_schedule(pipeline: str, value: str | None, pipelines: list[str]) -> 
         from airflow.sdk import Asset
 
         assets = [Asset(name=f"continuum_{name}", uri=pipeline_asset_uri(name)) for name in upstream]
-        condition = assets[0]
+        condition: Any = assets[0]  # Asset | Asset is an AssetAny
         for asset in assets[1:]:
             condition = condition | asset
         return condition

@@ -8,9 +8,9 @@ project root, or ``CONTINUUM_SPECS_DIR``); tests skip when they are absent.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ def specs_dir() -> Path:
     return Path(__file__).resolve().parents[2].parent / "shared" / "specs"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_spec(filename: str) -> Any:
     """Load one description as an ``openapi_core.OpenAPI``, served at a neutral host.
 
@@ -123,7 +123,7 @@ def check_exchanges(openapi: Any, exchanges: list[Exchange],
     ``extra_request_checks`` adds what openapi-core does not check for a vendor (e.g. fields it
     silently ignores); ``describe`` formats an openapi-core error.
     """
-    explain = describe or _describe
+    explain = describe or describe_error
     problems: list[str] = []
     for exchange in exchanges:
         if exchange.fault is not None:
@@ -145,7 +145,8 @@ def check_exchanges(openapi: Any, exchanges: list[Exchange],
     return problems
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
+    """An openapi-core error with the schema errors inside it, one line each."""
     details = [str(exc)]
     for inner in getattr(exc, "schema_errors", None) or []:
         details.append(f"  - {getattr(inner, 'message', inner)} at {list(getattr(inner, 'absolute_path', []))}")

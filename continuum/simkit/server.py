@@ -1,9 +1,12 @@
-"""A base for API simulators: real HTTP on loopback, routing, faults, and a log.
+"""A base for API simulators: real HTTP on loopback, routing, faults, counting and a log.
 
-A simulator subclasses :class:`Simulator`, declares ``rules`` (werkzeug URL
-rules whose endpoint is a method name) and keeps its state behind
-``self.lock``.  Tests and the demo start it in-process with :meth:`start`;
-``continuum simulate`` runs it as a long-lived process.
+A simulator subclasses :class:`Simulator`, declares its routes with
+:func:`~continuum.simkit.routes.route` on the handler methods (or as plain
+werkzeug ``rules`` whose endpoint is a method name), names the effects it
+counts in ``effects``, says who may call it in :meth:`Simulator.authenticate`,
+and keeps its state (see :mod:`continuum.simkit.state`) behind ``self.lock``.
+Tests and the demo start it in-process with :meth:`start`; ``continuum
+simulate`` runs it as a long-lived process.
 
 Every exchange is recorded (:class:`Exchange`) so that contract tests can
 validate each request and response against the vendor's API description,
@@ -14,26 +17,24 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar, NoReturn
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map, RuleFactory
 from werkzeug.serving import BaseWSGIServer, make_server
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
-# "timeout": the request is served, but the answer comes only after ``latency_s`` (a client
-# with a shorter read timeout gives up on a request that did happen).
-FAULT_KINDS = ("429", "500", "502", "503", "latency", "timeout", "reset", "malformed")
-# Pagination faults, served by the simulators' list endpoints: "repeat" serves the next page
-# starting a few items early; "shift" changes the list between two pages, as a concurrent edit would.
-PAGING_MODES = ("repeat", "shift")
+from continuum.simkit.faults import FAULT_KINDS, PAGING_MODES, Fault, FaultPlan, check_kind
+from continuum.simkit.request import SimRequest
+from continuum.simkit.routes import declared_routes, rules_for
+
+__all__ = ["FAULT_KINDS", "PAGING_MODES", "Exchange", "Fault", "FaultPlan", "Simulator"]
 
 
 @dataclass
@@ -52,66 +53,23 @@ class Exchange:
     fault: str | None = None
 
 
-@dataclass
-class Fault:
-    kind: str
-    remaining: int = 1
-    path_contains: str = ""
-    method: str | None = None
-    retry_after: str = "1"
-    latency_s: float = 0.5
-
-
-@dataclass
-class FaultPlan:
-    """Queued faults (exactly N times) plus random rates (a seeded share of calls)."""
-
-    queued: list[Fault] = field(default_factory=list)
-    rates: dict[str, float] = field(default_factory=dict)
-    seed: int = 7
-    retry_after: str = "1"
-    latency_s: float = 0.5
-    injected: Counter[str] = field(default_factory=Counter)
-    paging_mode: str | None = None
-    paging_rate: float = 0.0
-
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
-
-    def pick(self, method: str, path: str) -> Fault | None:
-        for fault in self.queued:
-            if fault.remaining > 0 and fault.path_contains in path and (fault.method in (None, method)):
-                fault.remaining -= 1
-                return fault
-        for kind, rate in self.rates.items():
-            if rate > 0 and self._random.random() < rate:
-                return Fault(kind=kind, retry_after=self.retry_after, latency_s=self.latency_s)
-        return None
-
-    def paging_fault(self) -> str | None:
-        """The pagination fault to serve on this next-page request, if any (counted as injected)."""
-        if self.paging_mode and self.paging_rate > 0 and self._random.random() < self.paging_rate:
-            self.injected[f"paging_{self.paging_mode}"] += 1
-            return self.paging_mode
-        return None
-
-
 class Simulator:
-    """Base class: subclasses set ``system`` and ``rules`` and implement the endpoints."""
+    """Base class: subclasses set ``system``, declare routes and ``effects``, and implement the endpoints."""
 
     system = "simulator"
-    rules: Iterable[Rule] = ()
+    rules: ClassVar[Iterable[RuleFactory]] = ()  # plain werkzeug rules, besides the @route ones
+    # The effects :meth:`effect_counts` reports, in this order; "calls" counts every request.
+    effects: ClassVar[tuple[str, ...]] = ("calls",)
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.faults = FaultPlan()
         self.exchanges: list[Exchange] = []
         self.record_exchanges = True
-        # What the simulator saw happen to it, by name; subclasses add their own effect names.
-        self._counts: dict[str, int] = {"calls": 0}
-        # Rules are class attributes and a werkzeug Rule binds to one Map only:
-        # give each instance fresh copies, or a second simulator cannot be built.
-        self._url_map = Map([r.empty() if isinstance(r, Rule) else r for r in self.rules], strict_slashes=False)
+        self._counts: Counter[str] = Counter()  # what the simulator saw happen to it, by effect name
+        routes = declared_routes(type(self))
+        self._public = {name for name, marks in routes.items() if all(r.public for r in marks)}
+        self._url_map = Map(rules_for(routes, self.rules), strict_slashes=False)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
@@ -119,27 +77,21 @@ class Simulator:
     # -- fault knobs ------------------------------------------------------
     def inject(self, kind: str, times: int = 1, path_contains: str = "", method: str | None = None,
                retry_after: str = "1", latency_s: float = 0.5) -> None:
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        """Serve ``kind`` to the next ``times`` matching requests (``method`` in any case)."""
+        check_kind(kind)
         with self.lock:
             self.faults.queued.append(Fault(kind, times, path_contains, method, retry_after, latency_s))
 
     def set_fault_rates(self, rates: dict[str, float], seed: int = 7, retry_after: str = "1",
                         latency_s: float = 0.5) -> None:
-        for kind in rates:
-            if kind not in FAULT_KINDS:
-                raise ValueError(f"unknown fault kind {kind!r}")
+        """Fault a seeded share of all calls; faults queued with :meth:`inject` are still served first."""
         with self.lock:
-            paging = (self.faults.paging_mode, self.faults.paging_rate)
-            self.faults = FaultPlan(rates=dict(rates), seed=seed, retry_after=retry_after, latency_s=latency_s)
-            self.faults.paging_mode, self.faults.paging_rate = paging
+            self.faults.set_rates(rates, seed, retry_after, latency_s)
 
     def set_paging_faults(self, mode: str | None, rate: float = 0.5) -> None:
         """Make list endpoints misbehave between pages (see ``PAGING_MODES``); ``None`` turns it off."""
-        if mode is not None and mode not in PAGING_MODES:
-            raise ValueError(f"unknown paging mode {mode!r}; known: {', '.join(PAGING_MODES)}")
         with self.lock:
-            self.faults.paging_mode, self.faults.paging_rate = mode, rate
+            self.faults.set_paging(mode, rate)
 
     # -- lifecycle --------------------------------------------------------
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -167,35 +119,49 @@ class Simulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # -- helpers for subclasses ---------------------------------------------
+    # -- for subclasses -----------------------------------------------------
+    def authenticate(self, request: SimRequest) -> Response | None:
+        """The answer that refuses ``request``, or None to let it in (the default: everyone)."""
+        return None
+
+    def count(self, effect: str, times: int = 1) -> None:
+        """Count an effect the system saw (one of ``effects``)."""
+        if effect not in self.effects:
+            raise ValueError(f"{self.system} counts no effect {effect!r}; declared: {', '.join(self.effects)}")
+        with self.lock:
+            self._counts[effect] += times
+
     @staticmethod
     def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         return Response(json.dumps(body), status=status, headers=headers, content_type="application/json")
 
+    @staticmethod
+    def reject(response: Response) -> NoReturn:
+        """Answer ``response`` now, from anywhere inside a handler (a lookup that finds nothing, say)."""
+        raise HTTPException(response=response)
+
+    # -- what happened --------------------------------------------------------
     def calls(self, method: str | None = None, path_contains: str = "") -> list[Exchange]:
         """Recorded exchanges that matched a route and got a non-fault answer."""
+        wanted = method.upper() if method else None
         with self.lock:
-            return [
-                x for x in self.exchanges
-                if x.fault is None and (method is None or x.method == method) and path_contains in x.path
-            ]
+            return [x for x in self.exchanges
+                    if x.fault is None and wanted in (None, x.method) and path_contains in x.path]
 
-    # -- WSGI -------------------------------------------------------------
     def effect_counts(self) -> dict[str, int]:
         """Effects counted here, on the system's side (tests and the demo trust these, not the engine)."""
         with self.lock:
-            return dict(self._counts)
+            return {name: self._counts[name] for name in dict.fromkeys((*self.effects, "calls"))}
 
+    # -- WSGI -------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         arrived = time.time()  # when the request came in, not when the (maybe delayed) answer was ready
         with self.lock:
-            self._counts["calls"] = self._counts.get("calls", 0) + 1  # before faults: a faulted call is a call
-        request = Request(environ)
+            self._counts["calls"] += 1  # before faults: a faulted call is a call
+        request = SimRequest(environ)
         body = request.get_data(cache=True)
         with self.lock:
             fault = self.faults.pick(request.method, request.path)
-            if fault is not None:
-                self.faults.injected[fault.kind] += 1
         response: Response
         if fault is not None and fault.kind == "reset":
             response = Response(b"", status=500)  # never reaches the client: dropped below
@@ -219,29 +185,34 @@ class Simulator:
             self._drop_connection(environ)
         return response(environ, start_response)
 
-    def _dispatch(self, request: Request) -> Response:
+    def _dispatch(self, request: SimRequest) -> Response:
         adapter = self._url_map.bind_to_environ(request.environ)
         try:
             endpoint, args = adapter.match()
             handler = getattr(self, str(endpoint))
             with self.lock:
+                refused = None if endpoint in self._public else self.authenticate(request)
+                if refused is not None:
+                    return refused
                 return handler(request, **args)  # type: ignore[no-any-return]
         except NotFound:
             return self.json_response({"errorMessages": [f"no route {request.method} {request.path}"]}, 404)
         except MethodNotAllowed:
             return self.json_response({"errorMessages": [f"method {request.method} not allowed"]}, 405)
         except HTTPException as exc:
+            if exc.response is not None:
+                return exc.response  # type: ignore[return-value]
             return self.json_response({"errorMessages": [exc.description or str(exc)]}, exc.code or 500)
 
-    def _record(self, request: Request, body: bytes, response: Response, fault: str | None, at: float) -> None:
+    def _record(self, request: SimRequest, body: bytes, response: Response, fault: str | None, at: float) -> None:
         exchange = Exchange(
             method=request.method,
             path=request.path,
             query_string=request.query_string.decode("latin-1"),
-            request_headers={k: v for k, v in request.headers.items()},
+            request_headers=dict(request.headers.items()),
             request_body=body,
             status=response.status_code,
-            response_headers={k: v for k, v in response.headers.items()},
+            response_headers=dict(response.headers.items()),
             response_body=response.get_data(),
             at=at,
             fault=fault,

@@ -1,4 +1,4 @@
-"""Database engine and migrations.
+"""Database engine, migrations, and opening the store.
 
 SQLite (a file in the data directory) is the default so that the demo needs
 nothing installed; ``CONTINUUM_DB_URL`` selects PostgreSQL in production.
@@ -7,7 +7,7 @@ nothing installed; ``CONTINUUM_DB_URL`` selects PostgreSQL in production.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def data_dir() -> Path:
@@ -65,3 +65,11 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def open_store(url: str | None = None, migrate_schema: bool = True) -> Engine:
+    """The store the CLI, the demo and Airflow's tasks use (tasks pass ``migrate_schema=False``)."""
+    engine = make_engine(url)
+    if migrate_schema:
+        migrate(engine)
+    return engine

@@ -51,7 +51,7 @@ class ContractHarness:
     def connector(self, sim: Any | None, credentials: Mapping[str, Any] | None = None,
                   base_url: str | None = None) -> Connector:
         found = plugin(self.system)
-        data = found.simulator_connection(base_url or sim.base_url)
+        data = found.simulator_connection(base_url or str(getattr(sim, "base_url", "")))
         data.update(credentials or {})
         conn = ConnectionInfo(conn_id=f"contract_{self.system}", host=str(data.get("host") or ""),
                               login=data.get("login"), password=data.get("password"), extra=data.get("extra") or {})

@@ -13,12 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from continuum.config import load_config
+from continuum.demo.simulators import simulators
 from continuum.orchestration.factory import build_dags, dag_id
-from continuum.runner import open_store
-from continuum.simulate import simulators
+from continuum.store.db import open_store
 from continuum.store.tables import links, outbox
-from tests.airflow.conftest import (REDIS_URL, AirflowStack, free_port, hub_without_schedules, redis_available,
-                                    stack_env)
+from tests.airflow.conftest import REDIS_URL, AirflowStack, free_port, hub_without_schedules, redis_available, stack_env
 
 DAG = dag_id("community")
 WORKERS = ("worker-1", "worker-2")

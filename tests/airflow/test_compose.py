@@ -63,7 +63,8 @@ def test_the_image_is_the_official_airflow_3_python_3_11_image_with_our_package_
     version = re.search(r"ARG AIRFLOW_VERSION=(\S+)", dockerfile)
     assert version and version.group(1).startswith("3.")
     assert re.search(r"^FROM apache/airflow:\$\{AIRFLOW_VERSION\}-python3\.11$", dockerfile, re.M)
-    assert "/opt/continuum[postgres]" in dockerfile and "COPY --chown=airflow:root dags/ /opt/airflow/dags/" in dockerfile
+    assert "/opt/continuum[postgres]" in dockerfile
+    assert "COPY --chown=airflow:root dags/ /opt/airflow/dags/" in dockerfile
     constraints = (DOCKER.parent / "constraints.txt").read_text()
     assert f"apache-airflow=={version.group(1)}" in constraints
 

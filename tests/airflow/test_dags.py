@@ -51,7 +51,7 @@ def test_tasks_follow_the_loop_and_call_each_system_in_its_pool() -> None:
     # The read is mapped over the configured streams: the number of instances is the number of
     # streams, whatever the number of records.
     read = tasks["read_discourse"]
-    expanded = read.op_kwargs_expand_input.value["source"]  # type: ignore[attr-defined]
+    expanded = read.op_kwargs_expand_input.value["unit"]  # type: ignore[attr-defined]
     assert expanded == [{"system": "discourse", "stream": "posts", "partition": ""}]
     assert tasks["report"].upstream_task_ids == set(tasks) - {"report"}
     assert [o.uri for o in tasks["report"].outlets] == [pipeline_asset_uri("community")]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from continuum.demo import run_demo as run_in_process
-from continuum.orchestration.demo import run_demo as run_through_airflow
+from continuum.demo.airflow import run_demo as run_through_airflow
+from continuum.demo.story import run_demo as run_in_process
 
 
 def test_the_demo_through_airflow_dags_test_ends_where_the_in_process_demo_ends() -> None:

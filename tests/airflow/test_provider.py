@@ -12,9 +12,9 @@ import pytest
 
 from continuum.config import load_config
 from continuum.connections import resolve_connection
+from continuum.demo.simulators import simulators
 from continuum.orchestration.pools import ensure_pools, pool_name, pool_specs
 from continuum.orchestration.provider import get_provider_info
-from continuum.simulate import simulators
 from tests.airflow.conftest import base_env
 
 

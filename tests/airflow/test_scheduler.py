@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from continuum.config import load_config
+from continuum.demo.simulators import simulators
 from continuum.orchestration.factory import build_dags, dag_id
-from continuum.runner import open_store
-from continuum.simulate import simulators
+from continuum.store.db import open_store
 from continuum.store.tables import feature_requests, interactions, links
 from tests.airflow.conftest import AirflowStack, free_port, hub_without_schedules, stack_env
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from continuum import customers as customer_ops
+from continuum.ops import customers as customer_ops
 from continuum.store.tables import interactions
 from tests.brain import community
 from tests.e2e.conftest import Loop

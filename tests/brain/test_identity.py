@@ -6,9 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
-from continuum import customers as ops
 from continuum.cli import app
 from continuum.engine.identity import resolve_customer
+from continuum.ops import customers as ops
 from tests.brain.helpers import customer, interaction
 from tests.e2e.conftest import Loop
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from continuum.cli import app
-from continuum.sla import Calendar, parse_duration
+from continuum.policy.sla import Calendar, parse_duration
 from continuum.store.tables import outbox
 from tests.brain.helpers import breach, company_posts, feature_request_rows, interaction, slack_texts
 from tests.e2e.conftest import Loop
@@ -19,13 +19,13 @@ BERLIN = Calendar(timezone="Europe/Berlin", hours=("09:00", "17:00"), holidays=[
 
 
 def test_business_hours_skip_nights_weekends_and_holidays() -> None:
-    friday_4pm = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)  # 16:00 in Berlin
-    assert BERLIN.add_working_time(friday_4pm, parse_duration("2h")) == datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
-    saturday = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
-    assert BERLIN.add_working_time(saturday, parse_duration("1h")) == datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
-    christmas_eve_4pm = datetime(2026, 12, 24, 15, 0, tzinfo=timezone.utc)
+    friday_4pm = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 16:00 in Berlin
+    assert BERLIN.add_working_time(friday_4pm, parse_duration("2h")) == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    saturday = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    assert BERLIN.add_working_time(saturday, parse_duration("1h")) == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    christmas_eve_4pm = datetime(2026, 12, 24, 15, 0, tzinfo=UTC)
     assert BERLIN.add_working_time(christmas_eve_4pm, parse_duration("2h")).date().isoformat() == "2026-12-28"
-    assert BERLIN.add_working_time(friday_4pm, parse_duration("1d")) == datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+    assert BERLIN.add_working_time(friday_4pm, parse_duration("1d")) == datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 def test_a_breach_alerts_once_and_status_lists_it_until_answered(loop: Loop, monkeypatch) -> None:

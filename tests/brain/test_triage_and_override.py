@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from continuum.cli import app
-from continuum.store import repo
+from continuum.store.status import counts
 from tests.brain.helpers import interaction, slack_texts
 from tests.e2e.conftest import Loop
 
@@ -63,7 +63,7 @@ def test_plan_shows_effects_and_why_without_writing_anything(loop: Loop, monkeyp
     # Nothing was written anywhere: no ticket, no message, an empty store.
     assert loop.jira.effect_counts()["created"] == 0 and loop.sims["slack"].effect_counts()["notifications"] == 0
     with loop.db.connect() as conn:
-        assert repo.counts(conn)["interactions"] == 0
+        assert counts(conn)["interactions"] == 0
 
 
 def test_a_cli_override_wins_over_the_rules_on_every_later_run(loop: Loop, monkeypatch) -> None:

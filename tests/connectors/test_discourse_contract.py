@@ -1,14 +1,24 @@
-"""Every exchange between the connector and the simulator obeys Discourse's official description."""
+"""Every endpoint the connector uses (categories, feed pages, topic chunks, single posts) obeys Discourse's description.
+
+The shared contract suite validates the traffic of its own tests; this one drives the Discourse-only paths.
+"""
 
 from __future__ import annotations
 
+import html
 import json
+from collections.abc import Callable
 
 import pytest
 
+from connectors.discourse.contract import HARNESS
+from connectors.discourse.markup import escape_text, idempotency_marker
+from connectors.discourse.plugin import PLUGIN, SIM_API_KEY, SIM_API_USERNAME
+from connectors.discourse.seed import seed
+from connectors.discourse.simulator import DiscourseSimulator
 from continuum.connector import ConnectionInfo, Effect
 from continuum.simkit.contract import contract_errors, specs_dir
-from connectors.discourse import SIM_API_KEY, SIM_API_USERNAME, DiscourseSimulator, create_connector, seed
+from continuum.testing.harness import HOSTILE_TEXTS
 
 SPEC = "discourse.openapi.json"
 
@@ -30,7 +40,7 @@ def test_connector_traffic_matches_the_official_description() -> None:
         sim.reply(["olu_adeyemi", "kwame.m"][n % 2], topic_id, f"Timing sample {n}: {40 + n} minutes", 1)
     with sim:
         conn = ConnectionInfo("contract", sim.base_url, SIM_API_USERNAME, SIM_API_KEY)
-        connector = create_connector(conn, {"categories": ["bugs", "feature-requests"], "page_size": 25})
+        connector = PLUGIN.create(conn, {"categories": ["bugs", "feature-requests"], "page_size": 25})
         connector.check()
         pages = list(connector.read_changes("posts", None))
         assert len(pages) >= 3
@@ -63,7 +73,7 @@ def test_contract_check_catches_an_off_description_answer() -> None:
     sim = DiscourseSimulator()
     seed(sim)
     with sim:
-        connector = create_connector(ConnectionInfo("c", sim.base_url, SIM_API_USERNAME, SIM_API_KEY), {})
+        connector = PLUGIN.create(ConnectionInfo("c", sim.base_url, SIM_API_USERNAME, SIM_API_KEY), {})
         list(connector.read_changes("posts", None))
     exchange = sim.calls("GET", "/posts.json")[0]
     assert contract_errors(SPEC, [exchange]) == []
@@ -72,3 +82,32 @@ def test_contract_check_catches_an_off_description_answer() -> None:
     exchange.response_body = json.dumps(body).encode()
     errors = contract_errors(SPEC, [exchange])
     assert len(errors) == 1 and "reply_to_post_number" in errors[0], errors
+
+
+def _stored(raw: str) -> str:
+    return f"{raw.rstrip()}\n\n{idempotency_marker('contract-k')}"
+
+
+def test_the_harness_finds_live_markup_in_every_hostile_text_left_unescaped() -> None:
+    for text in HOSTILE_TEXTS:
+        HARNESS.assert_inert(_stored(escape_text(text)), text)
+        with pytest.raises(AssertionError):
+            HARNESS.assert_inert(_stored(text), text)
+
+
+@pytest.mark.parametrize("text, spoil", [
+    ("ping @everyone", lambda raw: raw.replace("@\u200b", "@")),
+    ("see #general", lambda raw: raw.replace("\u200b", "")),
+    ("- [ ] approve refund", lambda raw: raw.replace("\\-", "-", 1)),
+    ("1. first", lambda raw: raw.replace("\\.", ".")),
+    ("# Heading", lambda raw: raw.replace("\\#", "#")),
+    ("    indented", lambda raw: raw.replace("\u00a0", " ")),
+    ("<b>x</b> &amp;", html.unescape),
+    ("![pixel](http://tracker.example/p.png)", lambda raw: raw.replace("\\", "")),
+    ("plain words", lambda raw: raw.replace("words", "w\u202eords")),
+    ("plain words", lambda raw: raw + " " + idempotency_marker("forged")),
+])
+def test_the_harness_catches_each_escape_left_out(text: str, spoil: Callable[[str], str]) -> None:
+    HARNESS.assert_inert(_stored(escape_text(text)), text)
+    with pytest.raises(AssertionError):
+        HARNESS.assert_inert(_stored(spoil(escape_text(text))), text)

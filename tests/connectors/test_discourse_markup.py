@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from connectors.discourse.markup import HTML_COMMENT, escape_text, idempotency_marker
+from connectors.discourse.markup import HTML_COMMENT, escape_text, idempotency_marker, marked_key
 
 ZWSP = "\u200b"
 
@@ -97,3 +97,10 @@ def test_marker_is_a_single_safe_comment() -> None:
     assert "--" not in inner and ">" not in inner and "<" not in inner
     assert idempotency_marker("a-b") != idempotency_marker("a_b")
     assert idempotency_marker("k1") == idempotency_marker("k1")
+
+
+@pytest.mark.parametrize("key", ["k1", "reply:ticket-42--x>y <!--", "out/ü é~_.", "a-b"])
+def test_the_marker_gives_its_key_back(key: str) -> None:
+    assert marked_key(f"Thanks!\n\n{idempotency_marker(key)}") == key
+    assert marked_key("no marker here <!-- other comment -->") is None
+    assert marked_key(escape_text(idempotency_marker(key))) is None  # escaped text carries no live marker

@@ -1,19 +1,27 @@
-"""JiraConnector against the in-process Jira simulator over real HTTP."""
+"""JiraConnector against the Jira simulator over real HTTP: what the shared contract suite does not cover."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
+from werkzeug.wrappers import Request, Response
 
-from connectors.jira import SIM_LOGIN, SIM_PAT, SIM_TOKEN, JiraConnector, JiraSimulator, create_connector, seed
-from connectors.jira.adf import adf_to_text, text_nodes, text_to_adf
-from connectors.jira.connector import JiraCheckError
-from continuum.connector import ConnectionInfo, Connector, Effect
-from continuum.http import STATS
+from connectors.jira.adf import adf_to_text, text_to_adf
+from connectors.jira.connector import MAX_WALKS, IssuesCursor, JiraConnector
+from connectors.jira.contract import text_nodes
+from connectors.jira.plugin import PLUGIN, SIM_LOGIN, SIM_TOKEN
+from connectors.jira.seed import seed
+from connectors.jira.simmodel import SIM_PAT, SIM_TIMEZONE
+from connectors.jira.simulator import JiraSimulator
+from continuum.connector import ConnectionInfo, Effect
+from continuum.kit.config import ConfigError
+from continuum.kit.errors import ClientError
 
 HOSTILE = "Broken {code}rm -rf{code}\n[~accountid:123] <script>alert(1)</script>\n\n{color:red}x{color} *bold*"
 ALLOWED_NODES = {"doc", "paragraph", "text", "hardBreak"}
@@ -29,8 +37,10 @@ def sim() -> Iterator[JiraSimulator]:
 
 def connect(sim: JiraSimulator, token: str = SIM_TOKEN, extra: dict[str, Any] | None = None,
             **options: Any) -> JiraConnector:
-    conn = ConnectionInfo("jira_test", sim.base_url, SIM_LOGIN, token, extra or {})
-    return create_connector(conn, {"project": "PROD", **options})
+    connector = PLUGIN.create(ConnectionInfo("jira_test", sim.base_url, SIM_LOGIN, token, extra or {}),
+                              {"project": "PROD", **options})
+    assert isinstance(connector, JiraConnector)
+    return connector
 
 
 def key(n: int) -> str:
@@ -74,27 +84,24 @@ def test_staff_rich_text_flattens_to_readable_text() -> None:
     assert adf_to_text(doc) == "Hi @Ana fixed\n\n- a\n- b"
 
 
-# -- protocol and construction -----------------------------------------------------------
-def test_is_a_connector_and_builds_without_network(sim: JiraSimulator) -> None:
-    connector = connect(sim)
-    assert isinstance(connector, Connector)
-    assert connector.system == "jira" and connector.account == SIM_LOGIN
+# -- construction and auth ---------------------------------------------------------------
+def test_options_and_capabilities(sim: JiraSimulator) -> None:
+    connector = connect(sim, page_size=7)
+    assert connector.account == SIM_LOGIN and connector.config.page_size == 7
     assert connector.capabilities.bulk_sizes["create"] == 50
-    assert sim.effect_counts()["calls"] == 0
-    assert connector.escape_text(HOSTILE) == HOSTILE
-    with pytest.raises(ValueError, match="unknown option"):
+    assert SIM_TOKEN not in repr(connector.config)
+    assert connector.escape_text(HOSTILE) == HOSTILE  # ADF text nodes are literal: nothing to escape
+    with pytest.raises(ConfigError, match="unknown option"):
         connect(sim, colour="red")
 
 
-def test_check_and_auth(sim: JiraSimulator) -> None:
-    connect(sim).check()
+def test_data_center_personal_access_token(sim: JiraSimulator) -> None:
     connect(sim, token=SIM_PAT, extra={"auth": "pat"}).check()
-    bad = connect(sim, token="wrong")
-    with pytest.raises(JiraCheckError, match="401"):
-        bad.check()
-    [result] = bad.write([create(1)])
-    assert not result.ok and "401" in (result.error or "")
-    assert sim.issues() == []
+    [result] = connect(sim, token=SIM_PAT, extra={"auth": "pat"}).write([create(1)])
+    assert result.ok
+    with pytest.raises(ClientError, match="401") as caught:
+        connect(sim, token="not-the-pat", extra={"auth": "pat"}).check()
+    assert "not-the-pat" not in str(caught.value)
 
 
 def test_old_search_is_gone_and_unknown_jql_is_a_400(sim: JiraSimulator) -> None:
@@ -103,7 +110,8 @@ def test_old_search_is_gone_and_unknown_jql_is_a_400(sim: JiraSimulator) -> None
     assert old.status_code == 410
     bad = requests.get(f"{sim.base_url}/rest/api/3/search/jql", params={"jql": 'summary ~ "x"'}, auth=auth, timeout=5)
     assert bad.status_code == 400 and bad.json()["errorMessages"]
-    unbounded = requests.get(f"{sim.base_url}/rest/api/3/search/jql", params={"jql": "ORDER BY key"}, auth=auth, timeout=5)
+    unbounded = requests.get(f"{sim.base_url}/rest/api/3/search/jql", params={"jql": "ORDER BY key"}, auth=auth,
+                             timeout=5)
     assert unbounded.status_code == 400
 
 
@@ -225,9 +233,17 @@ def test_bad_effects_fail_alone_with_clear_errors(sim: JiraSimulator) -> None:
     assert "bad-1" in errors[0] and "'summary'" in errors[0]
     assert "bad-2" in errors[2] and "'priority'" in errors[2]  # rejected by Jira inside the bulk call
     assert "bad-3" in errors[3] and "target_id" in errors[3]
-    assert "bad-4" in errors[4] and "not supported" in errors[4]
+    assert "bad-4" in errors[4] and "cannot 'reply'" in errors[4]
     assert "bad-5" in errors[5] and "'labels'" in errors[5]
     assert sim.effect_counts()["created"] == 1
+
+
+def test_a_bulk_jira_refuses_whole_still_says_why_for_each_issue(sim: JiraSimulator) -> None:
+    results = connect(sim).write([Effect("bad-1", "create", "issue", {"summary": "x", "priority": {"name": "Urgent"}}),
+                                  Effect("bad-2", "create", "issue", {"summary": "y", "labels": ["two words"]})])
+    assert [r.ok for r in results] == [False, False]  # Jira answered 400: it made none of them
+    assert "bad-1" in (results[0].error or "") and "'priority'" in (results[0].error or "")
+    assert "bad-2" in (results[1].error or "") and "'labels'" in (results[1].error or "")
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -288,25 +304,61 @@ def test_public_prefix_convention(sim: JiraSimulator) -> None:
     assert seen == [("Shipped in 2.4", True), ("Just between us", False)]
 
 
-def test_rate_limit_is_honoured(sim: JiraSimulator) -> None:
-    connector = connect(sim)
-    sim.add_staff_issue("Throttled")
-    before = STATS.snapshot().get("jira", {})
-    sim.inject("429", times=2, path_contains="/search/jql", retry_after="1")
-    [page] = list(connector.read_changes("issues", None))
-    assert len(page.records) == 1
-    after = STATS.snapshot()["jira"]
-    assert after["throttled"] - before.get("throttled", 0) == 2
-    assert after["retries"] - before.get("retries", 0) == 2
-    seen = [x for x in sim.exchanges if "/search/jql" in x.path]
-    assert [x.status for x in seen] == [429, 429, 200]
-    assert all(later.at - earlier.at >= 1.0 for earlier, later in zip(seen, seen[1:]))
-    assert sim.effect_counts()["calls"] == 3  # the two faulted searches count too
-
-
 def test_remote_links_can_be_turned_off_to_save_a_call_per_issue(sim: JiraSimulator) -> None:
     connector = connect(sim, remote_links=False)
     results = connector.write([create(n, context={"source_url": f"https://forum.example/t/{n}"}) for n in range(60)])
     assert all(r.ok for r in results)
     assert calls(sim, "POST", "/remotelink") == 0
     assert calls(sim, "POST", "/issue/bulk") == 2  # 60 issues in two bulk calls: 0.033 calls per issue
+
+
+# -- Jira's own answers and paging ------------------------------------------------------------
+class ShortBulkAnswer(JiraSimulator):
+    """Creates every issue sent to the bulk endpoint but leaves the last one out of its answer."""
+
+    def bulk_create(self, request: Request) -> Response:
+        answer = super().bulk_create(request)
+        body = json.loads(answer.get_data())
+        return self.json_response({**body, "issues": body["issues"][:-1]}, answer.status_code)
+
+
+def test_a_short_bulk_answer_fails_only_the_missing_issue_and_the_retry_finds_it() -> None:
+    sim = ShortBulkAnswer()
+    with sim:
+        connector = connect(sim)
+        results = connector.write([create(1), create(2), create(3)])
+        assert [r.ok for r in results] == [True, True, False]
+        assert "ck-" in (results[2].error or "") and "left this issue out" in (results[2].error or "")
+        [again] = connector.write([create(3, maybe_applied=True)])
+        assert again.ok and again.found_existing
+        assert sim.effect_counts()["created"] == 3
+
+
+def test_issues_moving_while_paging_are_walked_again_and_the_cursor_stays(sim: JiraSimulator) -> None:
+    for n in range(9):
+        sim.add_staff_issue(f"Staff issue {n}")
+    sim.set_paging_faults("shift", rate=1.0)  # every next page: an issue already served is edited
+    pages = list(connect(sim, page_size=3).read_changes("issues", None))
+    assert all(p.cursor is None for p in pages), "the cursor moved past a walk that may have skipped an issue"
+    walks = [x for x in sim.calls("GET", "/search/jql") if "nextPageToken" not in x.query_string]
+    assert len(walks) == MAX_WALKS
+    sim.set_paging_faults(None)
+    pages = list(connect(sim, page_size=3).read_changes("issues", None))
+    assert pages[-1].cursor and len({r.external_id for p in pages for r in p.records}) == 9
+
+
+def test_the_time_zone_is_kept_in_the_cursor_for_a_day(sim: JiraSimulator) -> None:
+    sim.add_staff_issue("First")
+    cursor = list(connect(sim).read_changes("issues", None))[-1].cursor
+    assert cursor and cursor.get("tz") is None  # a first read needs no zone: nothing to compare
+    cursor = list(connect(sim).read_changes("issues", cursor))[-1].cursor  # this one asks /myself
+    assert cursor and cursor["tz"] == SIM_TIMEZONE and cursor["account_id"]
+    asked = calls(sim, "GET", "/myself")
+    sim.advance_clock(120)
+    sim.add_staff_issue("Second")
+    pages = list(connect(sim).read_changes("issues", cursor))
+    assert calls(sim, "GET", "/myself") == asked, "a fresh zone in the cursor was asked again"
+    assert [r.payload["fields"]["summary"] for p in pages for r in p.records][-1] == "Second"
+    stale = IssuesCursor.from_json(cursor).model_copy(update={"tz_checked": datetime.now(UTC) - timedelta(days=2)})
+    list(connect(sim).read_changes("issues", stale.to_json()))
+    assert calls(sim, "GET", "/myself") == asked + 1

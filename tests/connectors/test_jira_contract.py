@@ -7,11 +7,12 @@ import re
 
 import pytest
 
+from connectors.jira.plugin import PLUGIN, SIM_LOGIN, SIM_TOKEN
+from connectors.jira.seed import seed
 from connectors.jira.simcontract import SPEC, rfc3339_offsets
-from connectors.jira import SIM_LOGIN, SIM_TOKEN, JiraSimulator, create_connector, seed
+from connectors.jira.simulator import JiraSimulator
 from continuum.connector import ConnectionInfo, Effect
 from continuum.simkit.contract import contract_errors, specs_dir
-
 
 pytestmark = pytest.mark.contract
 
@@ -29,13 +30,14 @@ def _scenario() -> JiraSimulator:
     seed(sim)
     with sim:
         conn = ConnectionInfo("contract", sim.base_url, SIM_LOGIN, SIM_TOKEN)
-        connector = create_connector(conn, {"project": "PROD", "page_size": 50})
+        connector = PLUGIN.create(conn, {"project": "PROD", "page_size": 50})
         connector.check()
         creates = [
             Effect(f"ck-{n:024x}", "create", "issue",
                    {"summary": f"Feedback {n}", "description": f"Post {n}\nsecond line\n\n{{code}}x{{code}}",
                     "labels": ["feedback"], "priority": {"name": "High"}},
-                   context={"source_url": f"https://forum.example/t/{n}", "source_title": f"Topic {n}"} if n < 3 else {})
+                   context={"source_url": f"https://forum.example/t/{n}", "source_title": f"Topic {n}"}
+                   if n < 3 else {})
             for n in range(120)
         ]
         created = connector.write(creates)
@@ -44,7 +46,8 @@ def _scenario() -> JiraSimulator:
         assert first is not None
         sim.add_staff_comment(first, "Staff note", public=False)
         results = connector.write([
-            Effect("cm-1", "comment", "comment", {"body": "Thanks, [~accountid:123] {color:red}x{color}"}, target_id=first),
+            Effect("cm-1", "comment", "comment", {"body": "Thanks, [~accountid:123] {color:red}x{color}"},
+                   target_id=first),
             Effect("tr-1", "transition", "issue", {"status": "Done"}, target_id=first),
             Effect("up-1", "update", "issue", {"description": "Rewritten"}, target_id=created[1].external_id),
             Effect("cm-1", "comment", "comment", {"body": "Thanks"}, target_id=first, maybe_applied=True),
@@ -87,5 +90,6 @@ def test_contract_check_catches_an_off_description_answer() -> None:
     _require_spec()
     sim = _scenario()
     comment_post = next(x for x in sim.exchanges if x.method == "POST" and x.path.endswith("/comment"))
-    broken = dataclasses.replace(comment_post, response_body=comment_post.response_body.replace(b'"id": "', b'"id": 1, "x": "'))
+    body = comment_post.response_body.replace(b'"id": "', b'"id": 1, "x": "')
+    broken = dataclasses.replace(comment_post, response_body=body)
     assert contract_errors(SPEC, _rfc3339([broken]))

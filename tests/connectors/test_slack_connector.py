@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 import requests
 from pydantic import ValidationError
+from werkzeug.wrappers import Request, Response
 
+from connectors.slack.client import SlackClient, SlackError
+from connectors.slack.config import SlackConfig
+from connectors.slack.connector import SlackConnector, carries_key
+from connectors.slack.markup import escape_text
+from connectors.slack.plugin import PLUGIN, SIM_TOKEN
+from connectors.slack.seed import seed
+from connectors.slack.simulator import BOT_USER_ID, SlackSimulator
 from continuum.connector import ConnectionInfo, Connector, Effect
-from continuum.http import STATS
-from connectors.slack import (
-    SIM_TOKEN,
-    SlackConfig,
-    SlackConnector,
-    SlackError,
-    SlackSimulator,
-    create_connector,
-    escape_text,
-    seed,
-    simulator_connection,
-)
-from connectors.slack.simulator import BOT_USER_ID
-
-HOSTILE = "Hi <!channel> and <!here>, ping <@U0CONTBOT01> in <#C000000001>, see <http://evil.example|your bank> & co"
+from continuum.kit.config import ConfigError
+from continuum.kit.pagination import MAX_REPEATS
 
 
 @pytest.fixture
@@ -37,8 +32,10 @@ def sim() -> Iterator[SlackSimulator]:
         yield simulator
 
 
-def connect(sim: SlackSimulator, token: str = SIM_TOKEN, **options: object) -> SlackConnector:
-    return create_connector(ConnectionInfo("slack_test", sim.base_url, None, token), dict(options))
+def connect(sim: SlackSimulator, token: str = SIM_TOKEN, **options: Any) -> SlackConnector:
+    connector = PLUGIN.create(ConnectionInfo("slack_test", sim.base_url, None, token), options)
+    assert isinstance(connector, SlackConnector)
+    return connector
 
 
 def notify(key: str, text: str, channel: str | None = "#hr", maybe_applied: bool = False) -> Effect:
@@ -46,22 +43,18 @@ def notify(key: str, text: str, channel: str | None = "#hr", maybe_applied: bool
     return Effect(key, "notify", "message", fields, maybe_applied=maybe_applied)
 
 
-def keyed(sim: SlackSimulator, channel: str, key: str) -> list[dict]:
-    return [m for m in sim.messages(channel)
-            if (m.get("metadata") or {}).get("event_payload", {}).get("key") == key]
+def keyed(sim: SlackSimulator, channel: str, key: str) -> list[dict[str, Any]]:
+    return [m for m in sim.messages(channel) if carries_key(m, key)]
 
 
-def test_is_a_connector_and_touches_no_network_until_used(sim: SlackSimulator) -> None:
+def test_the_account_is_the_bot_user_once_slack_said_so(sim: SlackSimulator) -> None:
     connector = connect(sim, default_channel="#support")
-    assert connector.system == "slack"
-    assert connector.capabilities.effects == ("notify",) and connector.capabilities.streams == ()
-    assert sim.exchanges == []
+    # On Python 3.11 isinstance() on a runtime-checkable protocol reads every member, account included.
+    assert isinstance(connector, Connector) and connector.account is None and sim.exchanges == []
+    connector.check()
     assert connector.account == BOT_USER_ID  # the bot user, from auth.test
-    assert [x.path for x in sim.exchanges] == ["/api/auth.test"]
-    # Cached.  (On Python 3.11 isinstance() on a runtime-checkable protocol reads
-    # every member, ``account`` included; it must not cost another call.)
-    assert connector.account == BOT_USER_ID and isinstance(connector, Connector)
-    assert len(sim.exchanges) == 1
+    connector.write([notify("acct-1", "hello", "#hr")])
+    assert len(sim.calls(path_contains="/api/auth.test")) == 1  # the permalink reuses what check() learnt
     with pytest.raises(ValueError, match="no stream 'messages'"):
         connector.read_changes("messages", None)
 
@@ -126,20 +119,6 @@ def test_the_search_is_bounded_to_the_configured_pages(sim: SlackSimulator) -> N
     assert len(keyed(sim, "#rnd", "ntf-old")) == 2
 
 
-def test_customer_text_cannot_ping_or_link(sim: SlackSimulator) -> None:
-    connector = connect(sim)
-    text = f"Customer wrote: {connector.escape_text(HOSTILE)}"
-    [result] = connector.write([notify("ntf-esc", text)])
-    assert result.ok
-    [message] = keyed(sim, "#hr", "ntf-esc")
-    arrived = message["text"]
-    assert "<" not in arrived and ">" not in arrived
-    assert "&lt;!channel&gt;" in arrived and "&lt;@U0CONTBOT01&gt;" in arrived
-    assert "&lt;http://evil.example|your bank&gt;" in arrived and "&amp; co" in arrived
-    form = parse_qs(sim.calls("POST", "/api/chat.postMessage")[0].request_body.decode())
-    assert "link_names" not in form and "parse" not in form  # nothing turns plain @names into mentions
-
-
 def test_escape_text_follows_slacks_three_rules() -> None:
     assert escape_text("a & b < c > d") == "a &amp; b &lt; c &gt; d"
     assert escape_text("&lt;!channel&gt;") == "&amp;lt;!channel&amp;gt;"  # typed entities stay literal
@@ -167,7 +146,7 @@ def test_default_channel_user_and_email_targets(sim: SlackSimulator) -> None:
     assert len(sim.calls("GET", "/api/users.lookupByEmail")) == 1  # cached per connector
 
 
-def test_one_failure_never_fails_the_batch(sim: SlackSimulator) -> None:
+def test_each_unreachable_target_fails_with_slacks_reason(sim: SlackSimulator) -> None:
     connector = connect(sim)
     results = connector.write([
         notify("b-1", "first", "#hr"),
@@ -181,24 +160,23 @@ def test_one_failure_never_fails_the_batch(sim: SlackSimulator) -> None:
     assert [r.ok for r in results] == [True, False, False, False, False, False, True]
     assert [r.key for r in results] == [f"b-{n}" for n in range(1, 8)]
     assert "#nope" in results[1].error and "not_in_channel" in results[2].error
-    assert "users_not_found" in results[3].error and "only 'notify'" in results[4].error
+    assert "users_not_found" in results[3].error and "cannot 'comment'" in results[4].error
     assert "non-empty" in results[5].error
     assert sim.effect_counts()["notifications"] == 2
 
 
-def test_invalid_token_gives_a_clear_error_and_posts_nothing(sim: SlackSimulator) -> None:
+def test_an_invalid_token_says_what_to_fix_and_is_not_retried(sim: SlackSimulator) -> None:
     connector = connect(sim, token="xoxb-0000-not-the-right-one")
     with pytest.raises(SlackError) as caught:
         connector.check()
-    assert caught.value.error == "invalid_auth" and caught.value.is_auth_error
-    assert "invalid_auth" in str(caught.value) and "connection's password" in str(caught.value)
-    assert "not-the-right-one" not in str(caught.value)
+    assert caught.value.code == "invalid_auth" and "connection's password" in str(caught.value)
     assert connector.account is None
-    [result] = connector.write([notify("bad-1", "hello", "C000000002")])
-    assert not result.ok and "invalid_auth" in result.error
+    results = connector.write([notify("bad-1", "hello", "C000000002"), notify("bad-2", "hello", "C000000002")])
+    assert not results[0].ok and "invalid_auth" in results[0].error
+    assert "not attempted" in results[1].error  # the same bad token is not sent again
     assert sim.effect_counts()["notifications"] == 0
     # ok:false comes with HTTP 200; it is an answer, not something to retry.
-    assert all(x.status == 200 for x in sim.exchanges)
+    assert all(x.status == 200 for x in sim.exchanges) and len(sim.exchanges) == 2
 
 
 def test_config_rejects_a_non_bot_token_without_echoing_it() -> None:
@@ -207,38 +185,25 @@ def test_config_rejects_a_non_bot_token_without_echoing_it() -> None:
     assert "xoxb-" in str(caught.value) and "secret" not in str(caught.value)
     with pytest.raises(ValidationError):
         SlackConfig(bot_token="xoxb-1", default_channel="hr team")
+    assert SlackConfig(bot_token="xoxb-1", default_channel="  ").default_channel is None
     config = SlackConfig(bot_token="xoxb-1", url="https://slack.com/api/")
-    assert config.url == "https://slack.com" and "xoxb-1" not in repr(config)
-
-
-def test_rate_limit_429_with_retry_after_then_success(sim: SlackSimulator) -> None:
-    connector = connect(sim)
-    sim.inject("429", times=2, path_contains="/api/chat.postMessage", retry_after="0.1")
-    before = STATS.snapshot().get("slack", {})
-    started = time.monotonic()
-    [result] = connector.write([notify("rl-1", "SLA breach", "#sla-alerts")])
-    elapsed = time.monotonic() - started
-    after = STATS.snapshot()["slack"]
-    assert result.ok, result
-    assert elapsed >= 0.2  # Retry-After 0.1 s was honoured twice
-    assert after["throttled"] - before.get("throttled", 0) == 2
-    assert after["retries"] - before.get("retries", 0) == 2
-    assert sim.faults.injected["429"] == 2
-    assert len(keyed(sim, "#sla-alerts", "rl-1")) == 1
-    assert sim.effect_counts()["notifications"] == 1
+    assert SlackClient(config).api_url == "https://slack.com/api/" and "xoxb-1" not in repr(config)
+    # An empty host is slack.com; a missing token names the field to fill, not a value.
+    assert SlackConfig.from_connection(ConnectionInfo("c", "", None, "xoxb-1")).url == "https://slack.com"
+    with pytest.raises(ConfigError, match="bot token"):
+        SlackConfig.from_connection(ConnectionInfo("c", "", None, None))
 
 
 def test_rate_limit_that_outlasts_the_retries_is_reported_on_the_effect(sim: SlackSimulator) -> None:
     connector = connect(sim)
-    connector.account  # resolve identity first, so only the post meets the limit
     sim.inject("429", times=50, path_contains="/api/chat.postMessage", retry_after="0.05")
     [result] = connector.write([notify("rl-2", "SLA breach", "#sla-alerts")])
-    assert not result.ok and "ratelimited" in result.error and "HTTP 429" in result.error
+    assert not result.ok and "ratelimited" in result.error and "-> 429" in result.error
     assert sim.effect_counts()["notifications"] == 0
 
 
 def test_simulator_accepts_json_bodies_and_the_simulator_connection_works(sim: SlackSimulator) -> None:
-    conn = simulator_connection(sim.base_url)
+    conn = PLUGIN.simulator_connection(sim.base_url)
     assert conn == {"conn_type": "slack", "host": sim.base_url, "password": SIM_TOKEN}
     answer = requests.post(f"{sim.base_url}/api/chat.postMessage", timeout=5,
                            headers={"Authorization": f"Bearer {SIM_TOKEN}"},
@@ -252,3 +217,22 @@ def test_simulator_accepts_json_bodies_and_the_simulator_connection_works(sim: S
                            params={"channel": sim.channel_id("#hr")},
                            headers={"Authorization": f"Bearer {SIM_TOKEN}"}).json()
     assert history["ok"] and all("metadata" not in m for m in history["messages"])  # only when asked
+
+
+class RepeatingCursorSlack(SlackSimulator):
+    """A workspace whose channel list always names the same next page."""
+
+    def list_conversations(self, request: Request) -> Response:
+        body = json.loads(super().list_conversations(request).get_data())
+        body["response_metadata"] = {"next_cursor": "dGVhbTpDMDAwMDAwMDAx"}
+        return self.json_response(body)
+
+
+def test_a_channel_list_that_repeats_its_cursor_fails_the_effect_instead_of_looping() -> None:
+    with seed(RepeatingCursorSlack()) as sim:
+        connector = connect(sim)
+        results = connector.write([notify("loop-1", "to #hr", "#hr"), notify("loop-2", "by id", "C000000002")])
+        assert not results[0].ok and "came back" in results[0].error, results[0]
+        assert results[1].ok, results[1]
+        # The first page, then the same cursor followed until the kit calls it a loop: bounded, never endless.
+        assert len(sim.calls("GET", "/api/conversations.list")) == 1 + MAX_REPEATS

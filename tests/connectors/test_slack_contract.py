@@ -11,10 +11,13 @@ import json
 
 import pytest
 
+from connectors.slack.client import SlackError
+from connectors.slack.plugin import PLUGIN, SIM_TOKEN
+from connectors.slack.seed import seed
+from connectors.slack.simcontract import ADDENDUM, SPEC, slack_contract_errors, to_openapi31
+from connectors.slack.simulator import SlackSimulator
 from continuum.connector import ConnectionInfo, Effect
 from continuum.simkit.contract import specs_dir
-from connectors.slack import SIM_TOKEN, SlackError, SlackSimulator, create_connector, seed
-from connectors.slack.simcontract import ADDENDUM, SPEC, slack_contract_errors, to_openapi31
 
 pytestmark = pytest.mark.contract
 
@@ -30,7 +33,7 @@ def _scenario() -> SlackSimulator:
     seed(sim)
     with sim:
         conn = ConnectionInfo("contract", sim.base_url, None, SIM_TOKEN)
-        connector = create_connector(conn, {"default_channel": "#support", "history_page_size": 2})
+        connector = PLUGIN.create(conn, {"default_channel": "#support", "history_page_size": 2})
         connector.check()
         someone = next(u.id for u in sim.users.values() if not u.is_bot)
         results = connector.write([
@@ -46,7 +49,7 @@ def _scenario() -> SlackSimulator:
         again = connector.write([Effect("c-1", "notify", "message", {"channel": "#hr", "text": "x"},
                                         maybe_applied=True)])
         assert again[0].found_existing
-        bad = create_connector(ConnectionInfo("contract", sim.base_url, None, "xoxb-wrong"), {})
+        bad = PLUGIN.create(ConnectionInfo("contract", sim.base_url, None, "xoxb-wrong"), {})
         with pytest.raises(SlackError):
             bad.check()
     return sim

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import Engine
 
 from continuum.config import HubConfig, load_config
+from continuum.demo.simulators import start_simulators
 from continuum.engine.context import RunStats
+from continuum.engine.run import sync
 from continuum.http import STATS
-from continuum.runner import open_store, sync
 from continuum.simkit import Simulator
-from continuum.simulate import start_simulators
+from continuum.store.db import open_store
 
 
 @dataclass
@@ -38,10 +39,10 @@ def loop(tmp_path: Path) -> Iterator[Loop]:
     hub = load_config()
     saved = {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")}
     running = start_simulators(hub, seed=False)
-    from connectors.jira import seed as seed_jira
+    from connectors.jira.seed import seed as seed_jira
 
     seed_jira(running["jira"])  # the project only
-    from connectors.slack import seed as seed_slack
+    from connectors.slack.seed import seed as seed_slack
 
     seed_slack(running["slack"])  # the team channels
     url = f"sqlite:///{tmp_path / 'store.db'}"

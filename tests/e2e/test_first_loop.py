@@ -13,8 +13,8 @@ import json
 
 from sqlalchemy import func, select
 
-from continuum.store import repo
-from continuum.store.tables import customers, interactions
+from continuum.store.status import counts as store_counts
+from continuum.store.tables import customers, dead_letters, interactions
 from tests.e2e.conftest import Loop
 
 HOSTILE = ("Please add dark mode <script>alert(1)</script> {code}x{code} [~accountid:557058:abc] "
@@ -82,11 +82,11 @@ def test_the_first_loop_end_to_end(loop: Loop) -> None:
     # d
     effects = _effects(loop)
     with loop.db.connect() as conn:
-        counts = repo.counts(conn)
+        counts = store_counts(conn)
     for _ in range(3):
         loop.sync()
     with loop.db.connect() as conn:
-        assert repo.counts(conn) | {"audit_events": 0} == counts | {"audit_events": 0}
+        assert store_counts(conn) | {"audit_events": 0} == counts | {"audit_events": 0}
     assert _without_calls(_effects(loop)) == _without_calls(effects)
     assert len(loop.jira.issues()) == 1
     assert len([p for p in loop.discourse.posts(topic_id) if p["username"] == "continuum"]) == 1
@@ -127,20 +127,20 @@ def test_banter_is_kept_but_ignored_and_makes_no_ticket(loop: Loop) -> None:
     loop.sync()
     assert loop.jira.issues() == []
     with loop.db.connect() as conn:
-        assert repo.counts(conn)["by_status"] == {"ignored": 1}
+        assert store_counts(conn)["by_status"] == {"ignored": 1}
 
 
 def test_malformed_posts_are_dead_lettered_while_the_others_sync(loop: Loop) -> None:
     loop.discourse.add_user("ann", "Ann", None)
     loop.discourse.add_user("eve", "Eve", None)
     loop.discourse.create_topic("ann", "feature-requests", "Dark mode", "Dark mode please")
-    oversized, _ = loop.discourse.create_topic("eve", "feature-requests", "Big", "x" * 70_000)
+    loop.discourse.create_topic("eve", "feature-requests", "Big", "x" * 70_000)  # oversized
     bad_date, _ = loop.discourse.create_topic("eve", "feature-requests", "When", "What day is it?")
     loop.discourse.insert_post(topic_id=bad_date, username="eve", raw="again", created_at="yesterday")
     loop.discourse.create_topic("ann", "feature-requests", "CSV", "CSV export please")
     loop.sync()
     with loop.db.connect() as conn:
-        letters = {row.field: row.error for row in conn.execute(select(repo.dead_letters))}
+        letters = {row.field: row.error for row in conn.execute(select(dead_letters))}
     assert set(letters) == {"text", "created_at"}
     assert "70000 characters" in letters["text"] and "discourse post" in letters["text"]
     assert len(loop.jira.issues()) == 3  # ann's two requests and eve's readable one
@@ -166,7 +166,7 @@ def test_retry_after_is_honoured_and_counted(loop: Loop) -> None:
 
 
 def test_the_demo_json_has_the_promised_keys() -> None:
-    from continuum.demo import run_demo
+    from continuum.demo.story import run_demo
 
     summary = run_demo()
     json.dumps(summary, default=str)

@@ -11,9 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from continuum.connector import Capabilities, Effect, EffectResult, Page, SourceRecord
-
-JSON = dict[str, Any]
+from continuum.connector import JSON, Capabilities, Effect, EffectResult, Page, SourceRecord
 
 
 @dataclass

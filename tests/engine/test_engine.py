@@ -11,7 +11,7 @@ from continuum.config import HubConfig
 from continuum.engine.context import SyncContext
 from continuum.engine.run import run_pipeline
 from continuum.failpoints import SimulatedCrash
-from continuum.store import repo
+from continuum.store.status import counts
 from continuum.store.tables import cursors, dead_letters, interactions, links, outbox
 from tests.engine.fakes import FakeForum, FakeTracker
 
@@ -56,7 +56,7 @@ def test_requests_become_one_ticket_each_and_banter_is_ignored(world) -> None:
     assert tracker.created == 2
     assert stats.counts["triage_ignored"] == 1
     with ctx.db.connect() as conn:
-        by_status = repo.counts(conn)["by_status"]
+        by_status = counts(conn)["by_status"]
     assert by_status == {"ignored": 1, "routed": 2}
 
 

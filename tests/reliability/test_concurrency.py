@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from continuum.locking import EXIT_LOCKED, AnotherRunHoldsTheLock, pipeline_lock
 from continuum.store.db import make_engine
+from continuum.store.locking import EXIT_LOCKED, AnotherRunHoldsTheLock, pipeline_lock
 from tests.reliability.conftest import seed_for
 from tests.reliability.figures import add_tally
 from tests.reliability.world import HUB_PATH, World, dump, world
@@ -62,10 +62,9 @@ def test_a_killed_lock_holder_does_not_leave_a_stale_lock(pg_url: str) -> None:
     holder = make_engine(pg_url)
     conn = holder.connect()
     conn.exec_driver_sql("SELECT 1")
-    with pytest.raises(AnotherRunHoldsTheLock):
-        with pipeline_lock(holder, "community"):
-            with pipeline_lock(make_engine(pg_url), "community"):
-                pass
+    with pytest.raises(AnotherRunHoldsTheLock), pipeline_lock(holder, "community"), \
+            pipeline_lock(make_engine(pg_url), "community"):
+        pass
     admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
                           if pg_url.startswith("postgresql://") else pg_url, isolation_level="AUTOCOMMIT")
     with pipeline_lock(holder, "community"):
@@ -90,7 +89,7 @@ def test_two_pipelines_touching_the_same_customers_at_once_on_postgresql(tmp_pat
             w.activity(topics=3, replies=2, staff_comments=2)
             barrier = threading.Barrier(2)
 
-            def run(pipeline: str) -> None:
+            def run(pipeline: str, barrier: threading.Barrier = barrier) -> None:
                 try:
                     barrier.wait(timeout=30)
                     w.sync(pipeline)

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from continuum.cli import app
-from continuum.engine import outbox
 from continuum.engine.context import SyncContext, build_connectors
-from continuum.store.tables import interactions, outbox as outbox_table
+from continuum.engine.outbound import record_effect
+from continuum.store.tables import interactions
+from continuum.store.tables import outbox as outbox_table
 from tests.reliability.conftest import seed_for
 from tests.reliability.world import HUB_PATH, World, world
 
@@ -30,9 +31,9 @@ def _two_comments_for_one_record(w: World) -> tuple[str, str]:
     ctx = SyncContext(db=w.db, hub=w.hub, pipeline_name="community", connectors=build_connectors(w.hub))
     with w.db.begin() as conn:
         record = conn.execute(select(interactions.c.id)).scalar_one()
-        keys = tuple(outbox.plan(conn, ctx, system="jira", action="comment", object_type="comment",
-                                 record_type="interaction", record_id=record, subject=f"ordering-test:{n}",
-                                 fields={"body": f"change {n}"}, target_id=issue_id) for n in (1, 2))
+        keys = tuple(record_effect(conn, ctx, system="jira", action="comment", object_type="comment",
+                                   record_type="interaction", record_id=record, subject=f"ordering-test:{n}",
+                                   fields={"body": f"change {n}"}, target_id=issue_id) for n in (1, 2))
     return keys[0], keys[1]
 
 
@@ -51,7 +52,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 def test_a_later_change_waits_behind_its_failed_earlier_one_and_replay_releases_it(tmp_path: Path, cli_env) -> None:
     with world(tmp_path, seed_for("dead-letters")) as w:
         cli_env(w)
-        first, second = _two_comments_for_one_record(w)
+        first, _second = _two_comments_for_one_record(w)
         (issue_key,) = w.hub_issues()
         w.jira.inject("500", times=50, path_contains="/comment", method="POST")  # the first change keeps failing
         seen = len(w.jira.exchanges)

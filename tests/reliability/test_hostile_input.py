@@ -173,7 +173,8 @@ def test_the_checks_catch_markup_when_it_gets_through() -> None:
 
 
 # No shrinking: each example is a whole sync of 18 posts; the failing batch is printed as it is.
-@settings(max_examples=int(os.environ.get("CONTINUUM_HOSTILE_EXAMPLES", "14")), deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+@settings(max_examples=int(os.environ.get("CONTINUUM_HOSTILE_EXAMPLES", "14")), deadline=None,
+          phases=(Phase.explicit, Phase.reuse, Phase.generate),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(texts=st.lists(text, min_size=18, max_size=18))

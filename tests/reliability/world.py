@@ -26,9 +26,10 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from continuum.config import HubConfig, load_config
+from continuum.demo.simulators import start_simulators
 from continuum.engine.context import RunStats
-from continuum.runner import open_store, sync
-from continuum.simulate import start_simulators
+from continuum.engine.run import sync
+from continuum.store.db import open_store
 from continuum.store.tables import customers, dead_letters, interactions, outbox
 
 HUB_PATH = Path(__file__).with_name("hub.yaml")
@@ -238,7 +239,7 @@ def world(tmp_path: Path, seed: int, db_url: str | None = None) -> Iterator[Worl
     hub = reliability_hub()
     saved = {k: v for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")}
     running = start_simulators(hub, seed=False)
-    from connectors.jira import seed as seed_jira
+    from connectors.jira.seed import seed as seed_jira
 
     seed_jira(running["jira"])
     url = db_url or f"sqlite:///{tmp_path / 'store.db'}"

@@ -25,11 +25,11 @@ import sys
 import traceback
 
 # Import everything a sync needs before the first fork.
-import continuum.cli  # noqa: F401
+import continuum.cli
 import continuum.engine.run  # noqa: F401
 from connectors.discourse import connector as _d  # noqa: F401
 from connectors.jira import connector as _j  # noqa: F401
-from continuum.runner import sync
+from continuum.engine.run import sync
 from continuum.store.db import make_engine
 from tests.reliability.world import reliability_hub
 
@@ -42,7 +42,8 @@ def _warm_up() -> None:
 
     from continuum.connections import resolve_connection
 
-    os.environ.setdefault("AIRFLOW_CONN_CONTINUUM_WARM_UP", json.dumps({"conn_type": "http", "host": "http://x", "password": "warm-up-not-a-secret"}))
+    os.environ.setdefault("AIRFLOW_CONN_CONTINUUM_WARM_UP", json.dumps(
+        {"conn_type": "http", "host": "http://x", "password": "warm-up-not-a-secret"}))
     resolve_connection("continuum_warm_up")
     try:
         from continuum.engine.facts import detect_language

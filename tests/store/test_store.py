@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from continuum.store import repo
+from continuum.store.base import content_hash, insert_ignore
+from continuum.store.cursors import get_cursor, save_cursor
 from continuum.store.db import migrate, utcnow
+from continuum.store.status import counts as store_counts
 from continuum.store.tables import customers, interactions, links, metadata, outbox
 
 
@@ -28,9 +30,8 @@ def test_migrations_create_every_table_and_rerun_cleanly(any_db: Engine) -> None
 def test_one_interaction_per_source_object_is_enforced_by_the_database(any_db: Engine) -> None:
     with any_db.begin() as conn:
         conn.execute(interactions.insert().values(**_interaction("post:1")))
-    with pytest.raises(IntegrityError):
-        with any_db.begin() as conn:
-            conn.execute(interactions.insert().values(**_interaction("post:1")))
+    with pytest.raises(IntegrityError), any_db.begin() as conn:
+        conn.execute(interactions.insert().values(**_interaction("post:1")))
 
 
 def test_one_link_per_external_object_is_enforced_by_the_database(any_db: Engine) -> None:
@@ -38,9 +39,8 @@ def test_one_link_per_external_object_is_enforced_by_the_database(any_db: Engine
            "external_id": "10001", "synced_at": utcnow()}
     with any_db.begin() as conn:
         conn.execute(links.insert().values(**row))
-    with pytest.raises(IntegrityError):
-        with any_db.begin() as conn:
-            conn.execute(links.insert().values(**{**row, "record_id": 2}))
+    with pytest.raises(IntegrityError), any_db.begin() as conn:
+        conn.execute(links.insert().values(**{**row, "record_id": 2}))
 
 
 def test_outbox_keys_are_unique_and_insert_ignore_keeps_the_first(any_db: Engine) -> None:
@@ -49,21 +49,21 @@ def test_outbox_keys_are_unique_and_insert_ignore_keeps_the_first(any_db: Engine
            "record_type": "interaction", "record_id": 1, "payload": {"a": 1}, "context": {}, "state": "pending",
            "attempts": 0, "created_at": now, "updated_at": now}
     with any_db.begin() as conn:
-        repo.insert_ignore(conn, outbox, [row], ["idempotency_key"])
-        repo.insert_ignore(conn, outbox, [{**row, "payload": {"a": 2}}], ["idempotency_key"])
+        insert_ignore(conn, outbox, [row], ["idempotency_key"])
+        insert_ignore(conn, outbox, [{**row, "payload": {"a": 2}}], ["idempotency_key"])
         payloads = conn.execute(select(outbox.c.payload)).scalars().all()
     assert payloads == [{"a": 1}]
 
 
 def test_cursor_round_trip_and_overwrite(any_db: Engine) -> None:
     with any_db.begin() as conn:
-        assert repo.get_cursor(conn, "p", "s", "posts") is None
-        repo.save_cursor(conn, "p", "s", "posts", {"last": 1})
-        repo.save_cursor(conn, "p", "s", "posts", {"last": 5})
-        repo.save_cursor(conn, "p", "s", "posts", {"other": True}, partition="b")
+        assert get_cursor(conn, "p", "s", "posts") is None
+        save_cursor(conn, "p", "s", "posts", {"last": 1})
+        save_cursor(conn, "p", "s", "posts", {"last": 5})
+        save_cursor(conn, "p", "s", "posts", {"other": True}, partition="b")
     with any_db.connect() as conn:
-        assert repo.get_cursor(conn, "p", "s", "posts") == {"last": 5}
-        assert repo.get_cursor(conn, "p", "s", "posts", "b") == {"other": True}
+        assert get_cursor(conn, "p", "s", "posts") == {"last": 5}
+        assert get_cursor(conn, "p", "s", "posts", "b") == {"other": True}
 
 
 def test_counts_use_the_same_keys_as_the_demo(any_db: Engine) -> None:
@@ -71,12 +71,12 @@ def test_counts_use_the_same_keys_as_the_demo(any_db: Engine) -> None:
     with any_db.begin() as conn:
         conn.execute(customers.insert().values(display_name="Ann", created_at=now, updated_at=now))
         conn.execute(interactions.insert().values(**_interaction("post:9")))
-        counts = repo.counts(conn)
+        counts = store_counts(conn)
     assert counts["customers"] == 1 and counts["interactions"] == 1
     assert counts["by_status"] == {"new": 1}
     assert {"links", "outbox_pending", "dead_letters"} <= set(counts)
 
 
 def test_content_hash_ignores_key_order() -> None:
-    assert repo.content_hash({"a": 1, "b": [1, 2]}) == repo.content_hash({"b": [1, 2], "a": 1})
-    assert repo.content_hash({"a": 1}) != repo.content_hash({"a": 2})
+    assert content_hash({"a": 1, "b": [1, 2]}) == content_hash({"b": [1, 2], "a": 1})
+    assert content_hash({"a": 1}) != content_hash({"a": 2})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from itertools import pairwise
 
 import requests
 from werkzeug.routing import Rule
@@ -98,4 +99,4 @@ def wait_for_exchanges(sim: Simulator, method: str, count: int, timeout_s: float
 
 
 def gaps(exchanges: list[Exchange]) -> list[float]:
-    return [b.at - a.at for a, b in zip(exchanges, exchanges[1:])]
+    return [b.at - a.at for a, b in pairwise(exchanges)]

@@ -21,11 +21,10 @@ from continuum.http import (
     MIN_RETRY_AFTER_S,
     new_session,
 )
+from tests.unit.httpkit import ItemsSim, fast, gaps, guarded_session, requests_to, stats
 
 # Clock slack when comparing the simulator's wall-clock arrival times.
 SLACK_S = 0.01
-from tests.unit.httpkit import ItemsSim, fast, gaps, guarded_session, requests_to, stats
-
 
 # ---------------------------------------------------------------------------
 # Retry-After

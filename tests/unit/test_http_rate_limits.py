@@ -7,7 +7,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -21,11 +21,10 @@ from continuum.http import (
     parse_rate_limit_reset,
     parse_retry_after,
 )
+from tests.unit.httpkit import ItemsSim, fast, guarded_session, requests_to, stats, wait_for_exchanges
 
 # Clock slack when comparing the simulator's wall-clock arrival times.
 SLACK_S = 0.01
-from tests.unit.httpkit import ItemsSim, fast, guarded_session, requests_to, stats, wait_for_exchanges
-
 
 # ---------------------------------------------------------------------------
 
@@ -96,10 +95,10 @@ def _reset_value(fmt: str, now: float) -> tuple[str, float]:
         return "1", now + 1
     if fmt == "iso":  # ISO-8601 with an offset
         target = now + 0.6
-        return datetime.fromtimestamp(target, timezone.utc).isoformat(), target
+        return datetime.fromtimestamp(target, UTC).isoformat(), target
     if fmt == "iso_z":  # ISO-8601 in UTC with a trailing Z (Jira)
         target = now + 0.6
-        return datetime.fromtimestamp(target, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), target
+        return datetime.fromtimestamp(target, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), target
     raise AssertionError(fmt)
 
 

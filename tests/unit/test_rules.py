@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from continuum.rules import Rule, decide
+from continuum.policy.rules import Rule, decide
 
 RULES = [Rule.model_validate(r) for r in [
     {"name": "banter", "when": {"kind": ["noise"]}, "then": {"action": "ignore"}, "stop": True},

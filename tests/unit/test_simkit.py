@@ -188,6 +188,29 @@ def test_faults_are_filtered_by_path_and_method(sim: NotesSim, http: requests.Se
     assert sim.notes == [{"id": 1, "text": "a"}]  # the faulted POST did not act
 
 
+def test_a_lower_case_method_filter_matches(sim: NotesSim, http: requests.Session) -> None:
+    """HTTP methods are upper case on the wire; ``method="post"`` must still match a POST."""
+    sim.inject("500", method="post")
+
+    assert http.get(f"{sim.base_url}/notes").status_code == 200
+    assert http.post(f"{sim.base_url}/notes", json={"text": "a"}).status_code == 500
+    assert http.post(f"{sim.base_url}/notes", json={"text": "a"}).status_code == 201
+    assert len(sim.calls("post", "/notes")) == 1  # the same reading when counting calls
+
+
+def test_fault_rates_keep_the_faults_queued_with_inject(sim: NotesSim, http: requests.Session) -> None:
+    sim.inject("503", times=2, retry_after="0", path_contains="/notes")
+    sim.set_paging_faults("repeat", rate=0.25)
+    plan = sim.faults
+
+    sim.set_fault_rates({"500": 0.0}, seed=3)
+
+    assert [http.get(f"{sim.base_url}/notes").status_code for _ in range(3)] == [503, 503, 200]
+    assert sim.faults is plan, "a test holding sim.faults would watch a plan that no longer acts"
+    assert (plan.paging_mode, plan.paging_rate) == ("repeat", 0.25)
+    assert plan.injected["503"] == 2
+
+
 def test_queued_faults_are_used_in_order(sim: NotesSim, http: requests.Session) -> None:
     sim.inject("500")
     sim.inject("429", retry_after="0")

@@ -1,0 +1,30 @@
+"""The ``continuum`` command: one Typer app, its commands grouped by who runs them.
+
+- :mod:`.setup`: migrate, validate, schema, pools;
+- :mod:`.runs`: sync, status, dead-letters, replay;
+- :mod:`.people`: customers, override, plan;
+- :mod:`.demo`: simulate, demo.
+
+Commands import the engine only when they run, so ``--help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from continuum.cli import demo, people, runs, setup
+
+app = typer.Typer(help="Continuum: the Social CRM integration hub.", no_args_is_help=True, add_completion=False)
+app.add_typer(people.customers_app, name="customers")
+app.command()(people.override)
+app.command()(people.plan)
+app.command()(setup.migrate)
+app.command()(setup.validate)
+app.command()(setup.schema)
+app.command()(runs.sync)
+app.command()(runs.status)
+app.command("dead-letters")(runs.dead_letters)
+app.command()(runs.replay)
+app.command()(demo.simulate)
+app.command()(demo.demo)
+app.command()(setup.pools)

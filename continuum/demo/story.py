@@ -1,0 +1,103 @@
+"""The offline demo: seeded simulators, the whole loop, then two idempotency re-runs.
+
+1. sync: customers' posts become interactions; feature requests and bugs
+   become tickets (bulk-created), banter is ignored;
+2. staff answer some tickets (a public comment, then resolve), leave an
+   internal note on another, and ship the most wanted feature request;
+3. sync: the public answers go back to the customers' threads, and everyone
+   who asked for the shipped feature is told, once;
+4. sync twice more: nothing may change anywhere (``rerun_effects`` == 0).
+
+The ticket-desk simulators implement ``staff_answer`` / ``staff_resolve``, so
+this module needs to know no system by name.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from continuum.config import HubConfig, load_config
+from continuum.connector import JSON
+from continuum.demo.simulators import effect_counts, simulators
+from continuum.engine.context import Progress
+from continuum.engine.run import sync
+from continuum.store.db import open_store
+from continuum.store.links import tickets_in
+from continuum.store.status import counts
+
+ANSWERS = [
+    "Thanks for asking! This shipped today: you will find it under Settings. Tell us how it works for you.",
+    "Good news: a fix is rolled out. Please update and let us know if you still see the problem.",
+    "We have planned this for the next release and will tell you here when it is out.",
+]
+
+
+SyncRound = Callable[[], None]
+
+
+def run_demo(hub: HubConfig | None = None, db_url: str | None = None, progress: Progress | None = None,
+             answer_count: int = 3) -> JSON:
+    """The demo in this process (the quick path); :mod:`continuum.demo.airflow` runs it through Airflow."""
+    hub = hub or load_config()
+    workdir = Path(tempfile.mkdtemp(prefix="continuum-demo-"))
+    url = db_url or f"sqlite:///{workdir / 'demo.db'}"
+    with simulators(hub) as running:
+        db = open_store(url)
+
+        def sync_round() -> None:
+            for name in hub.pipelines:
+                sync(name, hub, db, progress)
+
+        summary = play_story(db, hub, running, sync_round, answer_count)
+        db.dispose()
+    summary["store"] = url if db_url else "throwaway SQLite file"
+    if not db_url:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return summary
+
+
+def play_story(db: Any, hub: HubConfig, running: dict[str, Any], sync_round: SyncRound,
+               answer_count: int = 3) -> JSON:
+    """The story, whatever runs the syncs: sync, staff act, sync, then two re-runs that must change nothing."""
+    sync_round()
+    staff = _staff_answers(db, hub, running, answer_count)
+    sync_round()
+    before = effect_counts(running)
+    for _ in range(2):
+        sync_round()
+    after = effect_counts(running)
+    with db.connect() as conn:
+        summary = counts(conn)
+    summary.update({
+        "effects": after,
+        "rerun_effects": sum(after[s][k] - before[s][k] for s in after for k in after[s] if k != "calls"),
+        "rerun_calls": sum(after[s]["calls"] - before[s]["calls"] for s in after),
+        "staff_answers": staff["answered"],
+        "features_shipped": staff["shipped"],
+    })
+    return summary
+
+
+def _staff_answers(db: Any, hub: HubConfig, running: dict[str, Any], count: int) -> dict[str, int]:
+    """Play the staff: answer a few tickets publicly and resolve them, leave an internal note on
+    another, and ship the most wanted feature request."""
+    targets = {t.system for p in hub.pipelines.values() for t in p.targets}
+    with db.connect() as conn:
+        rows = tickets_in(conn, targets)
+    wanted = max((r for r in rows if r.record_type == "feature_request"), key=lambda r: r.votes or 0, default=None)
+    answered = 0
+    for index, row in enumerate(r for r in rows if r is not wanted):
+        sim = running[row.system]
+        if answered < count:
+            sim.staff_answer(row.external_id, ANSWERS[answered % len(ANSWERS)], public=True)
+            sim.staff_resolve(row.external_id)
+            answered += 1
+        elif index == count:
+            sim.staff_answer(row.external_id, "Internal: check with the billing team first.", public=False)
+    if wanted is not None:
+        running[wanted.system].staff_ship(wanted.external_id)
+    return {"answered": answered, "shipped": int(wanted is not None)}

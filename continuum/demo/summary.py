@@ -1,0 +1,36 @@
+"""Readable summaries for people (the JSON forms are for machines)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+EFFECT_COLUMNS = ("created", "updated", "comments", "replies", "transitions", "notifications", "calls")
+
+
+def print_demo_summary(summary: dict[str, Any], console: Console) -> None:
+    console.rule("[bold]Continuum demo")
+    console.print(
+        f"{summary['customers']} customers wrote {summary['interactions']} interactions; "
+        f"{summary['links']} links tie them to external objects; "
+        f"{summary['staff_answers']} staff answers went back to the customers.")
+    status = Table(title="Interactions by status")
+    status.add_column("status")
+    status.add_column("count", justify="right")
+    for name, count in summary["by_status"].items():
+        status.add_row(name, str(count))
+    console.print(status)
+    effects = Table(title="Effects counted by the simulators")
+    effects.add_column("system")
+    for column in EFFECT_COLUMNS:
+        effects.add_column(column, justify="right")
+    for system, counts in summary["effects"].items():
+        effects.add_row(system, *(str(counts.get(c, 0)) for c in EFFECT_COLUMNS))
+    console.print(effects)
+    verdict = "[green]idempotent[/green]" if summary["rerun_effects"] == 0 else "[red]NOT idempotent[/red]"
+    console.print(f"Two more full syncs applied {summary['rerun_effects']} external effects "
+                  f"({summary['rerun_calls']} read calls): {verdict}.")
+    console.print(f"Outbox pending: {summary['outbox_pending']}; dead letters: {summary['dead_letters']} "
+                  f"(see `continuum dead-letters`).")

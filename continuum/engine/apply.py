@@ -1,0 +1,248 @@
+"""Apply: send the outbox's effects in batches, each exactly once.
+
+The life of an effect (planning is :mod:`continuum.engine.outbound`):
+
+1. it is recorded with a deterministic idempotency key (re-planning the same
+   thing is a no-op thanks to the unique key);
+2. ``apply`` marks a batch ``sending`` and COMMITS before calling the system.
+   A crash after that leaves ``attempts > 0``; the next run hands the effect
+   to the connector with ``maybe_applied=True`` and the connector looks for
+   the object made under the key before creating anything;
+3. the results, the links they create and the record status changes are
+   committed together.
+
+Failures, ordering and expiry:
+
+* every failure is a dead letter (record, system, field, reason) at once; a
+  later success resolves it.  After ``max_attempts`` the effect is ``dead``
+  and waits for ``continuum replay``.
+* effects are ordered per record and target object: a later effect of the
+  same (pipeline, system, record, target) waits while an earlier one is
+  pending, failed or dead, as Mozilla's jira-bugzilla-integration queues a
+  bug's later events behind its failed one.
+* an effect that has kept failing for longer than the retry period
+  (``CONTINUUM_RETRY_PERIOD``, default 7 days; ``7d``, ``12h``, ``30m`` or
+  seconds) goes to the final ``expired`` state with an ``expired`` dead
+  letter: never silently dropped; the effects queued behind it then go on.
+  Open ``map`` and ``plan`` letters expire the same way (:func:`expire_dead_letters`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from sqlalchemy import Connection, Engine
+
+from continuum import failpoints
+from continuum.connector import Effect, EffectResult
+from continuum.engine.context import RunStats, SyncContext
+from continuum.store import dead_letters as letters
+from continuum.store import interactions
+from continuum.store import outbox as effects
+from continuum.store.audit import audit
+from continuum.store.db import utcnow
+from continuum.store.links import add_link
+from continuum.store.rows import OutboxRow
+
+DEFAULT_BATCH = 50
+DEFAULT_RETRY_PERIOD_S = 7 * 24 * 3600
+PAGE = 500
+_FIELD_IN_ERROR = re.compile(r"field '?([A-Za-z0-9_.\[\]-]+)'?")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+
+
+def parse_period(value: str) -> float:
+    """Seconds from ``90``, ``90s``, ``30m``, ``12h`` or ``7d`` (wall time, unlike SLA durations)."""
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 7d, 12h, 30m or seconds)")
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def retry_period_s(ctx: SyncContext | None = None) -> float:
+    """How long a failing effect or record is retried before it expires."""
+    configured = ctx.retry_period_s if ctx is not None else None
+    if configured is not None:
+        return float(configured)
+    env = os.environ.get("CONTINUUM_RETRY_PERIOD")
+    return parse_period(env) if env else DEFAULT_RETRY_PERIOD_S
+
+
+# What a successful effect does to the record it was planned for.
+OnSuccess = Callable[[Connection, OutboxRow, EffectResult], None]
+
+
+def _answered_ids(row: OutboxRow) -> list[int]:
+    context = row["context"]
+    ids = context.get("answers_interaction_ids") or [context.get("answers_interaction_id")]
+    return [int(i) for i in ids if i is not None]
+
+
+def _routed(conn: Connection, row: OutboxRow, _result: EffectResult) -> None:
+    """A ticket or comment now stands for the record: its interactions are routed."""
+    interactions.mark_routed(conn, row["record_type"], row["record_id"])
+
+
+def _answered(conn: Connection, row: OutboxRow, _result: EffectResult) -> None:
+    """The customer got the answer: the SLA clock stops now."""
+    ids = _answered_ids(row)
+    if ids:
+        interactions.mark_answered(conn, ids)
+
+
+def _notified(conn: Connection, row: OutboxRow, result: EffectResult) -> None:
+    """A chat message that routes an interaction to a person routes it; an alert changes nothing."""
+    if row["context"].get("purpose") == "route":
+        _routed(conn, row, result)
+
+
+ON_SUCCESS: dict[str, OnSuccess] = {
+    "create": _routed,
+    "comment": _routed,
+    "reply": _answered,
+    "notify": _notified,
+}
+
+
+def apply_effects(ctx: SyncContext, system: str) -> RunStats:
+    """Apply every open effect for ``system`` in record order, in batches the connector can take at once.
+
+    Pass one takes the head of every record's queue; each later pass takes the
+    effects that the previous one freed (their earlier effect is now done).
+    """
+    stats = RunStats()
+    expire_effects(ctx, system, stats)
+    connector = ctx.connector(system)
+    states: tuple[str, ...] = effects.OPEN_STATES
+    while True:
+        applied = 0
+        last_id = 0
+        while True:
+            with ctx.db.connect() as conn:
+                rows = effects.queue_heads(conn, system, ctx.pipeline_name, states, last_id, PAGE)
+            if not rows:
+                break
+            last_id = rows[-1]["id"]
+            applied += len(rows)
+            by_action: dict[str, list[OutboxRow]] = {}
+            for row in rows:
+                by_action.setdefault(row["action"], []).append(row)
+            for action, group in by_action.items():
+                size = max(1, connector.capabilities.bulk_sizes.get(action, DEFAULT_BATCH))
+                for start in range(0, len(group), size):
+                    _apply_batch(ctx, system, group[start:start + size], stats)
+        if not applied:
+            break
+        states = ("pending",)  # failures of this run wait for the next one
+    with ctx.db.connect() as conn:
+        waiting = effects.count_held_back(conn, system, ctx.pipeline_name)
+    if waiting:
+        stats.add("effects_waiting", waiting)
+    return stats
+
+
+def expire_effects(ctx: SyncContext, system: str, stats: RunStats | None = None) -> int:
+    """Move effects that kept failing for longer than the retry period to ``expired`` (visible, final)."""
+    cutoff = utcnow() - timedelta(seconds=retry_period_s(ctx))
+    with ctx.db.begin() as conn:
+        rows = effects.failing_since_before(conn, system, ctx.pipeline_name, cutoff)
+        for row in rows:
+            effects.set_effect(conn, row["id"], state="expired", updated_at=utcnow())
+            reason = (f"expired: still failing after the retry period of {_human(retry_period_s(ctx))}; "
+                      f"last error: {row['last_error']}")
+            _letter(conn, ctx, system, row, reason, state="expired")
+            audit(conn, row["record_type"], row["record_id"], f"{row['action']}_expired",
+                  {"system": system, "key": row["idempotency_key"], "last_error": row["last_error"]},
+                  ctx.pipeline_name, system)
+    if stats is not None and rows:
+        stats.add("effects_expired", len(rows))
+    return len(rows)
+
+
+def expire_dead_letters(db: Engine, pipeline: str | None = None, period_s: float | None = None) -> int:
+    """Open ``map``/``plan`` letters older than the retry period become ``expired`` (apply letters
+    expire with their effect, see :func:`expire_effects`)."""
+    cutoff = utcnow() - timedelta(seconds=retry_period_s() if period_s is None else period_s)
+    with db.begin() as conn:
+        return letters.expire_waiting(conn, cutoff, pipeline)
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _letter(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, error: str,
+            state: str = "open") -> None:
+    """The effect's dead letter: which record, which system, which field, and why."""
+    target = f" on {row['target_id']}" if row.get("target_id") else ""
+    message = f"{row['record_type']} {row['record_id']} → {system} {row['action']}{target}: {error}"
+    found = _FIELD_IN_ERROR.search(error or "")
+    letters.dead_letter(conn, pipeline=ctx.pipeline_name, system=system, stream=row["action"], stage="apply",
+                        record_key=row["idempotency_key"], field=found.group(1) if found else None, error=message,
+                        payload={"outbox_id": row["id"], "record_type": row["record_type"],
+                                 "record_id": row["record_id"], "target_id": row.get("target_id"),
+                                 "fields": row["payload"]})
+    letters.hold_effect_letter(conn, system, row["idempotency_key"], state, row.get("retry_since"))
+
+
+def _apply_batch(ctx: SyncContext, system: str, batch: Sequence[OutboxRow], stats: RunStats) -> None:
+    with ctx.db.begin() as conn:
+        # Committed before the call: from here on, a crash means "maybe applied".
+        effects.mark_sending(conn, [row["id"] for row in batch])
+    failpoints.hit(f"before_write:{system}")
+    planned = [Effect(key=row["idempotency_key"], action=row["action"], object_type=row["object_type"],
+                      fields=row["payload"], target_id=row["target_id"], maybe_applied=row["attempts"] > 0,
+                      context=row["context"]) for row in batch]
+    try:
+        results = ctx.connector(system).write(planned)
+    except Exception as exc:  # the whole batch failed; each effect stays retryable
+        results = [EffectResult(key=e.key, ok=False, error=f"{type(exc).__name__}: {exc}") for e in planned]
+    failpoints.hit(f"after_write:{system}")
+    by_key = {result.key: result for result in results}
+    with ctx.db.begin() as conn:
+        for row in batch:
+            result = by_key.get(row["idempotency_key"]) or EffectResult(
+                key=row["idempotency_key"], ok=False, error="the connector returned no result for this effect")
+            _settle(conn, ctx, system, row, result, stats)
+    ctx.tick(f"apply {system}", len(batch))
+
+
+def _settle(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, result: EffectResult,
+            stats: RunStats) -> None:
+    now = utcnow()
+    if result.ok:
+        letters.resolve_dead_letter(conn, system, "apply", row["idempotency_key"])
+    if result.ok and result.external_id:
+        effects.set_effect(conn, row["id"], state="done", external_id=result.external_id, last_error=None,
+                           updated_at=now)
+        add_link(conn, row["record_type"], row["record_id"], system, result.object_type or row["object_type"],
+                 result.external_id, url=result.url, version=result.version)
+        handler = ON_SUCCESS.get(row["action"])
+        if handler is not None:
+            handler(conn, row, result)
+        audit(conn, row["record_type"], row["record_id"], f"{row['action']}_applied",
+              {"system": system, "external_id": result.external_id, "found_existing": result.found_existing},
+              ctx.pipeline_name, system)
+        stats.add(f"{row['action']}_found" if result.found_existing else f"{row['action']}_applied")
+        return
+    if result.ok:  # an effect with nothing to link (e.g. a transition)
+        effects.set_effect(conn, row["id"], state="done", updated_at=now)
+        stats.add(f"{row['action']}_applied")
+        return
+    attempts = row["attempts"] + 1
+    final = attempts >= ctx.max_attempts
+    error = result.error or "failed without a reason"
+    effects.mark_failed(conn, row["id"], final=final, error=error, now=now)
+    stats.add("effects_failed")
+    if final:
+        stats.add("effects_dead")
+    failing = row.copy()
+    failing["retry_since"] = row.get("retry_since") or now
+    _letter(conn, ctx, system, failing,
+            f"{error} (attempt {attempts} of {ctx.max_attempts}{'; given up until replay' if final else ''})")

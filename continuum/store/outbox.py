@@ -1,0 +1,107 @@
+"""The outbox: every effect planned on an external system, recorded before the call.
+
+States: pending → sending → done | failed (retried later) | dead (given up,
+visible) | expired (retried for longer than the retry period: final, visible).
+Effects wait in order per record and target object: a later one of the same
+(pipeline, system, record, target) is held back while an earlier one is
+pending, sending, failed or dead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, exists, func, select, update
+
+from continuum.connector import JSON
+from continuum.store.base import insert_ignore
+from continuum.store.db import utcnow
+from continuum.store.rows import OutboxRow
+from continuum.store.tables import outbox
+
+OPEN_STATES = ("pending", "sending", "failed")
+# An earlier effect of the same record in one of these states holds the later ones back.
+HOLDING_STATES = ("pending", "sending", "failed", "dead")
+
+
+def _rows(result: Any) -> list[OutboxRow]:
+    return [cast(OutboxRow, dict(row)) for row in result.mappings()]
+
+
+def add_effect(conn: Connection, *, key: str, pipeline: str, system: str, action: str, object_type: str,
+               record_type: str, record_id: int, fields: JSON, target_id: str | None, context: JSON) -> None:
+    """Record a pending effect; planning the same key again is a no-op (the key is unique)."""
+    now = utcnow()
+    insert_ignore(conn, outbox, [{
+        "idempotency_key": key, "pipeline": pipeline, "system": system, "action": action,
+        "object_type": object_type, "record_type": record_type, "record_id": record_id,
+        "target_id": target_id, "payload": fields, "context": context, "state": "pending",
+        "attempts": 0, "created_at": now, "updated_at": now,
+    }], ["idempotency_key"])
+
+
+def _blocker(system: str, pipeline: str) -> Any:
+    earlier = outbox.alias("earlier")
+    return exists().where(
+        earlier.c.system == system, earlier.c.pipeline == pipeline,
+        earlier.c.record_type == outbox.c.record_type, earlier.c.record_id == outbox.c.record_id,
+        func.coalesce(earlier.c.target_id, "") == func.coalesce(outbox.c.target_id, ""),
+        earlier.c.id < outbox.c.id, earlier.c.state.in_(HOLDING_STATES))
+
+
+def queue_heads(conn: Connection, system: str, pipeline: str, states: tuple[str, ...], after_id: int,
+                limit: int) -> list[OutboxRow]:
+    """The next effects in ``states`` that no earlier effect of their record holds back, in id order."""
+    return _rows(conn.execute(
+        select(outbox).where(outbox.c.system == system, outbox.c.pipeline == pipeline,
+                             outbox.c.state.in_(states), outbox.c.id > after_id, ~_blocker(system, pipeline))
+        .order_by(outbox.c.id).limit(limit)))
+
+
+def count_held_back(conn: Connection, system: str, pipeline: str) -> int:
+    """Open effects waiting behind an earlier effect of the same record."""
+    return int(conn.execute(select(func.count()).select_from(outbox).where(
+        outbox.c.system == system, outbox.c.pipeline == pipeline,
+        outbox.c.state.in_(OPEN_STATES), _blocker(system, pipeline))).scalar_one())
+
+
+def failing_since_before(conn: Connection, system: str, pipeline: str, cutoff: datetime) -> list[OutboxRow]:
+    """Failed or dead effects that started failing before ``cutoff``."""
+    return _rows(conn.execute(select(outbox).where(
+        outbox.c.system == system, outbox.c.pipeline == pipeline,
+        outbox.c.state.in_(("failed", "dead")), outbox.c.retry_since < cutoff)))
+
+
+def open_effects(conn: Connection, pipeline: str) -> list[OutboxRow]:
+    """The pipeline's effects still to apply, by system, oldest first."""
+    return _rows(conn.execute(select(outbox).where(outbox.c.pipeline == pipeline, outbox.c.state.in_(OPEN_STATES))
+                              .order_by(outbox.c.system, outbox.c.id)))
+
+
+def mark_sending(conn: Connection, effect_ids: list[int]) -> None:
+    """The batch is about to be sent: from the commit of this on, a crash means "maybe applied"."""
+    conn.execute(update(outbox).where(outbox.c.id.in_(effect_ids)).values(
+        state="sending", attempts=outbox.c.attempts + 1, updated_at=utcnow()))
+
+
+def set_effect(conn: Connection, effect_id: int, **values: Any) -> None:
+    conn.execute(update(outbox).where(outbox.c.id == effect_id).values(**values))
+
+
+def mark_failed(conn: Connection, effect_id: int, *, final: bool, error: str, now: datetime) -> None:
+    """A failed attempt: ``dead`` when it was the last one; the retry clock starts at the first failure."""
+    conn.execute(update(outbox).where(outbox.c.id == effect_id).values(
+        state="dead" if final else "failed", last_error=error, updated_at=now,
+        retry_since=func.coalesce(outbox.c.retry_since, now)))
+
+
+def reopen(conn: Connection, effect_id: int) -> int:
+    """A failed, dead or expired effect goes out again on the next sync; returns 0 if it was none of those."""
+    return int(conn.execute(update(outbox).where(
+        outbox.c.id == effect_id, outbox.c.state.in_(("failed", "dead", "expired"))).values(
+        state="failed", retry_since=utcnow(), updated_at=utcnow())).rowcount)
+
+
+def state_of(conn: Connection, effect_id: int) -> str | None:
+    return cast("str | None", conn.execute(select(outbox.c.state).where(outbox.c.id == effect_id)).scalar())

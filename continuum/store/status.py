@@ -1,0 +1,45 @@
+"""Counts of what the store holds, for ``continuum status`` and the demo's summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from continuum.connector import JSON
+from continuum.store.tables import (
+    audit_events,
+    customers,
+    dead_letters,
+    feature_requests,
+    identities,
+    interactions,
+    links,
+    outbox,
+)
+
+
+def counts(conn: Connection) -> JSON:
+    def scalar(query: Any) -> int:
+        return int(conn.execute(query).scalar_one())
+
+    by_status = {row.status: row.n for row in conn.execute(
+        select(interactions.c.status, func.count().label("n")).group_by(interactions.c.status))}
+    return {
+        "customers": scalar(select(func.count()).select_from(customers).where(customers.c.merged_into.is_(None))),
+        "identities": scalar(select(func.count()).select_from(identities)),
+        "interactions": scalar(select(func.count()).select_from(interactions)),
+        "by_status": dict(sorted(by_status.items())),
+        "feature_requests": scalar(select(func.count()).select_from(feature_requests)),
+        "links": scalar(select(func.count()).select_from(links)),
+        "outbox_pending": scalar(select(func.count()).select_from(outbox).where(
+            outbox.c.state.in_(("pending", "sending", "failed")))),
+        "outbox_dead": scalar(select(func.count()).select_from(outbox).where(outbox.c.state == "dead")),
+        "dead_letters": scalar(select(func.count()).select_from(dead_letters).where(
+            dead_letters.c.state == "open")),
+        # Final and visible: retried for longer than the retry period (`continuum replay --expired`).
+        "outbox_expired": scalar(select(func.count()).select_from(outbox).where(outbox.c.state == "expired")),
+        "dead_letters_expired": scalar(select(func.count()).select_from(dead_letters).where(
+            dead_letters.c.state == "expired")),
+        "audit_events": scalar(select(func.count()).select_from(audit_events)),
+    }
