@@ -3,7 +3,9 @@
 - :mod:`.setup`: migrate, validate, schema, pools;
 - :mod:`.runs`: sync, status, dead-letters, replay;
 - :mod:`.people`: customers, override, plan;
-- :mod:`.demo`: simulate, demo.
+- :mod:`.demo`: simulate, demo;
+- :mod:`.triage`: the text classifier (retrain, evaluate);
+- :mod:`.requests`: feature-request matching (suggest, merge, split, evaluate).
 
 Commands import the engine only when they run, so ``--help`` stays quick.
 """
@@ -13,9 +15,13 @@ from __future__ import annotations
 import typer
 
 from continuum.cli import demo, people, runs, setup
+from continuum.cli.requests import requests_app
+from continuum.cli.triage import triage_app
 
 app = typer.Typer(help="Continuum: the Social CRM integration hub.", no_args_is_help=True, add_completion=False)
 app.add_typer(people.customers_app, name="customers")
+app.add_typer(triage_app, name="triage")
+app.add_typer(requests_app, name="requests")
 app.command()(people.override)
 app.command()(people.plan)
 app.command()(setup.migrate)

@@ -33,6 +33,27 @@ class Alerts(BaseModel):
     notify: Notify | None = Field(None, description="...and/or tells the team in chat")
 
 
+class ClassifierPolicy(BaseModel):
+    """How triage reads the text before the rules run (see :mod:`continuum.nlp`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Classify the kind from the text; off keeps the mapping's kind")
+    model_path: str | None = Field(
+        None, description="Where `continuum triage retrain` writes the model (default: models/kind.joblib "
+                          "under CONTINUUM_DATA_DIR); built from the shipped examples on first use")
+    confidence_floor: float = Field(
+        0.45, ge=0, le=1, description="Below this confidence an interaction goes to the needs_review queue "
+                                      "instead of being ignored, dropped, or sent to HR or sales")
+    banter_floor: float = Field(
+        0.75, ge=0, le=1, description="Noise is ignored or dropped as banter only at or above this confidence")
+    category_override: float = Field(
+        0.8, ge=0, le=1, description="A forum category's kind stands unless the classifier is at least this sure")
+    languages: list[str] = Field(
+        default_factory=lambda: ["en", "fr", "de", "es", "it", "pt", "nl"],
+        description="Languages the shipped examples cover; others go to needs_review unless a rule decides")
+
+
 class RuleBook(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -42,6 +63,7 @@ class RuleBook(BaseModel):
     sla: SlaConfig = Field(default_factory=SlaConfig)
     feature_requests: FeatureRequestPolicy = Field(default_factory=FeatureRequestPolicy)
     alerts: Alerts = Field(default_factory=Alerts)
+    classifier: ClassifierPolicy = Field(default_factory=ClassifierPolicy)
 
     @property
     def uses_language(self) -> bool:
