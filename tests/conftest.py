@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,10 @@ from sqlalchemy import Engine, create_engine, text
 
 from continuum.simkit.contract import specs_dir
 from continuum.store.db import make_engine, migrate
+
+# The kind model is built from the shipped examples once per test session (a few seconds), not once
+# per test's fresh data folder: every store, and every subprocess that inherits this, reuses it.
+os.environ.setdefault("CONTINUUM_MODEL_CACHE", tempfile.mkdtemp(prefix="continuum-models-"))
 
 PG_ADMIN_URL = os.environ.get("CONTINUUM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

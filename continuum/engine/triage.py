@@ -25,8 +25,10 @@ from continuum.engine import aggregate
 from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.facts import PageFacts
 from continuum.engine.outbound import Failure, Outbound, plan_failed, plan_outbound
+from continuum.engine.reading import TextFacts, read_page
 from continuum.engine.sla_watch import check_sla
 from continuum.mapping import MappingError
+from continuum.policy.reading import NEEDS_A_PERSON
 from continuum.policy.rules import Decision, apply_override, decide
 from continuum.store import interactions
 from continuum.store.audit import audit, audit_many
@@ -39,9 +41,10 @@ PAGE = 500
 class PageWrites:
     """A page's row updates and audit events, written in a few statements instead of two per row."""
 
-    def __init__(self, conn: Connection, pipeline: str, facts: PageFacts) -> None:
+    def __init__(self, conn: Connection, pipeline: str, facts: PageFacts, texts: dict[int, TextFacts]) -> None:
         self.conn = conn
         self.facts = facts
+        self.texts = texts
         self._pipeline = pipeline
         self._updates: dict[int, JSON] = {}
         self._audits: list[JSON] = []
@@ -73,7 +76,7 @@ def triage(ctx: SyncContext, final_pass: bool = True) -> RunStats:
                 break
             last_id = rows[-1]["id"]
             facts = PageFacts(conn, rows, channel_systems(ctx), detect=ctx.rulebook.uses_language)
-            writes = PageWrites(conn, ctx.pipeline_name, facts)
+            writes = PageWrites(conn, ctx.pipeline_name, facts, read_page(rows, ctx.rulebook.classifier))
             for row in rows:
                 stats.add(f"triage_{_triage_one(writes, ctx, row)}")
             writes.flush()
@@ -97,9 +100,14 @@ def _triage_one(w: PageWrites, ctx: SyncContext, row: InteractionRow) -> str:
         return _company_spoke(w, row)
     facts = w.facts.of(row)
     root = facts.pop("thread_root")
-    item = {**row, **facts}
+    text = w.texts[row["id"]]
+    item = {**row, **facts, **text.facts(), "kind": text.reading.kind}
     decision = decide(ctx.rulebook.rules, item)
     apply_override(decision, row.get("override"))
+    facts["reading"] = text.reading.explain()
+    person_decided = bool((row.get("override") or {}).get("kind") or (row.get("override") or {}).get("action"))
+    if text.reading.doubtful and not person_decided and decision.action in NEEDS_A_PERSON:
+        return _needs_review(w, ctx, row, decision, facts)
     if root is not None and root.get("feature_request_id") and decision.kind in ("feature_request", "unknown"):
         # A "+1" in a feature request's thread is a vote there; a question asked there is not.
         _, fr_id, _score = aggregate.aggregate(conn, ctx, row, root)
@@ -121,7 +129,7 @@ def _act(w: PageWrites, ctx: SyncContext, row: InteractionRow, decision: Decisio
                     "route": decision.route, "language": facts["language"], "sla_policy": decision.sla}
     values["sla_due"] = None if decision.action in ("ignore", "drop") else ctx.rulebook.sla.due_time(
         decision.sla, decision.priority, row["created_at"] or row["first_seen_at"])
-    explanation: JSON = {"rules": decision.rules, "action": decision.action}
+    explanation: JSON = {"rules": decision.rules, "action": decision.action, "reading": facts.get("reading")}
     if decision.action == "drop":
         interactions.delete_interaction(conn, row["id"])
         audit(conn, "interaction", row["id"], "dropped", {"source": row["source_id"], **explanation},
@@ -161,6 +169,22 @@ def _act(w: PageWrites, ctx: SyncContext, row: InteractionRow, decision: Decisio
         ctx.explain.append({"interaction": row["id"], "source": row["source_id"], "kind": decision.kind,
                             "outcome": outcome, **explanation})
     return outcome
+
+
+def _needs_review(w: PageWrites, ctx: SyncContext, row: InteractionRow, decision: Decision, facts: JSON) -> str:
+    """Not sure enough to ignore it, drop it, or hand it to HR or sales: the community manager decides.
+
+    ``continuum override ID --kind …`` (or ``--action …``) sends it back to triage, with the person's
+    decision in charge, and becomes a training example for ``continuum triage retrain``.
+    """
+    explanation: JSON = {"rules": decision.rules, "would": decision.action, "reading": facts["reading"]}
+    w.set(row, kind=decision.kind, team=decision.team, priority=decision.priority, language=facts["language"],
+          status="needs_review")
+    w.audit(row["id"], "needs_review", explanation)
+    if ctx.explain is not None:
+        ctx.explain.append({"interaction": row["id"], "source": row["source_id"], "kind": decision.kind,
+                            "outcome": "needs_review", **explanation})
+    return "needs_review"
 
 
 def _failure(row: InteractionRow, system: str) -> Failure:

@@ -55,7 +55,21 @@ def _prepare(texts: Iterable[str]) -> list[str]:
     return [clean_text(t) or t for t in texts]
 
 
-def build_pipeline(c: float = 0.5) -> Any:
+# A missed complaint (an angry customer left at normal priority) costs more than a question read as
+# one.  Chosen by 5-fold cross-validation on the training set only: complaint recall 0.75 -> 0.82 for
+# 0.003 of macro-F1.
+COST = {"complaint": 2.0}
+
+
+def class_weights(labels: Sequence[str]) -> dict[str, float]:
+    """Balanced weights (rare kinds count as much as common ones), times the cost of missing a kind."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    return {k: len(labels) / (len(counts) * n) * COST.get(k, 1.0) for k, n in counts.items()}
+
+
+def build_pipeline(c: float = 0.5, weights: dict[str, float] | None = None) -> Any:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion, Pipeline
@@ -73,7 +87,7 @@ def build_pipeline(c: float = 0.5) -> Any:
     # A linear SVM chosen over logistic regression by 5-fold cross-validation on the training set only
     # (macro-F1 0.77 against 0.71, and 100x faster to fit); calibration turns its margins into the
     # probabilities the confidence floor needs.
-    model = CalibratedClassifierCV(LinearSVC(C=c, class_weight="balanced"), cv=5)
+    model = CalibratedClassifierCV(LinearSVC(C=c, class_weight=weights or "balanced"), cv=5)
     return Pipeline([("prepare", FunctionTransformer(_prepare)), ("features", features), ("model", model)])
 
 
@@ -96,7 +110,7 @@ class KindModel:
     def train(cls, examples: Sequence[Example], c: float = 0.5) -> KindModel:
         if len({e.kind for e in examples}) < 2:
             raise ValueError("training needs examples of at least two kinds")
-        pipeline = build_pipeline(c)
+        pipeline = build_pipeline(c, class_weights([e.kind for e in examples]))
         pipeline.fit([e.text for e in examples], [e.kind for e in examples])
         labels = tuple(str(label) for label in pipeline.classes_)
         return cls(pipeline=pipeline, labels=labels, built_from=fingerprint(examples), examples=len(examples))

@@ -19,18 +19,27 @@ class Evaluation:
     macro_f1: float
     per_kind: dict[str, dict[str, float]]  # kind -> precision, recall, f1, support
     confusion: dict[str, dict[str, int]]  # true kind -> predicted kind -> count
-    needs_review_share: float  # share below the confidence floor
+    needs_review_share: float  # share a person would be asked about (doubtful readings)
     accuracy_when_confident: float
+    banter_precision: float  # of what would be ignored as banter, the share that really is banter
+    complaint_recall: float
 
     def as_dict(self) -> dict[str, Any]:
         return {"examples": self.examples, "accuracy": round(self.accuracy, 3), "macro_f1": round(self.macro_f1, 3),
                 "per_kind": {k: {m: round(v, 3) for m, v in s.items()} for k, s in self.per_kind.items()},
                 "confusion": self.confusion, "needs_review_share": round(self.needs_review_share, 3),
-                "accuracy_when_confident": round(self.accuracy_when_confident, 3)}
+                "accuracy_when_confident": round(self.accuracy_when_confident, 3),
+                "banter_precision": round(self.banter_precision, 3), "complaint_recall": round(self.complaint_recall, 3)}
 
 
-def evaluate(model: KindModel, examples: Sequence[Example], floor: float) -> Evaluation:
+def evaluate(model: KindModel, examples: Sequence[Example], floor: float, banter_floor: float) -> Evaluation:
+    """Score messages as a channel without categories would see them (tweets, e-mails, chat)."""
+    from continuum.policy.reading import read_kind
+    from continuum.policy.rulebook import ClassifierPolicy
+
+    policy = ClassifierPolicy(confidence_floor=floor, banter_floor=banter_floor)
     predictions = model.predict([e.text for e in examples])
+    readings = [read_kind(None, p.kind, p.confidence, policy) for p in predictions]
     truth = [e.kind for e in examples]
     guessed = [p.kind for p in predictions]
     kinds = sorted(set(truth) | set(guessed))
@@ -47,7 +56,8 @@ def evaluate(model: KindModel, examples: Sequence[Example], floor: float) -> Eva
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         per_kind[kind] = {"precision": precision, "recall": recall, "f1": f1, "support": float(support[kind])}
     scored = [k for k in kinds if support[k]]
-    confident = [(t, p.kind) for t, p in zip(truth, predictions, strict=True) if p.confidence >= floor]
+    confident = [(t, r.kind) for t, r in zip(truth, readings, strict=True) if not r.doubtful]
+    banter = [t for t, r in zip(truth, readings, strict=True) if r.kind == NOISE and not r.doubtful]
     return Evaluation(
         examples=len(examples),
         accuracy=sum(t == g for t, g in zip(truth, guessed, strict=True)) / len(examples) if examples else 0.0,
@@ -55,4 +65,6 @@ def evaluate(model: KindModel, examples: Sequence[Example], floor: float) -> Eva
         per_kind=per_kind, confusion=confusion,
         needs_review_share=1 - len(confident) / len(examples) if examples else 0.0,
         accuracy_when_confident=sum(t == g for t, g in confident) / len(confident) if confident else 0.0,
+        banter_precision=sum(t == NOISE for t in banter) / len(banter) if banter else 1.0,
+        complaint_recall=per_kind.get("complaint", {}).get("recall", 0.0),
     )

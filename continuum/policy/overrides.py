@@ -55,7 +55,8 @@ def overridden_values(row: Mapping[str, Any], clean: JSON, sla: SlaConfig) -> JS
         values["sla_due"] = sla.due_time(values.get("sla_policy", row["sla_policy"]),
                                          values.get("priority", row["priority"]),
                                          row["created_at"] or row["first_seen_at"])
-    if row["status"] in ("triaged", "ignored") and {"action", "route"} & set(clean):
+    if (row["status"] in ("triaged", "ignored") and {"action", "route"} & set(clean)) or \
+            (row["status"] == "needs_review" and {"kind", "action", "route"} & set(clean)):
         values["status"] = "new"  # not ticketed yet: triage runs again, with the override in charge
     return values
 

@@ -44,6 +44,11 @@ class RuleWhen(BaseModel):
     first_contact: bool | None = Field(None, description="This is the author's first interaction")
     thread_start: bool | None = None
     thread_has_ticket: bool | None = None
+    sentiment_below: float | None = Field(
+        None, ge=-1, le=1, description="The author's tone (VADER compound, -1 angry .. 1 delighted) is below this")
+    urgent: bool | None = Field(None, description="The text holds urgency cues (outage, charged twice, locked out, "
+                                                   "cancel, ...)")
+    needs_review: bool | None = Field(None, description="The classifier was not sure of the kind")
 
     @field_validator("regex", "unless")
     @classmethod
@@ -106,8 +111,14 @@ def _contains_any(text: str, phrases: list[str]) -> bool:
     return _phrases_pattern(tuple(phrases)).search(text.lower()) is not None
 
 
+def _search(pattern: str, text: str) -> bool:
+    # MULTILINE: `^` and `$` anchor each line of the post, not only the title (the title is line one).
+    return re.search(pattern, text, re.IGNORECASE | re.MULTILINE) is not None
+
+
 def _matches(when: RuleWhen, item: dict[str, Any], kind: str) -> bool:
     text = f"{item.get('title') or ''}\n{item.get('text') or ''}"
+    sentiment = item.get("sentiment")
 
     def flag(name: str, wanted: bool | None) -> bool:
         return wanted is None or bool(item.get(name)) == wanted
@@ -123,9 +134,12 @@ def _matches(when: RuleWhen, item: dict[str, Any], kind: str) -> bool:
         flag("first_contact", when.first_contact),
         flag("is_thread_start", when.thread_start),
         flag("thread_has_ticket", when.thread_has_ticket),
+        flag("urgent", when.urgent),
+        flag("needs_review", when.needs_review),
+        when.sentiment_below is None or (sentiment is not None and sentiment < when.sentiment_below),
         when.keywords is None or _contains_any(text, when.keywords),
-        when.regex is None or re.search(when.regex, text, re.IGNORECASE) is not None,
-        when.unless is None or re.search(when.unless, text, re.IGNORECASE) is None,
+        when.regex is None or _search(when.regex, text),
+        when.unless is None or not _search(when.unless, text),
     ))
 
 

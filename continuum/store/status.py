@@ -30,6 +30,8 @@ def counts(conn: Connection) -> JSON:
         "identities": scalar(select(func.count()).select_from(identities)),
         "interactions": scalar(select(func.count()).select_from(interactions)),
         "by_status": dict(sorted(by_status.items())),
+        # The community manager's queue: the classifier was not sure enough to ignore, drop or hand it on.
+        "needs_review": int(by_status.get("needs_review", 0)),
         "feature_requests": scalar(select(func.count()).select_from(feature_requests)),
         "links": scalar(select(func.count()).select_from(links)),
         "outbox_pending": scalar(select(func.count()).select_from(outbox).where(
