@@ -29,7 +29,8 @@ class Evaluation:
                 "per_kind": {k: {m: round(v, 3) for m, v in s.items()} for k, s in self.per_kind.items()},
                 "confusion": self.confusion, "needs_review_share": round(self.needs_review_share, 3),
                 "accuracy_when_confident": round(self.accuracy_when_confident, 3),
-                "banter_precision": round(self.banter_precision, 3), "complaint_recall": round(self.complaint_recall, 3)}
+                "banter_precision": round(self.banter_precision, 3),
+                "complaint_recall": round(self.complaint_recall, 3)}
 
 
 def evaluate(model: KindModel, examples: Sequence[Example], floor: float, banter_floor: float) -> Evaluation:
