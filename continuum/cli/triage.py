@@ -6,14 +6,19 @@ import json
 import time
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
+if TYPE_CHECKING:
+    from continuum.policy.rulebook import ClassifierPolicy
+
 triage_app = typer.Typer(help="The text classifier behind triage: retrain and evaluate it.", no_args_is_help=True)
 
 
-def _policy() -> object:
+def _policy() -> ClassifierPolicy:
     from continuum.config import load_config, pipeline_rulebook
 
     hub = load_config()
@@ -43,7 +48,7 @@ def retrain(examples: Path | None = typer.Option(None, "--examples", help="JSON 
             added = [Example(text=clean_text(f"{title}\n{text}") or text, kind=kind, source="correction")
                      for title, text, kind in kind_corrections(conn)]
         db.dispose()
-    path = model_path(_policy())  # type: ignore[arg-type]
+    path = model_path(_policy())
     started = time.perf_counter()
     model = build([*learned, *added], path)
     typer.echo(f"kind model rebuilt from {len(learned)} examples and {len(added)} corrections in "
@@ -62,8 +67,7 @@ def evaluate(examples: Path | None = typer.Option(None, "--examples", help="JSON
 
     policy = _policy()
     held_out = load_examples(examples) if examples else shipped_held_out()
-    result = score(kind_model(model_path(policy)), held_out, policy.confidence_floor,  # type: ignore[attr-defined]
-                   policy.banter_floor)  # type: ignore[attr-defined]
+    result = score(kind_model(model_path(policy)), held_out, policy.confidence_floor, policy.banter_floor)
     if as_json:
         typer.echo(json.dumps(result.as_dict()))
         return
