@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "memory": ("bench.memory", ["--sizes", "300"]),
     "headtohead": ("bench.headtohead", ["--size", "30"]),
     "airflow": ("bench.airflow_runs", ["--sizes", "20"]),
+    "requests": ("bench.requests", ["--requests", "20"]),
 }
 
 

@@ -36,7 +36,8 @@ def run_once(kind: str, size: int, workdir: Path) -> dict[str, float | int | Non
     with store(kind, workdir) as db:
         forum = GeneratedForum(size)
         ctx = SyncContext(db=db, hub=hub, pipeline_name="community",
-                          connectors={"discourse": forum, "jira": NullTracker()})
+                          # Chat too: the classifier sends what reads as HR or sales to Slack.
+                          connectors={"discourse": forum, "jira": NullTracker(), "slack": NullTracker("slack")})
         source = hub.pipelines["community"].sources[0]
         timer = Timer()
         read = read_source(ctx, source)

@@ -3,6 +3,12 @@
 Also where the files are read: the hub config, and each pipeline's rule book
 (:mod:`continuum.policy.rulebook`), from which follows every system a
 pipeline touches.
+
+Files a config names (mappings, rule books) are looked up next to that config
+file, or in its ``mappings_dir`` (relative to the config file), or, when set,
+in ``CONTINUUM_MAPPINGS_DIR``: never silently in the shipped folder, and never
+relative to the process's working directory.  A missing file is an error that
+names the path looked at.
 """
 
 from __future__ import annotations
@@ -11,12 +17,24 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from continuum.mapping import mappings_dir
-from continuum.mapping.yamlfile import validate_file
+from continuum.mapping.yamlfile import ConfigError, validate_file
 from continuum.policy.rulebook import RuleBook
 from continuum.policy.rules import Rule
+
+
+class UnknownPipeline(KeyError):
+    """A pipeline name the hub config does not have."""
+
+    def __init__(self, name: str, known: list[str], config: object = None) -> None:
+        self.text = (f"no pipeline {name!r} in {config or 'the hub config'}; configured: {', '.join(known) or 'none'}"
+                     " (leave the name out to run them all)")
+        super().__init__(self.text)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class SystemConfig(BaseModel):
@@ -67,8 +85,37 @@ class PipelineConfig(BaseModel):
 class HubConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    mappings_dir: str | None = Field(
+        None, description="Folder of the mapping files and rule books this config names, relative to this file "
+                          "(default: the folder this file is in; CONTINUUM_MAPPINGS_DIR, when set, wins)")
     systems: dict[str, SystemConfig]
     pipelines: dict[str, PipelineConfig]
+    # The file this config was read from (None when built in code): the files it names are found next to it.
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        return self._source
+
+    def files_dir(self) -> Path:
+        """Where the files this config names are read."""
+        configured = os.environ.get("CONTINUUM_MAPPINGS_DIR")
+        if configured:
+            return Path(configured).resolve()
+        if self._source is None:  # built in code (tests, the demo): absolute names, or the shipped folder
+            return Path(self.mappings_dir).resolve() if self.mappings_dir else mappings_dir()
+        base = self._source.resolve().parent
+        return (base / self.mappings_dir).resolve() if self.mappings_dir else base
+
+    def check_pipeline(self, name: str) -> str:
+        if name not in self.pipelines:
+            raise UnknownPipeline(name, list(self.pipelines), self._source)
+        return name
+
+    def file(self, name: str) -> Path:
+        """The path of a file this config names (a mapping, a rule book)."""
+        path = Path(name)
+        return path if path.is_absolute() else self.files_dir() / path
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> HubConfig:
@@ -91,7 +138,15 @@ def config_path() -> Path:
 
 
 def load_config(path: Path | None = None) -> HubConfig:
-    return validate_file(HubConfig, path or config_path())
+    where = (path or config_path()).resolve()
+    if not where.is_file():
+        setting = "--config" if path else "CONTINUUM_CONFIG" if os.environ.get("CONTINUUM_CONFIG") else \
+            "the shipped config"
+        raise ConfigError([f"{where}: hub config file not found (from {setting}); point CONTINUUM_CONFIG or "
+                           "--config at your continuum.yaml"])
+    hub = validate_file(HubConfig, where)
+    hub._source = where
+    return hub
 
 
 def load_rulebook(path: Path) -> RuleBook:
@@ -101,10 +156,19 @@ def load_rulebook(path: Path) -> RuleBook:
 def pipeline_rulebook(hub: HubConfig, pipeline: str) -> RuleBook:
     """The pipeline's rule book file, with its inline ``routing`` rules appended."""
     spec = hub.pipelines[pipeline]
-    book = load_rulebook(mappings_dir() / spec.rules) if spec.rules else RuleBook()
+    book = load_rulebook(_named_file(hub, spec.rules, f"pipelines.{pipeline}.rules")) if spec.rules \
+        else RuleBook()
     if spec.routing:
         book = book.model_copy(update={"rules": [*book.rules, *spec.routing]})
     return book
+
+
+def _named_file(hub: HubConfig, name: str, setting: str) -> Path:
+    path = hub.file(name)
+    if not path.is_file():
+        named_by = f" (named by {hub.source}: {setting})" if hub.source else f" (named by {setting})"
+        raise ConfigError([f"{path}: file not found{named_by}"])
+    return path
 
 
 def pipeline_systems(hub: HubConfig, pipeline: str) -> list[str]:

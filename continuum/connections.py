@@ -17,6 +17,28 @@ from continuum.connector import ConnectionInfo
 SECRET_EXTRA_KEYS = ("token", "key", "password", "secret", "pat")
 
 
+class ConnectionProblem(LookupError):
+    """A connection is missing or unreadable; the message names it and what to set (never its value)."""
+
+    def __init__(self, conn_id: str, problem: str, system: str | None = None) -> None:
+        self.conn_id, self.problem, self.system = conn_id, problem, system
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        who = f"system {self.system!r}: " if self.system else ""
+        return f"{who}connection {self.conn_id!r} {self.problem}"
+
+    def for_system(self, system: str) -> ConnectionProblem:
+        return type(self)(self.conn_id, self.problem, system)
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+class MissingConnection(ConnectionProblem):
+    """No ``AIRFLOW_CONN_<ID>`` and no Airflow Connection of that id."""
+
+
 def _mask(value: Any) -> None:
     """Register a secret with Airflow's masker, so no Airflow log line can show it."""
     if not value:
@@ -36,10 +58,17 @@ def _from_env(conn_id: str) -> dict[str, Any] | None:
             data = json.loads(raw)
         except ValueError:
             # Never echo the value: it holds the secret.
-            raise ValueError(f"AIRFLOW_CONN_{conn_id.upper()} is not valid JSON") from None
+            raise ConnectionProblem(conn_id, f"is unreadable: AIRFLOW_CONN_{conn_id.upper()} is not valid JSON "
+                                             "(it starts with '{'); fix the quoting") from None
+        if not isinstance(data, dict):
+            raise ConnectionProblem(conn_id, f"is unreadable: AIRFLOW_CONN_{conn_id.upper()} is not a JSON object")
         extra = data.get("extra") or {}
         if isinstance(extra, str):
-            extra = json.loads(extra) if extra else {}
+            try:
+                extra = json.loads(extra) if extra else {}
+            except ValueError:
+                raise ConnectionProblem(conn_id, f"is unreadable: the extra of AIRFLOW_CONN_{conn_id.upper()} "
+                                                 "is not valid JSON") from None
         return {"host": data.get("host") or "", "login": data.get("login"), "password": data.get("password"),
                 "extra": extra, "port": data.get("port"), "schema": data.get("schema")}
     from airflow.models.connection import Connection
@@ -62,10 +91,11 @@ def resolve_connection(conn_id: str) -> ConnectionInfo:
     if data is None:
         try:
             data = _from_airflow(conn_id)
-        except Exception as exc:
-            raise LookupError(
-                f"connection {conn_id!r} not found: set AIRFLOW_CONN_{conn_id.upper()} or create it in Airflow "
-                f"({type(exc).__name__})") from None
+        except Exception:
+            raise MissingConnection(
+                conn_id, f"is not set: export AIRFLOW_CONN_{conn_id.upper()}='{{\"conn_type\": ..., \"host\": "
+                         f"\"https://...\", \"login\": ..., \"password\": ...}}' or create it in Airflow "
+                         "(Admin > Connections)") from None
     _mask(data.get("password"))
     extra = dict(data.get("extra") or {})
     for key, value in extra.items():

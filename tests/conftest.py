@@ -20,6 +20,10 @@ os.environ.setdefault("CONTINUUM_MODEL_CACHE", tempfile.mkdtemp(prefix="continuu
 
 PG_ADMIN_URL = os.environ.get("CONTINUUM_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
+# The store's default home is the user's data folder; a test run without CONTINUUM_DATA_DIR (make test sets
+# it) gets a throwaway one, so nothing a test writes (a retrained model, a store) outlives the run.
+os.environ.setdefault("CONTINUUM_DATA_DIR", tempfile.mkdtemp(prefix="continuum-test-data-"))
+
 
 def _pg_admin() -> Engine | None:
     engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})

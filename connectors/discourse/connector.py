@@ -16,6 +16,7 @@ from continuum.kit import BeforeIdPaginator, EffectDispatcher, Stream, StreamCur
 
 class PostsCursor(StreamCursor):
     last_post_id: int = 0
+    edited_after: str = ""  # the newest `updated_at` read (older cursors: none, so no edits yet): a later one = edited
 
 
 POSTS = Stream(name="posts", object_type="post", cursor=PostsCursor)
@@ -27,8 +28,8 @@ def _as_int(value: Any) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
-def _version(post: JSON) -> str | None:
-    return str(post.get("updated_at") or post.get("created_at") or "") or None
+def _stamp(post: JSON) -> str:
+    return str(post.get("updated_at") or post.get("created_at") or "")  # ISO 8601 in UTC: ordered as text
 
 
 class DiscourseConnector:
@@ -63,25 +64,25 @@ class DiscourseConnector:
         return wanted | {cid for cid, c in self._categories.items() if c.get("parent_category_id") in wanted} or None
 
     def read_changes(self, stream: str, cursor: JSON | None) -> Iterator[Page]:
-        """New posts after ``cursor``, oldest first, from the feed walked back to it (one call if none is new).
-
+        """Posts edited since ``cursor``, then new posts oldest first, from the feed walked back to it (one call if
+        none is new).  The feed pages by id: edits show only in the posts it serves anyway (at least the latest 50).
         Seen ids are dropped, so ``before`` may be inclusive (real sites) or exclusive (the description).  A
-        Page's cursor covers posts skipped for their category too, or every run would walk back further.
-        """
+        Page's cursor covers posts skipped for their category too, or every run would walk back further."""
         if stream != POSTS.name:
             raise ValueError(f"Discourse has no stream {stream!r}; it has {POSTS.name!r}")
-        last = PostsCursor.from_json(cursor).last_post_id
+        last, newest = (start := PostsCursor.from_json(cursor)).last_post_id, start.edited_after
         paginator = BeforeIdPaginator(self.system, ids=lambda posts: [p["id"] for p in posts], stop_at=last)
-        seen = {p["id"]: p for page in walk(self.client.latest_posts, paginator) for p in page.body if p["id"] > last}
-        fresh = [seen[pid] for pid in sorted(seen)]
+        served = {p["id"]: p for page in walk(self.client.latest_posts, paginator) for p in page.body}
+        edited = sorted((p for p in served.values() if newest and p["id"] <= last and _stamp(p) > newest), key=_stamp)
+        fresh = edited + [served[pid] for pid in sorted(served) if pid > last]  # edits first: the stamp only grows
         wanted = self._wanted_category_ids(fresh) if fresh else None
         batch: list[SourceRecord] = []
         for n, post in enumerate(fresh, 1):
+            newest = max(newest, _stamp(post))
             if wanted is None or post.get("category_id") in wanted:
                 batch.append(self._record(post))
             if len(batch) >= self.config.page_size or n == len(fresh):
-                # The engine stores page.cursor as it is: hand it the JSON form.
-                yield Page(records=batch, cursor=PostsCursor(last_post_id=post["id"]).to_json())
+                yield Page(batch, PostsCursor(last_post_id=max(last, post["id"]), edited_after=newest).to_json())
                 batch = []
 
     def _record(self, post: JSON) -> SourceRecord:
@@ -96,7 +97,7 @@ class DiscourseConnector:
             extra["email"] = self._email(username) if username and not ours else None
             extra["email_verified"] = extra["email"] is not None
         return SourceRecord(stream=POSTS.name, object_type=POSTS.object_type, external_id=str(post["id"]),
-                            payload={**post, "continuum": extra}, version=_version(post),
+                            payload={**post, "continuum": extra}, version=_stamp(post) or None,
                             parent_id=None if topic_id is None else str(topic_id),
                             # Only our account's posts count: a customer can type a marker into the forum.
                             own_key=marked_key(str(post.get("raw") or "")) if ours else None)
@@ -109,5 +110,5 @@ class DiscourseConnector:
         found = self.client.find_post(topic_id, self.config.api_username, marker) if effect.maybe_applied else None
         post = found or self.client.create_post(topic_id, f"{raw.rstrip()}\n\n{marker}",
                                                 _as_int(effect.context.get("reply_to_post_number")))
-        return succeeded(effect, str(post["id"]), object_type="post", version=_version(post),
+        return succeeded(effect, str(post["id"]), object_type="post", version=_stamp(post) or None,
                          url=self.client.url_for(post), found_existing=found is not None)

@@ -8,6 +8,8 @@ and one post carries hostile markup from other systems to exercise escaping.
 
 from __future__ import annotations
 
+from typing import Any
+
 from connectors.discourse.simulator import SIM_API_USERNAME, DiscourseSimulator
 
 STAFF = SIM_API_USERNAME  # the company's own account answers in a few threads
@@ -136,3 +138,39 @@ def seed(sim: DiscourseSimulator) -> None:
         topic_id, _ = sim.create_topic(author, category, title, raw)
         for replier, text, reply_to in replies:
             sim.reply(replier, topic_id, text, reply_to)
+
+
+# One's own conversations for `continuum simulate --seed FILE` (the file's `discourse:` section):
+#
+#   discourse:
+#     users:                      # optional: authors of the topics get an account anyway
+#       - {username: ann, name: Ann Lee, email: ann@example.com}
+#     topics:
+#       - author: ann             # a username; the hub's own account is "continuum"
+#         category: bugs          # uncategorized, feature-requests, support, bugs or lounge
+#         title: Export crashes
+#         raw: The CSV export crashes on files over 10 MB.
+#         replies:
+#           - {author: bob, raw: Same here., reply_to: 1}   # reply_to: the post number answered
+SEED_SHAPE = "discourse: {users: [{username, name, email}], topics: [{author, category, title, raw, replies: " \
+             "[{author, raw, reply_to}]}]}"
+
+
+def load(sim: DiscourseSimulator, data: dict[str, Any]) -> None:
+    """Fill an empty simulator with the conversations of a seed file's ``discourse:`` section."""
+    known = {u.username.lower() for u in sim.users.values()}
+
+    def user(name: str, full: str | None = None, email: str | None = None) -> None:
+        if name.lower() not in known:
+            sim.add_user(name, full or name, email)
+            known.add(name.lower())
+
+    for entry in data.get("users") or []:
+        user(str(entry["username"]), entry.get("name"), entry.get("email"))
+    for topic in data.get("topics") or []:
+        user(str(topic["author"]))
+        topic_id, _ = sim.create_topic(str(topic["author"]), str(topic.get("category") or "uncategorized"),
+                                       str(topic["title"]), str(topic["raw"]))
+        for reply in topic.get("replies") or []:
+            user(str(reply["author"]))
+            sim.reply(str(reply["author"]), topic_id, str(reply["raw"]), reply.get("reply_to"))

@@ -8,8 +8,15 @@ one here, and the connector accepts both.  Behaviour follows Discourse itself:
 ``before`` is inclusive (``posts.id <= before``); cooking drops HTML comments.
 
 Test and demo helpers (``add_user``, ``create_topic``, ``reply``...) change
-state directly, as customers would in the browser; only API calls count as
-effects.
+state directly, as customers would in the browser; only the hub's API calls
+count as effects.
+
+Besides the hub's own account, the API lets people in, as a site's keys do:
+:data:`SIM_CUSTOMER_KEY` with any ``Api-Username`` posts as that customer
+(an unknown name becomes a new customer), and :data:`SIM_STAFF_KEY` with
+:data:`SIM_STAFF_USERNAME` posts as a moderator.  So a person, a script or a
+test can write topics and replies through ``POST /posts.json`` and watch the
+hub pick them up.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from connectors.discourse.plugin import SIM_API_KEY, SIM_API_USERNAME
 from connectors.discourse.simviews import (
@@ -42,7 +49,11 @@ from connectors.discourse.simviews import (
 )
 from continuum.simkit import Clock, Response, SimRequest, Simulator, route, seek, window
 
-__all__ = ["SIM_API_KEY", "SIM_API_USERNAME", "DiscourseSimulator"]
+__all__ = ["SIM_API_KEY", "SIM_API_USERNAME", "SIM_CUSTOMER_KEY", "SIM_STAFF_KEY", "SIM_STAFF_USERNAME",
+           "DiscourseSimulator"]
+
+SIM_CUSTOMER_KEY = "sim-discourse-customer-key"  # with any Api-Username: that customer
+SIM_STAFF_USERNAME, SIM_STAFF_KEY = "mia.support", "sim-discourse-staff-key"  # a moderator, not the hub
 
 T = TypeVar("T")
 LATEST_LIMIT = 50  # fixed in Discourse's PostsController#latest
@@ -69,6 +80,16 @@ class DiscourseSimulator(Simulator):
     before_inclusive = True
     # Posts per /posts.json page (fixed at 50 in Discourse); tests lower it to get many pages.
     latest_limit = LATEST_LIMIT
+    # Who may call the API (`continuum simulate` prints these): the hub, customers and staff.
+    accounts: ClassVar[tuple[JSON, ...]] = (
+        {"role": "hub", "headers": {"Api-Key": SIM_API_KEY, "Api-Username": SIM_API_USERNAME},
+         "does": "the hub's own account (its connection): what it writes is the company's voice"},
+        {"role": "customer", "headers": {"Api-Key": SIM_CUSTOMER_KEY, "Api-Username": "<any name>"},
+         "does": "POST /posts.json as that customer (title + category: a topic; topic_id: a reply); "
+                 "a new name is a new customer"},
+        {"role": "staff", "headers": {"Api-Key": SIM_STAFF_KEY, "Api-Username": SIM_STAFF_USERNAME},
+         "does": "a moderator posting by hand (not the hub's account)"},
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -78,6 +99,7 @@ class DiscourseSimulator(Simulator):
         self._posts = self.state.posts
         self.clock = Clock(START, timedelta(minutes=7))  # every change 7 minutes after the previous one
         self.api_user_id = self.add_user(SIM_API_USERNAME, "Continuum Support", "support@example.com", admin=True)
+        self._caller = self.api_user_id  # who the request being served acts as (set under self.lock)
         for name, slug, color, about in _CATEGORIES:
             self.add_category(name, slug, color, about)
 
@@ -175,16 +197,28 @@ class DiscourseSimulator(Simulator):
 
     # -- authentication -------------------------------------------------------
     def authenticate(self, request: SimRequest) -> Response | None:
-        key, username = request.headers.get("Api-Key"), request.headers.get("Api-Username")
+        key, username = request.headers.get("Api-Key"), (request.headers.get("Api-Username") or "").strip()
         if not key:
             return self.json_response({**_FORBIDDEN, "error_type": "not_logged_in"}, 403)
-        if key != SIM_API_KEY or (username or "").lower() != SIM_API_USERNAME:
+        name = username.lower()
+        if key == SIM_API_KEY and name == SIM_API_USERNAME:
+            self._caller = self.api_user_id
+        elif key == SIM_STAFF_KEY and name == SIM_STAFF_USERNAME:
+            self._caller = self._account(SIM_STAFF_USERNAME, "Mia Krystof", "mia@example.com")
+        elif key == SIM_CUSTOMER_KEY and name and name not in (SIM_API_USERNAME, SIM_STAFF_USERNAME):
+            self._caller = self._account(username, username, None)
+        else:
             return self.json_response(_BAD_KEY, 403)
         return None
 
+    def _account(self, username: str, name: str, email: str | None) -> int:
+        """The user a key acts as, made on first use (so a script can post as any new customer)."""
+        known = self.users.find(lambda u: u.username.lower() == username.lower())
+        return known.id if known is not None else self.add_user(username, name, email)
+
     @property
     def _viewer(self) -> SimUser:
-        return self.users[self.api_user_id]  # the only account the API key opens
+        return self.users[self._caller]  # the account the request's key and username open
 
     def _found(self, record: T | None) -> T:
         """What a path names, or Discourse's 404 answer."""
@@ -259,8 +293,9 @@ class DiscourseSimulator(Simulator):
             topic_id = int(body["topic_id"]) if str(body["topic_id"]).isdigit() else -1
             if topic_id not in self.topics:
                 return self.json_response(_NOT_FOUND, 404)
-            pid = self._add_post(topic_id, self.api_user_id, raw, reply_to, self._now())
-            self.count("replies")
+            pid = self._add_post(topic_id, self._caller, raw, reply_to, self._now())
+            if self._caller == self.api_user_id:  # only the hub's writes are its effects
+                self.count("replies")
         else:
             title = str(body.get("title") or "").strip()
             if not title:
@@ -269,7 +304,7 @@ class DiscourseSimulator(Simulator):
             if category not in self.categories:
                 return self.json_response({"action": "create_post", "errors": ["Category can't be blank"]}, 422)
             now = self._now()
-            pid = self._add_post(self._new_topic(title, category, self.api_user_id, now).id, self.api_user_id, raw,
-                                 None, now)
-            self.count("created")
+            pid = self._add_post(self._new_topic(title, category, self._caller, now).id, self._caller, raw, None, now)
+            if self._caller == self.api_user_id:
+                self.count("created")
         return self.json_response(serialize_post(self.state, self._posts[pid], CREATE_FIELDS, self._viewer))

@@ -1,7 +1,6 @@
 """JiraConnector: reads issues and their comments; writes issues (in bulk), comments, updates, transitions.
-
-A ``maybe_applied`` retry finds what an earlier attempt made: an issue by its label ``<label_prefix><key>``, a
-comment by its entity property ``continuum`` = ``{"key": <key>}``, a transition by the status it reached."""
+A retry finds what an earlier attempt made: an issue by its label ``<label_prefix><key>`` (``find_keys``, also
+``continuum reconcile``'s), a comment by its property ``continuum`` = ``{"key": <key>}``, a transition by status."""
 
 from __future__ import annotations
 
@@ -70,9 +69,8 @@ class JiraConnector:
         if start.updated:
             # Minute precision: the cursor's minute is read again (the engine drops unchanged records by hash).
             jql += f" AND updated >= {jql_quote(self._jql_time(start.updated))}"
-        # Search pages are offsets into a list that changes while we page: an issue edited after we read it
-        # moves to the end and the one at the next page boundary is never served.  So the cursor moves only
-        # after a walk in which no issue came back with a new `updated`; after MAX_WALKS it stays put.
+        # Pages are offsets into a list that changes as we page (an edited issue moves to the end, the one at the
+        # boundary is skipped): the cursor moves after a walk where no `updated` changed; after MAX_WALKS, never.
         for _ in range(MAX_WALKS):
             seen: dict[str, str | None] = {}
             moved, newest = False, start.updated
@@ -119,8 +117,7 @@ class JiraConnector:
         public = not comment.get("visibility") and comment.get("jsdPublic") is not False \
             and text.lstrip().startswith(prefix)
         text = text.lstrip()[len(prefix):].lstrip() if public and prefix else text
-        # Cloud hides e-mail addresses, so our comments are known by accountId.  The hub's own comment is never
-        # a staff answer, even before the outbox linked it (its POST timed out, say): answering it would echo.
+        # Ours (known by accountId: Cloud hides e-mails) are never staff answers, linked yet or not: no echo.
         public = public and (comment.get("author") or {}).get("accountId") != self._myself().account_id
         about = {"text": text, "public": public, "issue_key": issue_key, "issue_id": issue_id}
         return SourceRecord(ISSUES.name, "comment", str(comment["id"]), {**comment, "continuum": about},
@@ -135,17 +132,21 @@ class JiraConnector:
                 todo.append((i, effect, self._issue_fields(effect)))
             except ValueError as exc:
                 results[i] = failed(effect, str(exc))
-        # A failed search fails the batch (creating blindly could duplicate); oldest first: of two, the first wins.
-        retried = {self.config.label_for(e.key): i for i, e, _ in todo if e.maybe_applied}
-        jql = f"labels in ({', '.join(map(jql_quote, retried))}) ORDER BY created ASC"
-        for page in self.api.search(jql, "labels,updated", 100) if retried else ():
-            for issue in page.get("issues") or []:
-                for i in {retried[label] for label in issue["fields"].get("labels") or [] if label in retried}:
-                    results[i] = results.get(i) or self._created(effects[i], issue, found_existing=True)
+        found = self.find_keys([e.key for _, e, _ in todo if e.maybe_applied])  # a failed search fails the batch
+        results.update({i: self._created(e, found[e.key], found_existing=True) for i, e, _ in todo if e.key in found})
         todo = [item for item in todo if item[0] not in results]
         for start in range(0, len(todo), BULK_CREATE_LIMIT):
             self._bulk(todo[start:start + BULK_CREATE_LIMIT], results)
         return [results.get(i) or failed(e, "Jira's bulk answer left this issue out") for i, e in enumerate(effects)]
+
+    def find_keys(self, keys: Sequence[str]) -> dict[str, JSON]:  # key -> its oldest issue: a search per 100 keys
+        labels, found = {self.config.label_for(key): key for key in keys}, dict[str, JSON]()
+        for chunk in (list(labels)[n:n + 100] for n in range(0, len(labels), 100)):
+            jql = f"labels in ({', '.join(map(jql_quote, chunk))}) ORDER BY created ASC"
+            for issue in (i for page in self.api.search(jql, "labels,updated", 100) for i in page.get("issues") or []):
+                for label in set(chunk) & set(issue["fields"].get("labels") or []):
+                    found.setdefault(labels[label], issue)
+        return found
 
     def _issue_fields(self, effect: Effect) -> JSON:
         summary, labels = effect.fields.get("summary"), effect.fields.get("labels") or []
@@ -191,10 +192,9 @@ class JiraConnector:
                          url=self.config.browse_url(key), found_existing=found_existing)
         if not source or not self.config.remote_links:
             return done
-        # Upserted by globalId (at most 255 characters), so adding it again is harmless.
         global_id = f"continuum:{source}" if len(str(source)) <= 245 else \
             "continuum:sha256:" + hashlib.sha256(str(source).encode()).hexdigest()
-        try:
+        try:  # upserted by globalId (at most 255 characters), so adding it again is harmless
             self.api.rest("POST", f"issue/{issue_id}/remotelink", body={
                 "globalId": global_id, "application": {"type": "org.continuum.hub", "name": "Continuum"},
                 "relationship": "source",

@@ -27,6 +27,8 @@ SIM_TIMEZONE = "Europe/Berlin"
 BOT_ACCOUNT = {"accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Continuum Bot", "emailAddress": SIM_LOGIN}
 STAFF_ACCOUNT = {"accountId": "5b10a2844c20165700ede21g", "displayName": "Mia Krystof",
                  "emailAddress": "mia@example.com"}
+# Staff answering through the API (basic auth), as they would with their own API token.
+SIM_STAFF_LOGIN, SIM_STAFF_TOKEN = STAFF_ACCOUNT["emailAddress"], "sim-jira-staff-token"
 
 # name: (id, category key, category id, colour, category name)
 STATUSES: dict[str, tuple[str, str, int, str, str]] = {

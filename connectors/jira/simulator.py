@@ -8,7 +8,10 @@ success.  The retired ``/rest/api/3/search`` answers 410 Gone as on Cloud.
 
 Human-side helpers (``add_staff_comment``, ``set_status``...) change state
 directly, as if staff had used the Jira UI; they are not counted as API
-effects.
+effects.  Staff can do the same through the API: basic auth with
+``SIM_STAFF_LOGIN`` and ``SIM_STAFF_TOKEN`` acts as the staff member (a
+comment is theirs, a transition is theirs), and only the hub's own calls count
+as its effects.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 from zoneinfo import ZoneInfo
 
 from connectors.jira import simjql
@@ -28,8 +31,11 @@ from connectors.jira.simmodel import (
     SIM_LOGIN,
     SIM_PAT,
     SIM_PROJECT,
+    SIM_STAFF_LOGIN,
+    SIM_STAFF_TOKEN,
     SIM_TIMEZONE,
     SIM_TOKEN,
+    STAFF_ACCOUNT,
     TRANSITIONS,
     Renderer,
     SimComment,
@@ -40,7 +46,8 @@ from connectors.jira.simmodel import (
 from connectors.jira.simstaff import StaffActions
 from continuum.simkit import Clock, PageTokens, Response, Serial, SimRequest, Simulator, Table, under, window
 
-__all__ = ["SIM_LOGIN", "SIM_PAT", "SIM_PROJECT", "SIM_TIMEZONE", "SIM_TOKEN", "JiraSimulator"]
+__all__ = ["SIM_LOGIN", "SIM_PAT", "SIM_PROJECT", "SIM_STAFF_LOGIN", "SIM_STAFF_TOKEN", "SIM_TIMEZONE", "SIM_TOKEN",
+           "JiraSimulator"]
 
 API = "/rest/api/3"
 BULK_LIMIT = 50
@@ -65,6 +72,14 @@ class JiraSimulator(StaffActions, Simulator):
     # Search results embed at most this many comments per issue (Jira's
     # embedded page is limited too); tests lower it to exercise the follow-up fetch.
     search_comment_limit = 20
+    # Who may call the API (`continuum simulate` prints these): the hub and staff.
+    accounts: ClassVar[tuple[JSON, ...]] = (
+        {"role": "hub", "basic": [SIM_LOGIN, SIM_TOKEN], "does": "the hub's own account (its connection)"},
+        {"role": "staff", "basic": [SIM_STAFF_LOGIN, SIM_STAFF_TOKEN],
+         "does": "answer on a ticket: POST /rest/api/3/issue/<key>/comment with an ADF body (public; a "
+                 "'visibility' makes it an internal note), POST .../transitions {\"transition\": {\"id\": \"31\"}} "
+                 "closes it"},
+    )
 
     def __init__(self, projects: Iterable[str] = (SIM_PROJECT,)) -> None:
         super().__init__()
@@ -80,14 +95,24 @@ class JiraSimulator(StaffActions, Simulator):
         self._search_cache: tuple[tuple[str, int, datetime | None], list[str]] | None = None
         for key in projects:
             self.create_project(key)
+        self._caller: JSON = BOT_ACCOUNT  # who the request being served acts as (set under self.lock)
 
     # -- plumbing -----------------------------------------------------------------
     def authenticate(self, request: SimRequest) -> Response | None:
         token, basic = request.bearer_token(), request.basic_credentials()
         if token == SIM_PAT or basic == (SIM_LOGIN, SIM_TOKEN):
+            self._caller = BOT_ACCOUNT
+            return None
+        if basic == (SIM_STAFF_LOGIN, SIM_STAFF_TOKEN):
+            self._caller = STAFF_ACCOUNT
             return None
         return self.json_response({"errorMessages": ["Client must be authenticated to access this resource."]},
                                   401, {"WWW-Authenticate": 'Basic realm="protected-area"'})
+
+    def _count(self, effect: str) -> None:
+        """Count an effect of the hub's (staff's calls are people at work, not the hub's effects)."""
+        if self._caller is BOT_ACCOUNT:
+            self.count(effect)
 
     def now(self) -> datetime:
         """Wall-clock time plus any :meth:`advance_clock` shift, strictly increasing."""
@@ -117,8 +142,8 @@ class JiraSimulator(StaffActions, Simulator):
     # -- endpoints: identity ------------------------------------------------------
     @api("/myself", "GET")
     def myself(self, request: SimRequest) -> Response:
-        user = self.render.user(BOT_ACCOUNT)
-        user.update({"emailAddress": SIM_LOGIN, "locale": "en_US",
+        user = self.render.user(self._caller)
+        user.update({"emailAddress": self._caller["emailAddress"], "locale": "en_US",
                      "groups": {"size": 1, "items": []}, "applicationRoles": {"size": 1, "items": []},
                      "expand": "groups,applicationRoles"})
         return self.json_response(user)
@@ -219,7 +244,7 @@ class JiraSimulator(StaffActions, Simulator):
         if errors:
             return self._error(400, errors=errors)
         issue = self._insert(body["fields"])
-        self.count("created")
+        self._count("created")
         return self.json_response({"id": issue.id, "key": issue.key, "self": f"{self.render.api}/issue/{issue.id}"},
                                   201)
 
@@ -242,7 +267,7 @@ class JiraSimulator(StaffActions, Simulator):
                                "elementErrors": {"errorMessages": [], "errors": errors}})
                 continue
             issue = self._insert(fields or {})
-            self.count("created")
+            self._count("created")
             created.append({"id": issue.id, "key": issue.key, "self": f"{self.render.api}/issue/{issue.id}"})
         return self.json_response({"issues": created, "errors": failed}, 201 if created else 400)
 
@@ -266,7 +291,7 @@ class JiraSimulator(StaffActions, Simulator):
             return self._error(400, errors=errors)
         issue.fields.update(fields)
         issue.updated = self.now()
-        self.count("updated")
+        self._count("updated")
         if request.args.get("returnIssue", "").lower() == "true":
             return self.json_response(self.render.issue(issue, ["*all"]))
         return Response(status=204)
@@ -294,8 +319,8 @@ class JiraSimulator(StaffActions, Simulator):
         properties = body.get("properties") or []
         if not isinstance(properties, list) or not all(isinstance(p, dict) and p.get("key") for p in properties):
             return self._error(400, errors={"properties": "Entity properties need a key and a value."})
-        comment = self._add_comment(issue, body["body"], BOT_ACCOUNT, body.get("visibility"), properties)
-        self.count("comments")
+        comment = self._add_comment(issue, body["body"], self._caller, body.get("visibility"), properties)
+        self._count("comments")
         return self.json_response(self.render.comment(issue, comment), 201)
 
     # -- endpoints: remote links --------------------------------------------------------
@@ -328,7 +353,7 @@ class JiraSimulator(StaffActions, Simulator):
         else:
             link["id"] = self._link_ids.next()
             issue.links.append(link)
-            self.count("remote_links")
+            self._count("remote_links")
             existing, status = link, 201
         issue.updated = self.now()
         return self.json_response({"id": existing["id"],
@@ -349,7 +374,7 @@ class JiraSimulator(StaffActions, Simulator):
         if match is None:
             return self._error(400, f"Transition id '{wanted}' is not valid for this issue.")
         self._set_status(issue, match[2])
-        self.count("transitions")
+        self._count("transitions")
         return Response(status=204)
 
     # -- state changes shared by the API and the human-side helpers -------------------------

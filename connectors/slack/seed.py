@@ -5,6 +5,8 @@ Fixed content, no randomness, so every demo and test sees the same workspace.
 
 from __future__ import annotations
 
+from typing import Any
+
 from connectors.slack.simulator import SlackSimulator
 
 PEOPLE = (
@@ -40,4 +42,23 @@ def seed(sim: SlackSimulator) -> SlackSimulator:
         sim.add_channel(name, private=private, member=member, general=name == "general", purpose=purpose)
     for channel, who, text in GREETINGS:
         sim.say(channel, people[who], text)
+    return sim
+
+
+# A seed file's `slack:` section (`continuum simulate --seed FILE`); without one, the workspace above:
+#
+#   slack:
+#     people: [{name: amara.okafor, real_name: Amara Okafor, email: amara@example.com}]
+#     channels:
+#       - {name: hr, private: false, member: true, purpose: People questions}   # member: the bot is in it
+SEED_SHAPE = "slack: {people: [{name, real_name, email}], channels: [{name, private, member, purpose}]}"
+
+
+def load(sim: SlackSimulator, data: dict[str, Any]) -> SlackSimulator:
+    for person in data.get("people") or []:
+        sim.add_user(str(person["name"]), str(person.get("real_name") or person["name"]), person.get("email"))
+    for channel in data.get("channels") or []:
+        name = str(channel["name"]).lstrip("#")
+        sim.add_channel(name, private=bool(channel.get("private", False)), member=bool(channel.get("member", True)),
+                        general=name == "general", purpose=str(channel.get("purpose") or ""))
     return sim

@@ -18,7 +18,10 @@ has since added what the connector relies on (message metadata, the history
 additions and the contract test proves nothing else differs.
 
 Test and demo helpers (``add_channel``, ``add_user``, ``say``) change state
-directly, as people would in the Slack client; only API calls count as effects.
+directly, as people would in the Slack client; only the hub's API calls count
+as effects.  A staff member can also use the API with a user token
+(:data:`SIM_STAFF_TOKEN`, ``xoxp-``): ``chat.postMessage`` then posts as that
+person in any channel, and ``conversations.history`` shows what the hub wrote.
 """
 
 from __future__ import annotations
@@ -28,12 +31,15 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from connectors.slack.plugin import SIM_TOKEN
 from continuum.simkit import Clock, PageTokens, Response, Serial, SimRequest, Simulator, Table, seek, under, window
 
-__all__ = ["BOT_USER_ID", "SIM_TOKEN", "SlackSimulator"]
+__all__ = ["BOT_USER_ID", "SIM_STAFF_TOKEN", "SIM_TOKEN", "SlackSimulator"]
+
+SIM_STAFF_TOKEN = "xoxp-1000000001-3000000003-simcontinuumstaff"  # a person's user token: Lena, support lead
+STAFF_NAME = "lena.fischer"
 
 JSON = dict[str, Any]
 
@@ -83,6 +89,12 @@ def _truthy(value: Any) -> bool:
 class SlackSimulator(Simulator):
     system = "slack"
     effects = ("created", "updated", "comments", "replies", "transitions", "notifications", "calls")
+    # Who may call the API (`continuum simulate` prints these): the hub's bot and a staff member.
+    accounts: ClassVar[tuple[JSON, ...]] = (
+        {"role": "hub", "bearer": SIM_TOKEN, "does": "the hub's bot token (its connection)"},
+        {"role": "staff", "bearer": SIM_STAFF_TOKEN,
+         "does": "a person's user token: conversations.history shows the hub's notices, chat.postMessage answers"},
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -94,6 +106,7 @@ class SlackSimulator(Simulator):
         # A deterministic clock: every message is 7 minutes after the previous one.
         self.clock = Clock(datetime.fromtimestamp(START_EPOCH, UTC), timedelta(minutes=7))
         self.users.add(SimUser(BOT_USER_ID, BOT_NAME, "Continuum", None, is_bot=True))
+        self._caller = BOT_USER_ID  # who the request being served acts as (set under self.lock)
 
     # -- human-side helpers ---------------------------------------------------
     def add_user(self, name: str, real_name: str, email: str | None = None) -> str:
@@ -176,6 +189,11 @@ class SlackSimulator(Simulator):
         token = request.bearer_token() or str(request.params.get("token") or "")
         if not token:
             return self._error("not_authed")
+        if token == SIM_STAFF_TOKEN:
+            found = self.users.find(lambda u: u.name == STAFF_NAME)
+            self._caller = found.id if found else self.add_user(STAFF_NAME, "Lena Fischer", "lena.fischer@example.com")
+            return None
+        self._caller = BOT_USER_ID
         return self._error("invalid_auth") if token != self.token else None
 
     def _error(self, code: str, **extra: Any) -> Response:
@@ -225,7 +243,7 @@ class SlackSimulator(Simulator):
             return self._error("channel_not_found")
         if channel.is_archived:
             return self._error("is_archived")
-        if not channel.is_member and not channel.is_im:
+        if not channel.is_member and not channel.is_im and self._caller == BOT_USER_ID:
             return self._error("not_in_channel")
         text = params.get("text")
         if not isinstance(text, str) or not text.strip():
@@ -243,12 +261,14 @@ class SlackSimulator(Simulator):
         if metadata not in (None, "") and (not isinstance(metadata, dict) or not isinstance(
                 metadata.get("event_type"), str) or not isinstance(metadata.get("event_payload"), dict)):
             return self._error("invalid_metadata_schema")
-        message: JSON = {"type": "message", "text": text, "user": BOT_USER_ID, "bot_id": BOT_ID,
-                         "ts": self._ts(), "team": TEAM_ID}
+        message: JSON = {"type": "message", "text": text, "user": self._caller, "ts": self._ts(), "team": TEAM_ID}
+        if self._caller == BOT_USER_ID:
+            message["bot_id"] = BOT_ID
         if isinstance(metadata, dict):
             message["metadata"] = {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
         channel.messages.append(message)
-        self.count("notifications")
+        if self._caller == BOT_USER_ID:  # a person's message is not the hub's effect
+            self.count("notifications")
         return self._ok({"channel": channel.id, "ts": message["ts"], "message": dict(message)})
 
     @api("/conversations.history", "GET", "POST")

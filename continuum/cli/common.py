@@ -14,32 +14,50 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from continuum.cli.errors import EXIT_CONFIG, EXIT_FAILED
 from continuum.config import HubConfig, load_config
 from continuum.mapping import ConfigError
+from continuum.ops.problems import LOADED_HUB
 
 # Messages and progress go to stderr; stdout carries only what a command prints as its result.
 console = Console(stderr=True)
+# Results for people (tables, "ok"): as wide as they need, never cut at 80 columns when piped.
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 ConfigOption = typer.Option(None, "--config", "-c",
                             help="Hub config file (default: CONTINUUM_CONFIG or the shipped one)")
+
+
 
 
 def load_hub(config: Path | None) -> HubConfig:
     """The hub config, or its problems (file, line, field) on stderr and exit 2."""
     try:
-        return load_config(config)
+        hub = load_config(config)
     except ConfigError as exc:
         for problem in exc.problems:
             console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_CONFIG) from None
+    LOADED_HUB[:] = [hub]  # error messages name its connections
+    return hub
+
+
+def pipelines_of(hub: HubConfig, pipeline: str | None) -> list[str]:
+    """The named pipeline (checked), or all of them."""
+    return list(hub.pipelines) if pipeline is None else [hub.check_pipeline(pipeline)]
 
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def fail(message: str) -> NoReturn:
+def say(message: str) -> None:
+    """A command's result for people: on stdout (progress and errors go to stderr)."""
+    out.print(message, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     console.print(f"[red]error[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
+    raise typer.Exit(code)
 
 
 @contextmanager

@@ -6,42 +6,91 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from continuum.cli.common import ConfigOption, console, load_hub, print_json, progress_bars, stdout_to_stderr, ticker
+from continuum.cli.common import (
+    ConfigOption,
+    console,
+    load_hub,
+    out,
+    pipelines_of,
+    print_json,
+    progress_bars,
+    say,
+    stdout_to_stderr,
+    ticker,
+)
+from continuum.cli.errors import EXIT_DEAD_LETTERS, SettingError
 from continuum.config import load_config
+from continuum.mapping import ConfigError
 
 
 def sync(pipeline: str | None = typer.Argument(None, help="Pipeline name (default: all)"),
-         config: Path | None = ConfigOption, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Run pipelines once: read, triage, apply, read back, answer."""
+         config: Path | None = ConfigOption, as_json: bool = typer.Option(False, "--json"),
+         max_dead_letters: int | None = typer.Option(
+             None, "--max-dead-letters", min=0,
+             help="Dead letters a run may make and still exit 0 (default: CONTINUUM_MAX_DEAD_LETTERS or 0)"),
+         force: bool = typer.Option(False, "--force", help="Write even where a target holds hub-made objects the "
+                                                           "store does not know (see `continuum reconcile`)")) -> None:
+    """Run pipelines once: read, triage, apply, read back, answer.
+
+    Exits 6 when a run dead-lettered more records or effects than allowed (see `continuum dead-letters`)."""
+    from continuum.engine.run import DEAD_LETTERED
+    from continuum.engine.run import max_dead_letters as configured_limit
     from continuum.engine.run import sync as run
     from continuum.store.db import open_store
-    from continuum.store.locking import EXIT_LOCKED, AnotherRunHoldsTheLock
 
     hub = load_hub(config)
-    names = [pipeline] if pipeline else list(hub.pipelines)
+    names = pipelines_of(hub, pipeline)
+    try:
+        limit = configured_limit() if max_dead_letters is None else max_dead_letters
+    except ValueError as exc:
+        raise SettingError(str(exc)) from None
     results = {}
     with stdout_to_stderr() if as_json else nullcontext(), progress_bars() as progress:
         db = open_store()
         tick = ticker(progress)
         for name in names:
-            try:
-                results[name] = run(name, hub, db, tick).counts
-            except AnotherRunHoldsTheLock as exc:
-                progress.stop()
-                console.print(f"[yellow]{exc}[/yellow]", highlight=False, soft_wrap=True)
-                raise typer.Exit(EXIT_LOCKED) from None
+            results[name] = run(name, hub, db, tick, force=force).counts
     if as_json:
         print_json(results)
     else:
         for name, counts in results.items():
-            console.print(f"[bold]{name}[/bold]: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+            say(f"[bold]{name}[/bold]: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    failed = {name: counts.get(DEAD_LETTERED, 0) for name, counts in results.items()}
+    over = {name: n for name, n in failed.items() if n > limit}
+    for name, n in over.items():
+        console.print(f"[red]dead letters[/red] pipeline {name}: {n} record(s) or effect(s) failed in this run "
+                      f"(allowed: {limit}); see `continuum dead-letters`, fix, then `continuum replay`",
+                      highlight=False, soft_wrap=True)
+    if over:
+        raise typer.Exit(EXIT_DEAD_LETTERS)
 
 
-def status(as_json: bool = typer.Option(False, "--json", help="Print one JSON object")) -> None:
-    """Counts from the store: customers, interactions by status, links, outbox, dead letters."""
+def reconcile(pipeline: str | None = typer.Argument(None, help="Pipeline (default: all)"),
+              config: Path | None = ConfigOption, as_json: bool = typer.Option(False, "--json")) -> None:
+    """After a lost or restored store: find what the hub already made (by the keys on the objects) and link
+    it, instead of making it again; only what is truly missing is written.  Back up the store first."""
+    from continuum.ops.reconcile import reconcile as run_reconcile
+    from continuum.store.db import open_store
+
+    hub = load_hub(config)
+    names = pipelines_of(hub, pipeline)
+    with stdout_to_stderr() if as_json else nullcontext():
+        db = open_store()
+        results = [run_reconcile(hub, name, db) for name in names]
+    if as_json:
+        print_json(results)
+        return
+    for result in results:
+        found = ", ".join(f"{n} {what}" for what, n in sorted(result["found"].items())) or "nothing"
+        made = ", ".join(f"{n} {what}" for what, n in sorted(result["made"].items())) or "nothing"
+        say(f"[bold]{result['pipeline']}[/bold]: found and linked {found}; made {made} that was missing")
+
+
+def status(as_json: bool = typer.Option(False, "--json", help="Print one JSON object"),
+           config: Path | None = ConfigOption) -> None:
+    """Counts from the store: customers, interactions by status, links, outbox, dead letters, SLA."""
     from continuum.engine.sla_watch import sla_report
     from continuum.policy.sla import parse_duration
     from continuum.store.db import open_store
@@ -49,7 +98,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print one JSON ob
 
     with stdout_to_stderr():
         db = open_store()
-        soon = parse_duration(_breaching_soon())
+        soon = parse_duration(_breaching_soon(config))
         with db.connect() as conn:
             counts = store_counts(conn)
             sla = sla_report(conn, soon)
@@ -64,25 +113,36 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print one JSON ob
     for key, value in counts.items():
         if isinstance(value, dict):
             for sub, n in value.items():
-                table.add_row(f"{key}: {sub}", str(n))
+                if not isinstance(n, dict):  # the SLA items are listed below, not as counts
+                    table.add_row(f"{key}: {sub}", str(n))
         else:
             table.add_row(key, str(value))
-    Console().print(table)
+    out.print(table)
     for label, rows in (("breached", sla["breached"]), ("breaching soon", sla["breaching_soon"])):
+        if not rows:
+            continue
+        items = Table(title=f"SLA {label}")
+        for column in ("interaction", "source", "title", "team", "priority", "policy", "due"):
+            items.add_column(column, overflow="fold")
         for row in rows:
-            Console().print(f"SLA {label}: interaction {row['id']} ({row['source_system']} {row['source_id']}, "
-                            f"{row['team']}, {row['priority']}) due {row['sla_due']}", highlight=False)
+            items.add_row(str(row["id"]), f"{row['source_system']} {row['source_id']}", row["title"] or "",
+                          row["team"] or "", row["priority"] or "", row["sla_policy"] or "", _when(row["sla_due"]))
+        out.print(items)
 
 
-def _breaching_soon() -> str:
+def _when(moment: object) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M %Z").strip() if hasattr(moment, "strftime") else str(moment or "")
+
+
+def _breaching_soon(config: Path | None) -> str:
     """The warning window from the first pipeline's rule book (2h when there is none)."""
-    try:
-        from continuum.config import pipeline_rulebook
+    from continuum.config import pipeline_rulebook
 
-        hub = load_config()
-        return pipeline_rulebook(hub, next(iter(hub.pipelines))).sla.breaching_soon
-    except Exception:
-        return "2h"
+    try:
+        hub = load_config(config)
+    except ConfigError:
+        return "2h"  # status reads the store; a broken config must not hide it
+    return pipeline_rulebook(hub, next(iter(hub.pipelines))).sla.breaching_soon if hub.pipelines else "2h"
 
 
 def dead_letters(system: str | None = typer.Option(None, help="Only this system's dead letters"),
@@ -94,6 +154,10 @@ def dead_letters(system: str | None = typer.Option(None, help="Only this system'
     from continuum.store.db import open_store
 
     states = tuple(part.strip() for part in state.split(",") if part.strip())
+    unknown = sorted(set(states) - {"open", "expired", "resolved", "all"})
+    if unknown or not states:
+        raise typer.BadParameter(f"unknown state(s) {', '.join(unknown) or '(none given)'}; "
+                                 "use open, expired, resolved or all (comma-separated)", param_hint="--state")
     rows = list_dead_letters(open_store(), system, error, states)
     if as_json:
         print_json([{k: v for k, v in row.items() if k != "payload"} for row in rows])
@@ -104,7 +168,7 @@ def dead_letters(system: str | None = typer.Option(None, help="Only this system'
     for row in rows:
         table.add_row(str(row["id"]), row["state"], row["system"], row["stage"], row["record"], row["field"] or "",
                       str(row["attempts"]), row["error"])
-    Console().print(table)
+    out.print(table)
 
 
 def replay(system: str | None = typer.Option(None, help="Only this system's dead letters"),
@@ -116,4 +180,4 @@ def replay(system: str | None = typer.Option(None, help="Only this system's dead
     from continuum.store.db import open_store
 
     stats = run_replay(open_store(), load_hub(config), system, error, include_expired=expired)
-    console.print(", ".join(f"{k}={v}" for k, v in sorted(stats.counts.items())) or "nothing to replay")
+    say(", ".join(f"{k}={v}" for k, v in sorted(stats.counts.items())) or "nothing to replay")

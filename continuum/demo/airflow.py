@@ -129,5 +129,7 @@ def _with_conns(env: dict[str, str]) -> dict[str, str]:
 def _write_hub(hub: HubConfig, path: Path) -> Path:
     import yaml
 
-    path.write_text(yaml.safe_dump(hub.model_dump(mode="json", exclude_none=True), sort_keys=False))
+    data = hub.model_dump(mode="json", exclude_none=True)
+    data["mappings_dir"] = str(hub.files_dir())  # the copy names the same files as the original
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

@@ -11,9 +11,11 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from continuum.config import HubConfig
+from continuum.kit.plugin import resolve
 from continuum.kit.registry import plugin
 from continuum.simkit import Simulator
 
@@ -24,19 +26,72 @@ def simulator_for(connector: str) -> tuple[type[Simulator], Any, Any]:
 
 
 def start_simulators(hub: HubConfig, systems: list[str] | None = None, seed: bool = True,
-                     host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> dict[str, Simulator]:
-    """Start one simulator per system and set ``AIRFLOW_CONN_*`` so connectors reach it."""
+                     host: str = "127.0.0.1", ports: dict[str, int] | None = None,
+                     seed_data: dict[str, Any] | None = None) -> dict[str, Simulator]:
+    """Start one simulator per system and set ``AIRFLOW_CONN_*`` so connectors reach it.
+
+    ``seed_data`` (a seed file, by system name) replaces the shipped story for the systems it names;
+    the others get their shipped seed (Jira's project, Slack's channels)."""
     running: dict[str, Simulator] = {}
     for name in systems or list(hub.systems):
         system = hub.systems[name]
         cls, seed_fn, connection_fn = simulator_for(system.connector)
         sim = cls()
         sim.start(host=host, port=(ports or {}).get(name, 0))
-        if seed:
+        if seed_data is not None and name in seed_data:
+            seed_loader(system.connector)(sim, seed_data[name] or {})
+        elif seed:
             seed_fn(sim)
         os.environ[f"AIRFLOW_CONN_{system.connection.upper()}"] = json.dumps(connection_fn(sim.base_url))
         running[name] = sim
     return running
+
+
+def seed_loader(connector: str) -> Any:
+    """``load(sim, data)`` next to the plugin's seed function: one system's part of a seed file."""
+    found = plugin(connector)
+    if not found.seed:
+        raise SeedFileError(f"connector {connector!r} ships no seed module, so a seed file cannot fill it")
+    module = found.seed.partition(":")[0]
+    try:
+        return resolve(f"{module}:load")
+    except ValueError:
+        raise SeedFileError(f"connector {connector!r} cannot load a seed file ({module} has no load)") from None
+
+
+class SeedFileError(ValueError):
+    pass
+
+
+def read_seed_file(path: Path, hub: HubConfig) -> dict[str, Any]:
+    """A seed file (YAML or JSON): one section per system of the hub config, in that system's shape."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
+    except FileNotFoundError:
+        raise SeedFileError(f"{path}: seed file not found") from None
+    except yaml.YAMLError as exc:
+        raise SeedFileError(f"{path}: not valid YAML or JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise SeedFileError(f"{path}: expected one section per system ({', '.join(hub.systems)}), "
+                            f"got {type(data).__name__}")
+    unknown = sorted(set(data) - set(hub.systems))
+    if unknown:
+        raise SeedFileError(f"{path}: no system {', '.join(unknown)} in the hub config "
+                            f"(configured: {', '.join(hub.systems)})")
+    return data
+
+
+def describe(hub: HubConfig, running: dict[str, Simulator]) -> dict[str, Any]:
+    """What `continuum simulate` prints: each system's URL, its connection, and who may use it and how."""
+    systems: dict[str, Any] = {}
+    for name, sim in running.items():
+        system = hub.systems[name]
+        env = f"AIRFLOW_CONN_{system.connection.upper()}"
+        systems[name] = {"url": sim.base_url, "connection": system.connection, "env": env,
+                         "value": os.environ[env], "accounts": list(getattr(sim, "accounts", ()))}
+    return systems
 
 
 @contextmanager

@@ -12,10 +12,14 @@ EFFECT_COLUMNS = ("created", "updated", "comments", "replies", "transitions", "n
 
 def print_demo_summary(summary: dict[str, Any], console: Console) -> None:
     console.rule("[bold]Continuum demo")
+    replies = sum(counts.get("replies", 0) for counts in summary["effects"].values())
+    shipped = summary.get("features_shipped", 0)
     console.print(
         f"{summary['customers']} customers wrote {summary['interactions']} interactions; "
-        f"{summary['links']} links tie them to external objects; "
-        f"{summary['staff_answers']} staff answers went back to the customers.")
+        f"{summary['links']} links tie them to external objects. Staff answered {summary['staff_answers']} "
+        f"tickets{f' and shipped {shipped} feature request(s)' if shipped else ''}; the hub posted {replies} "
+        "replies in the customers' threads (an answer goes to every thread behind its ticket, and everyone "
+        "who asked for a shipped feature is told).", highlight=False)
     status = Table(title="Interactions by status")
     status.add_column("status")
     status.add_column("count", justify="right")
@@ -23,9 +27,9 @@ def print_demo_summary(summary: dict[str, Any], console: Console) -> None:
         status.add_row(name, str(count))
     console.print(status)
     effects = Table(title="Effects counted by the simulators")
-    effects.add_column("system")
+    effects.add_column("system", no_wrap=True)
     for column in EFFECT_COLUMNS:
-        effects.add_column(column, justify="right")
+        effects.add_column(column, justify="right", no_wrap=True)
     for system, counts in summary["effects"].items():
         effects.add_row(system, *(str(counts.get(c, 0)) for c in EFFECT_COLUMNS))
     console.print(effects)

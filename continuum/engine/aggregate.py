@@ -1,16 +1,28 @@
 """Aggregate: many customers asking for one thing make ONE feature request, ONE ticket, and votes.
 
 A new feature-request interaction is scored against every open feature
-request (see :mod:`continuum.policy.similarity`); at or above the threshold
-it is a vote for the best one, otherwise it founds a new one with its own
-ticket.  A later post in a feature request's thread is a vote there without
-matching.  Votes count distinct customers.  The ticket's "Customer voices"
-section is refreshed at most once per run per changed feature request.
+request of its scope (see :mod:`continuum.policy.similarity` and
+:mod:`continuum.policy.request_index`).  At or above ``threshold`` it is a
+vote for the best one; from ``suggest_threshold`` up it founds a feature
+request whose ticket waits until a person confirms the suggested match
+(``continuum requests merge``) or rejects it (``continuum requests split``);
+below, it founds a new one with its own ticket.  A later post in a feature
+request's thread is a vote there without matching (and does not widen what
+the feature request matches).  Votes count distinct customers.  The
+ticket's "Customer voices" section is refreshed at most once per run per
+changed feature request.
+
+Embeddings are computed for feature requests only, in batches (the next
+new requests of the source are embedded with the first one that misses the
+cache), and cached in the store by text hash and model.  The open feature
+requests are loaded into one in-memory index per transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -19,13 +31,26 @@ from sqlalchemy import Connection
 from continuum.connector import JSON
 from continuum.engine.context import SyncContext
 from continuum.engine.outbound import Failure, Outbound, plan_outbound
-from continuum.policy.similarity import Fingerprint, MatchConfig, Matcher, Score
-from continuum.store import feature_requests, interactions
+from continuum.nlp.embeddings import (
+    Embedder,
+    Vectors,
+    embed_requests,
+    from_bytes,
+    load_embedder,
+    model_key,
+    text_hash,
+    to_bytes,
+)
+from continuum.policy.request_index import Request, RequestIndex
+from continuum.policy.similarity import MatchConfig, Matcher, Score
+from continuum.store import feature_requests, interactions, request_matching
 from continuum.store.audit import audit
 from continuum.store.base import content_hash
 from continuum.store.db import utcnow
 
 MATCH_CHARS = 600  # the title and the opening of the text say what is asked; long posts drift
+READ_AHEAD = 256  # new requests embedded in one batch with the first that misses the cache
+_INFO_KEY = "continuum.request_index"
 
 
 @lru_cache(maxsize=8)
@@ -33,44 +58,144 @@ def _matcher(config_json: str) -> Matcher:
     return Matcher(MatchConfig.model_validate_json(config_json))
 
 
-def matcher_for(ctx: SyncContext) -> Matcher:
-    policy = ctx.rulebook.feature_requests
-    key = policy.model_dump_json(include={"threshold", "synonyms", "stop_words"})
-    return _matcher(key)
+def matcher_for(policy: MatchConfig) -> Matcher:
+    """One matcher per distinct configuration (its compiled synonyms are reused across runs)."""
+    return _matcher(policy.model_dump_json(include=set(MatchConfig.model_fields)))
 
 
-def fingerprint(matcher: Matcher, row: Mapping[str, Any]) -> Fingerprint:
-    return matcher.fingerprint((row.get("text") or "")[:MATCH_CHARS], title=row.get("title") or "")
+@dataclass
+class Matching:
+    """What one transaction matches with: the rule book's matcher, the model, and the open requests."""
+
+    matcher: Matcher
+    embedder: Embedder | None
+    model: str  # cache key of this model and text preparation
+    index: RequestIndex
+    memo: dict[str, bytes] = dataclasses.field(default_factory=dict)  # vectors embedded in this transaction
+
+    def texts(self, row: Mapping[str, Any]) -> tuple[str, str]:
+        """What is compared: the title and the opening of the text, without the scope's hashtag."""
+        scope = self.matcher.config.scope
+        return scope.strip(row.get("title") or ""), scope.strip((row.get("text") or "")[:MATCH_CHARS])
+
+    def request(self, conn: Connection, row: Mapping[str, Any]) -> Request:
+        title, body = self.texts(row)
+        vector = self.vectors(conn, [(title, body)], row)[0]
+        return Request(self.matcher.config.scope.of(dict(row)), self.matcher.fingerprint(body, title=title), vector)
+
+    def vectors(self, conn: Connection, texts: Sequence[tuple[str, str]],
+                row: Mapping[str, Any] | None = None) -> list[Vectors | None]:
+        """Vectors of (title, body) pairs from the cache; misses embedded in one batch and cached."""
+        if self.embedder is None:
+            return [None] * len(texts)
+        hashes = [text_hash(t, b) for t, b in texts]
+        # This transaction's read-ahead usually holds them already: no query per request.
+        cached = {h: self.memo[h] for h in hashes if h in self.memo}
+        if len(cached) < len(set(hashes)):
+            cached.update(request_matching.cached_vectors(conn, self.model, [h for h in hashes if h not in cached]))
+        missing = {h: tb for h, tb in zip(hashes, texts, strict=True) if h not in cached}
+        if missing and row is not None and row.get("source_system"):
+            # Read ahead: the source's next new requests come next; one batch embeds all of them.
+            ahead: dict[str, tuple[str, str]] = {}
+            for _, title, text in request_matching.upcoming_requests(conn, row["source_system"], int(row["id"]),
+                                                                     READ_AHEAD):
+                pair = self.texts({"title": title, "text": text})
+                ahead.setdefault(text_hash(*pair), pair)
+            known = request_matching.cached_vectors(conn, self.model, ahead)
+            self.memo.update(known)
+            missing.update({h: tb for h, tb in ahead.items() if h not in known and h not in cached})
+        if missing:
+            prepared = [(self.matcher.semantic_text(t), self.matcher.semantic_text(b)) for t, b in missing.values()]
+            made = embed_requests(self.embedder, prepared, self.matcher.config.semantic.title_weight)
+            blobs = {h: to_bytes(v) for h, v in zip(missing, made, strict=True)}
+            request_matching.cache_vectors(conn, self.model, blobs)
+            cached.update(blobs)
+            self.memo.update(blobs)
+        return [from_bytes(cached[h]) for h in hashes]
+
+
+def matching(conn: Connection, policy: MatchConfig) -> Matching:
+    """This transaction's index of open feature requests (built once, kept up to date by :func:`aggregate`)."""
+    matcher = matcher_for(policy)
+    transaction = conn.get_nested_transaction() or conn.get_transaction()
+    found = conn.info.get(_INFO_KEY)
+    if found is not None and found[0] is transaction and found[1] is matcher:
+        return found[2]  # type: ignore[no-any-return]
+    semantic = matcher.config.semantic
+    embedder = None if semantic.model == "none" else load_embedder(semantic.model, semantic.model_path)
+    stop = content_hash(sorted(matcher.stop))[:8]
+    model = f"{model_key(embedder, semantic.title_weight)}:s{stop}" if embedder else "none"
+    state = Matching(matcher, embedder, model, RequestIndex(matcher, embedder.dim if embedder else 0))
+    _adopt_unprofiled(conn, state)
+    members = request_matching.open_members(conn)
+    vectors = state.vectors(conn, [state.texts({"title": m.title, "text": m.text}) for m in members])
+    for member, vector in zip(members, vectors, strict=True):
+        title, body = state.texts({"title": member.title, "text": member.text})
+        state.index.add(member.feature_request_id, Request(member.scope, matcher.fingerprint(body, title=title),
+                                                           vector))
+    conn.info[_INFO_KEY] = (transaction, matcher, state)
+    return state
+
+
+def _adopt_unprofiled(conn: Connection, state: Matching) -> None:
+    """Feature requests founded before matching kept members: their first request becomes their founder."""
+    for fr_id, _match_text, first in request_matching.unprofiled_open(conn):
+        row = interactions.get_interaction(conn, first) if first is not None else None
+        if row is None:
+            continue
+        request_matching.add_member(conn, fr_id, row["id"], text_hash(*state.texts(row)), "founded", None)
+        request_matching.set_profile(conn, fr_id, state.matcher.config.scope.of(dict(row)))
 
 
 def aggregate(conn: Connection, ctx: SyncContext, row: Mapping[str, Any], root: Mapping[str, Any] | None) -> tuple[
         str, int, Score]:
-    """Link ``row`` to a feature request; returns (outcome, feature request id, score)."""
+    """Link ``row`` to a feature request; returns (outcome, feature request id, score).
+
+    The outcome is ``voted``, ``suggested`` (it founded a feature request whose ticket waits for a
+    person to confirm or reject the match) or ``new_feature_request``.
+    """
     if root is not None and root.get("feature_request_id"):
         fr_id = int(root["feature_request_id"])
         score = Score(100.0, explanation="a post in the feature request's own thread")
         outcome = "voted"
     else:
-        matcher = matcher_for(ctx)
-        candidate = fingerprint(matcher, row)
-        open_requests = [(fr, Fingerprint.parse(text)) for fr, text in feature_requests.open_match_texts(conn)]
-        best_id, score = matcher.best(candidate, open_requests)
-        if best_id is not None and score.total >= matcher.config.threshold:
-            fr_id, outcome = best_id, "voted"
+        state = matching(conn, ctx.rulebook.feature_requests)
+        request = state.request(conn, row)
+        best, score = state.index.best(request)
+        decision = state.matcher.config.decide(score.total, best is not None)
+        if decision == "vote" and best is not None:
+            fr_id, outcome, joined = best, "voted", "matched"
+            score = dataclasses.replace(score, explanation=f"{score.explanation}; vote for feature request {best}")
         else:
-            fr_id, outcome = _found(conn, ctx, row, candidate), "new_feature_request"
+            fr_id = _found(conn, ctx, row, request, held=decision == "suggest")
+            outcome, joined = "new_feature_request", "founded"
+            if decision == "suggest" and best is not None:
+                outcome = "suggested"
+                request_matching.add_review(conn, fr_id, best, row["id"], score.total, score.explanation,
+                                            "suggestion")
+                score = dataclasses.replace(score, explanation=(
+                    f"{score.explanation}; suggested match for feature request {best}: its ticket waits for "
+                    f"`continuum requests merge {best} {fr_id}` or `continuum requests split {fr_id}`"))
+            elif best is not None:
+                score = dataclasses.replace(score, explanation=f"{score.explanation}; closest: feature request "
+                                                               f"{best}")
+        request_matching.add_member(conn, fr_id, row["id"], text_hash(*state.texts(row)), joined, score.total)
+        state.index.add(fr_id, request)
     interactions.update_interaction(conn, row["id"], feature_request_id=fr_id)
     feature_requests.set_votes(conn, fr_id, interactions.count_voters(conn, fr_id))
     audit(conn, "interaction", row["id"], "linked_feature_request",
-          {"feature_request_id": fr_id, "score": score.total, "why": score.explanation}, ctx.pipeline_name)
+          {"feature_request_id": fr_id, "outcome": outcome, "score": score.total, "why": score.explanation},
+          ctx.pipeline_name)
     return outcome, fr_id, score
 
 
-def _found(conn: Connection, ctx: SyncContext, row: Mapping[str, Any], founding: Fingerprint) -> int:
+def _found(conn: Connection, ctx: SyncContext, row: Mapping[str, Any], founding: Request, held: bool) -> int:
     title = (row.get("title") or row.get("text") or "")[:200].strip() or "Feature request"
     fr_id = feature_requests.create_feature_request(conn, title, (row.get("text") or "")[:1000],
-                                                    founding.serialise(), utcnow())
-    audit(conn, "feature_request", fr_id, "created", {"founded_by": row["id"]}, ctx.pipeline_name)
+                                                    founding.fingerprint.serialise(), utcnow())
+    request_matching.set_profile(conn, fr_id, founding.scope, held=held)
+    audit(conn, "feature_request", fr_id, "created", {"founded_by": row["id"], "scope": founding.scope,
+                                                      "held_for_review": held}, ctx.pipeline_name)
     return fr_id
 
 

@@ -71,6 +71,41 @@ def retry_period_s(ctx: SyncContext | None = None) -> float:
     return parse_period(env) if env else DEFAULT_RETRY_PERIOD_S
 
 
+class UnknownHubObjects(RuntimeError):
+    """A target holds objects the hub made that this store does not know (a lost or restored store)."""
+
+    def __init__(self, system: str, count: int, examples: list[str]) -> None:
+        shown = f" (e.g. {', '.join(examples[:3])})" if examples else ""
+        super().__init__(
+            f"{system} holds {count} object(s) the hub made that this store does not know{shown}: writing now "
+            "would duplicate them; back up the store, then run `continuum reconcile` (or `continuum sync --force`)")
+        self.system, self.count = system, count
+
+
+KEY_PAGE = 100  # keys asked for per lookup: one search per page of keys, never one per record
+
+
+def refuse_unknown_creates(ctx: SyncContext, system: str) -> None:
+    """Before the first attempt of any create, ask the system (in pages of keys) whether it holds an object made
+    under one of those keys already: if so, the store has lost track of it, and creating would duplicate it."""
+    find_keys = getattr(ctx.connector(system), "find_keys", None)
+    if ctx.recovering or ctx.force or find_keys is None:
+        return
+    with ctx.db.connect() as conn:
+        keys = effects.first_attempt_keys(conn, system, ctx.pipeline_name, "create")
+    found: dict[str, object] = {}
+    try:
+        for start in range(0, len(keys), KEY_PAGE):
+            found.update(find_keys(keys[start:start + KEY_PAGE]))
+    except Exception:  # unchecked: each create looks for its key itself, and fails (a dead letter) if it cannot
+        ctx.unverified.add(system)
+        return
+    if found:
+        examples = [str(obj.get("key") or obj.get("id")) if isinstance(obj, dict) else str(obj)
+                    for obj in found.values()]
+        raise UnknownHubObjects(system, len(found), examples)
+
+
 # What a successful effect does to the record it was planned for.
 OnSuccess = Callable[[Connection, OutboxRow, EffectResult], None]
 
@@ -115,6 +150,7 @@ def apply_effects(ctx: SyncContext, system: str) -> RunStats:
     """
     stats = RunStats()
     expire_effects(ctx, system, stats)
+    refuse_unknown_creates(ctx, system)
     connector = ctx.connector(system)
     states: tuple[str, ...] = effects.OPEN_STATES
     while True:
@@ -197,7 +233,9 @@ def _apply_batch(ctx: SyncContext, system: str, batch: Sequence[OutboxRow], stat
         effects.mark_sending(conn, [row["id"] for row in batch])
     failpoints.hit(f"before_write:{system}")
     planned = [Effect(key=row["idempotency_key"], action=row["action"], object_type=row["object_type"],
-                      fields=row["payload"], target_id=row["target_id"], maybe_applied=row["attempts"] > 0,
+                      fields=row["payload"], target_id=row["target_id"],
+                      maybe_applied=row["attempts"] > 0 or ctx.recovering
+                      or (row["action"] == "create" and system in ctx.unverified),
                       context=row["context"]) for row in batch]
     try:
         results = ctx.connector(system).write(planned)

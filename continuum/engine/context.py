@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from continuum.config import HubConfig, PipelineConfig, pipeline_rulebook
-from continuum.connections import resolve_connection
+from continuum.connections import ConnectionProblem, resolve_connection
 from continuum.connector import Connector
 from continuum.kit.registry import load_connector_factory
 from continuum.mapping import MappingFile, load_mapping
@@ -45,6 +45,13 @@ class SyncContext:
     _rulebook: RuleBook | None = field(default=None, repr=False)
     # When a list, triage appends why it decided what it did (for `continuum plan`).
     explain: list[dict[str, Any]] | None = None
+    # `continuum reconcile`: every effect may exist already (the store was lost or restored), so each is
+    # looked up by its key before it is written, and the hub's unknown writes are expected, not refused.
+    recovering: bool = False
+    # `continuum sync --force`: write even where a target holds hub-made objects the store does not know.
+    force: bool = False
+    # Systems whose check for hub-made objects failed this run: their creates look up their key first.
+    unverified: set[str] = field(default_factory=set)
     _mappings: dict[str, MappingFile] = field(default_factory=dict, repr=False)
 
     @property
@@ -61,8 +68,12 @@ class SyncContext:
         # Loaded once per run: a run sees one consistent set of mapping files.
         found = self._mappings.get(name)
         if found is None:
-            found = self._mappings[name] = load_mapping(name)
+            found = self._mappings[name] = load_mapping(name, self.hub.files_dir(), self.hub_file_label)
         return found
+
+    @property
+    def hub_file_label(self) -> str:
+        return str(self.hub.source or "the hub config")
 
     def connector(self, system: str) -> Connector:
         return self.connectors[system]
@@ -84,5 +95,9 @@ def build_connectors(hub: HubConfig, systems: list[str] | None = None) -> dict[s
     for name in systems or list(hub.systems):
         system = hub.systems[name]
         factory = load_connector_factory(system.connector)
-        connectors[name] = factory(resolve_connection(system.connection), dict(system.options))
+        try:
+            info = resolve_connection(system.connection)
+        except ConnectionProblem as exc:
+            raise exc.for_system(name) from None
+        connectors[name] = factory(info, dict(system.options))
     return connectors

@@ -68,8 +68,10 @@ def _ingest(conn: Connection, ctx: SyncContext, target: TargetSpec, page: Page, 
                              [r.parent_id for r in comments if r.parent_id])
         for record in comments:
             stats.add("comments_read")
-            if record.external_id in known:
-                stats.add("own_writes_skipped")  # the hub's own comment, or an answer already handled
+            if record.external_id in known or record.own_key:
+                # The hub's own comment (by link, or by the key it carries before the link exists),
+                # or an answer already handled.
+                stats.add("own_writes_skipped")
                 continue
             parent = parents.get(record.parent_id or "")
             if parent is None:

@@ -37,11 +37,12 @@ def _load(path: Path, mtime: float) -> MappingFile:  # mtime is part of the cach
     return validate_file(MappingFile, path)
 
 
-def load_mapping(name: str, base: Path | None = None) -> MappingFile:
-    """Load ``name`` (a file name in the mappings folder, or a path) and validate it."""
+def load_mapping(name: str, base: Path | None = None, named_by: str = "") -> MappingFile:
+    """Load ``name`` (a file name in ``base``, by default the mappings folder, or an absolute path) and
+    validate it.  Never looked up in the working directory: a sync must not depend on where it runs."""
     path = Path(name)
-    if not path.is_absolute() and not path.exists():
+    if not path.is_absolute():
         path = (base or mappings_dir()) / name
-    if not path.exists():
-        raise ConfigError([f"{path}: mapping file not found"])
+    if not path.is_file():
+        raise ConfigError([f"{path}: mapping file not found{f' (named by {named_by})' if named_by else ''}"])
     return _load(path.resolve(), path.stat().st_mtime)

@@ -57,8 +57,9 @@ class FieldSpec(BaseModel):
     def _compiles(cls, template: str | None) -> str | None:
         if template is not None:
             try:
-                ENVIRONMENT.parse(template)
-            except TemplateSyntaxError as exc:
+                # Compiled, not only parsed: compiling also finds filters and tests Jinja does not have.
+                ENVIRONMENT.from_string(template)
+            except TemplateSyntaxError as exc:  # TemplateAssertionError (an unknown filter) is one too
                 raise ValueError(f"template does not compile: {exc.message} (template line {exc.lineno})") from None
         return template
 

@@ -41,7 +41,12 @@ def _positions(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot be read: {exc}"]) from None
     try:
         data = yaml.safe_load(text)
         node = yaml.compose(text)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -48,7 +47,8 @@ class Embedder(Protocol):
 
 def _unit(vectors: Vectors) -> Vectors:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0).astype(np.float32)
+    unit: Vectors = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0).astype(np.float32)
+    return unit
 
 
 class WordLlamaEmbedder:
@@ -95,12 +95,12 @@ class SentenceTransformerEmbedder:
         if not folder.is_dir():
             raise EmbeddingError(f"semantic.model_path {path!r} is not a folder holding a sentence-transformers "
                                  "model")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder needs no hub; never ask it
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise EmbeddingError("semantic.model sentence-transformers needs the extra: "
                                  "pip install 'continuum-hub[sentence-transformers]'") from exc
+        # local_files_only: a folder needs no hub, and the hub is never asked for a missing file.
         self._model: Any = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         self.dim = int(self._model.get_sentence_embedding_dimension())
         self.model_id = f"st:{folder.name}:{self.dim}"

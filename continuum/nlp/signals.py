@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 URGENCY_CUES = re.compile(
@@ -39,7 +39,9 @@ def _analyzer() -> Any:
     return SentimentIntensityAnalyzer()
 
 
+@lru_cache(maxsize=8192)
 def signals(text: str) -> Signals:
+    # Cached: triage reads a message's tone for the rules and the classifier reads it again as features.
     scores = _analyzer().polarity_scores(text or "")
     return Signals(sentiment=float(scores["compound"]), positive=float(scores["pos"]),
                    negative=float(scores["neg"]), urgency=len(URGENCY_CUES.findall(text or "")))

@@ -45,19 +45,37 @@ def merge(conn: Connection, keep: int, absorb: int) -> None:
     tier = kept["tier"] if kept["tier"] != "standard" else absorbed["tier"]
     customers.update_customer(conn, absorb, merged_into=keep)
     customers.update_customer(conn, keep, tier=tier, primary_email=kept["primary_email"] or absorbed["primary_email"])
-    audit(conn, "customer", keep, "merged", {"absorbed": absorb, "identities": moved})
+    # What the kept customer was before: a split of these identities gives back exactly that.
+    audit(conn, "customer", keep, "merged", {"absorbed": absorb, "identities": moved,
+                                             "before": {"tier": kept["tier"], "primary_email": kept["primary_email"]}})
 
 
 def split(conn: Connection, customer_id: int, system: str, account_id: str) -> int:
     """Move one identity (and what it wrote) out of a customer into a new one; returns the new id."""
     owner = _customer(conn, customer_id)
-    identity = customers.identity_of(conn, customer_id, system, account_id)
+    identity = customers.identity_named(conn, customer_id, system, account_id)
     if identity is None:
-        raise CustomerError(f"customer {customer_id} has no identity {system}:{account_id}")
+        known = ", ".join(f"{i['system']}:{i['handle'] or i['account_id']}"
+                          for i in customers.identities_of(conn, customer_id))
+        raise CustomerError(f"customer {customer_id} has no identity {system}:{account_id} (it has: {known})")
     if not customers.has_other_identity(conn, customer_id, identity["id"]):
         raise CustomerError(f"{system}:{account_id} is customer {customer_id}'s only identity; nothing to split")
-    new_id = customers.create_customer(conn, identity["handle"] or account_id, identity["email"], owner["tier"],
-                                       utcnow())
+    account_id = identity["account_id"]
+    merge = customers.merge_that_moved(conn, customer_id, identity["id"])
+    absorbed = customers.get_customer(conn, int(merge["absorbed"])) if merge else None
+    if merge is not None and absorbed is not None and absorbed["merged_into"] == customer_id:
+        # Undo that merge for this identity: the person it belonged to stands again, with their own name,
+        # e-mail and tier; the kept customer gets back what the merge had lent it.
+        new_id = absorbed["id"]
+        customers.update_customer(conn, new_id, merged_into=None)
+        before = merge.get("before") or {}
+        restore = {k: v for k, v in before.items() if owner[k] != v and owner[k] == absorbed[k]}  # type: ignore[literal-required]
+        if restore:
+            customers.update_customer(conn, customer_id, **restore)
+    else:
+        # A person nobody merged in: a customer of their own, who earned no one else's tier.
+        new_id = customers.create_customer(conn, identity["handle"] or account_id, identity["email"], "standard",
+                                           utcnow())
     customers.move_identity(conn, identity["id"], new_id)
     # What that account wrote goes with it: its interactions' source is that identity's system.
     ids = interactions.ids_from(conn, customer_id, system)

@@ -4,7 +4,9 @@ The plan reads the sources and targets as a sync would (reads only: no
 system is written to), then runs triage against a throwaway copy of the
 store — a copy of the SQLite file, or a PostgreSQL transaction that is
 rolled back — and lists every effect that would be applied, with the rule
-and the similarity score behind each decision.
+and the similarity score behind each decision, and every record or effect
+that would fail (a template that does not render, a missing mapping) as an
+error.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from continuum.engine.context import SyncContext, build_connectors
 from continuum.engine.read import read_source
 from continuum.engine.readback import read_target
 from continuum.engine.triage import triage
-from continuum.store.db import make_engine
+from continuum.store import dead_letters, interactions
+from continuum.store.db import make_engine, utcnow
+from continuum.store.feature_requests import get_feature_request
 from continuum.store.outbox import open_effects
 
 
@@ -82,8 +86,13 @@ def _scratch_store(db: Engine) -> Iterator[Any]:
 
 
 def plan(hub: HubConfig, pipeline: str, db: Engine) -> JSON:
-    """Every effect the next sync of ``pipeline`` would apply, per system, and why."""
+    """Every effect the next sync of ``pipeline`` would apply, per system, and why; and what would fail.
+
+    Records are named by their source (system, object, title), never by the
+    scratch copy's row ids, which do not exist in the real store.
+    """
     connectors = build_connectors(hub, pipeline_systems(hub, pipeline))
+    started = utcnow()
     with _scratch_store(db) as scratch:
         ctx = SyncContext(db=scratch, hub=hub, pipeline_name=pipeline, connectors=connectors, explain=[])
         for source in ctx.pipeline.sources:
@@ -93,10 +102,29 @@ def plan(hub: HubConfig, pipeline: str, db: Engine) -> JSON:
             read_target(ctx, target)
         with scratch.connect() as conn:
             rows = open_effects(conn, pipeline)
-        effects: dict[str, list[JSON]] = {}
-        for row in rows:
-            effects.setdefault(row["system"], []).append({
-                "action": row["action"], "object": row["object_type"], "target": row["target_id"],
-                "about": f"{row['record_type']} {row['record_id']}", "fields": row["payload"],
-                "retry": row["attempts"] > 0})
-        return {"pipeline": pipeline, "effects": effects, "decisions": ctx.explain or []}
+            effects: dict[str, list[JSON]] = {}
+            for row in rows:
+                effects.setdefault(row["system"], []).append({
+                    "action": row["action"], "object": row["object_type"],
+                    "target": row["target_id"] or f"new {row['system']} {row['object_type']}",
+                    "about": describe_record(conn, row["record_type"], row["record_id"]), "fields": row["payload"],
+                    "retry": row["attempts"] > 0})
+            errors = [{"system": letter["system"], "stage": letter["stage"], "field": letter["field"],
+                       "error": letter["error"]}
+                      for letter in dead_letters.letters_since(conn, pipeline, started)]
+            decisions = [{**d, "about": describe_record(conn, "interaction", d["interaction"])}
+                         for d in ctx.explain or []]
+        return {"pipeline": pipeline, "effects": effects, "errors": errors, "decisions": decisions}
+
+
+def describe_record(conn: Connection, record_type: str, record_id: int) -> str:
+    """What an effect is about, in words that hold outside the scratch copy."""
+    if record_type == "interaction":
+        row = interactions.get_interaction(conn, record_id)
+        if row is not None:
+            title = (row["title"] or row["text"] or "").replace("\n", " ")[:120]
+            return f"{row['source_system']} {row['source_id']}: {title}"
+    if record_type == "feature_request":
+        feature = get_feature_request(conn, record_id)
+        return f"feature request {feature['title'][:60]!r} ({feature['votes']} votes)"
+    return record_type

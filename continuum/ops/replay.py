@@ -1,7 +1,8 @@
 """Dead letters: list them, and run them again after a fix.
 
 * ``map`` failures keep the source payload: replay maps it again with the
-  current mapping files and upserts it, without asking the source again.
+  current mapping files and ingests it exactly as a sync does (the same page
+  ingestion, with the source's connector), without asking the source again.
 * ``plan`` failures put the interaction back to ``new`` so triage retries.
 * ``apply`` failures reopen their outbox effect; it keeps its attempts count,
   so the connector first looks for an object already made under its key.
@@ -19,10 +20,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from continuum.config import HubConfig
-from continuum.connector import SourceRecord
-from continuum.engine.context import RunStats, SyncContext
-from continuum.engine.read import upsert_interaction
-from continuum.mapping import MappingError, load_mapping, map_inbound
+from continuum.connector import Page, SourceRecord
+from continuum.engine.context import RunStats, SyncContext, build_connectors
+from continuum.engine.read import ingest_page
 from continuum.store import dead_letters, outbox
 from continuum.store.audit import audit
 from continuum.store.interactions import update_interaction
@@ -30,6 +30,7 @@ from continuum.store.rows import DeadLetterRow
 
 # A dead letter as listed: its row, plus ``record`` (what it is about, in words a person can look up).
 Letter = dict[str, Any]
+STILL_FAILING = dead_letters.STILL_FAILING
 
 
 def list_dead_letters(db: Engine, system: str | None = None, error: str | None = None,
@@ -58,7 +59,7 @@ def replay(db: Engine, hub: HubConfig, system: str | None = None, error: str | N
         with db.begin() as conn:
             outcome = _replay_one(conn, hub, letter)
             dead_letters.settle_replayed(conn, letter["id"], outcome)
-        stats.add("still_failing" if outcome not in ("replayed", "requeued") else outcome)
+        stats.add(outcome if outcome in ("replayed", "requeued") else "still_failing")
     return stats
 
 
@@ -80,6 +81,8 @@ def _replay_one(conn: Connection, hub: HubConfig, letter: Letter) -> str:
 
 
 def _remap(conn: Connection, hub: HubConfig, letter: Letter) -> str:
+    """Map the kept payload again exactly as a sync maps what it reads: the same page ingestion, with the
+    source system's connector, so the company's own account, links and markers are recognised."""
     pipeline = hub.pipelines.get(letter["pipeline"])
     source = next((s for s in (pipeline.sources if pipeline else [])
                    if s.system == letter["system"] and s.stream == letter["stream"]), None)
@@ -89,15 +92,13 @@ def _remap(conn: Connection, hub: HubConfig, letter: Letter) -> str:
     object_type, _, external_id = key.partition(":")
     record = SourceRecord(stream=source.stream, object_type=object_type, external_id=external_id,
                           payload=letter["payload"])
-    ctx = SyncContext(db=conn.engine, hub=hub, pipeline_name=letter["pipeline"], connectors={})
-    try:
-        canonical = map_inbound(load_mapping(source.mapping), record.payload,
-                                {"system": {"name": source.system, "account": None, "options": {}}})
-    except MappingError as exc:
-        return f"{letter['system']} {object_type} {external_id}: field {exc.field}: {exc.message}"
-    if not canonical.get("author_account_id"):
-        return str(letter["error"])
-    upsert_interaction(conn, ctx, source.system, record, canonical)
+    # Building a connector calls nothing; its account is what tells the company's voice from a customer's.
+    ctx = SyncContext(db=conn.engine, hub=hub, pipeline_name=letter["pipeline"],
+                      connectors=build_connectors(hub, [source.system]))
+    stats = RunStats()
+    ingest_page(conn, ctx, source, ctx.mapping(source.mapping), Page(records=[record], cursor=None), stats)
+    if stats.counts.get("dead_letters"):
+        return STILL_FAILING  # ingest_page has recorded the new error on the same letter
     audit(conn, "dead_letter", letter["id"], "replayed", {"record_key": letter["record_key"]},
           letter["pipeline"], letter["system"])
     return "replayed"

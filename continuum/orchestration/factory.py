@@ -4,7 +4,8 @@ A DAG follows the stage table (:data:`continuum.engine.stages.STAGES`), the
 same one ``continuum sync`` walks; every task runs ONE stage for a whole
 stream or system, never one record::
 
-    read_<source system>   (mapped: one instance per stream/partition)
+    migrate_store          (brings the store's schema up to date: a fresh store works at once)
+      → read_<source system>   (mapped: one instance per stream/partition)
       → plan               (triage: rules decide, the outbox records what to do)
       → apply_<system>     (bulk writes per system effects go to: targets, notices)
       → plan_follow_ups    (follow-ups freed by the new tickets, voices, SLA alerts)
@@ -12,6 +13,7 @@ stream or system, never one record::
       → read_back_<target> (ticket changes, staff answers)
       → respond_<source>   (replies on the customer's own channel)
       → report             (sums the counts; emits the pipeline's Asset)
+      → check_dead_letters (fails the run when it dead-lettered more than CONTINUUM_MAX_DEAD_LETTERS)
 
 Tasks that call a system run in that system's pool (:mod:`.pools`).  The
 stages after the reads hold the pipeline's run lock, as ``continuum sync``
@@ -114,7 +116,7 @@ def build_dag(hub: HubConfig, name: str) -> DAG:
         tasks: list[Any] = []
         # The tasks of one step run side by side, the steps one after another. A locked stage's
         # tasks take the pipeline's run lock (continuum.store.locking): each is a step of its own.
-        steps: list[list[Any]] = []
+        steps: list[list[Any]] = [[migrate_store.override(task_id="migrate_store")()]]
         for stage in STAGES:
             made = [_stage_task(name, stage.name, stage.covers, group)
                     for group in _per_task(stage.covers, units(stage, hub, name))]
@@ -126,6 +128,8 @@ def build_dag(hub: HubConfig, name: str) -> DAG:
         done = report.override(outlets=[asset])(pipeline=name, counts=tasks)
         for upstream, downstream in pairwise([*steps, [done]]):
             cross_downstream(upstream, downstream)
+        # After the report, so the Asset still says what ran; failing here fails the DAG run (Airflow alerts).
+        done >> check_dead_letters.override(retries=0)(pipeline=name)
     return dag
 
 
@@ -173,6 +177,31 @@ def run_stage(pipeline: str, stage: str, unit: dict[str, str]) -> dict[str, int]
         label = unit["stream"] + (f"/{unit['partition']}" if unit.get("partition") else "")
         get_current_context()["continuum_stream"] = label  # type: ignore[typeddict-unknown-key]
     return stages.run_stage(pipeline, stage, unit)
+
+
+@task
+def migrate_store() -> dict[str, str | None]:
+    """Create or upgrade the store's schema before any stage reads it (a no-op when it is up to date)."""
+    from continuum.orchestration import stages
+
+    before, after = stages.migrate_store()
+    return {"before": before, "after": after}
+
+
+@task
+def check_dead_letters(pipeline: str) -> int:
+    """Fail the run if its stages dead-lettered more records or effects than allowed."""
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from continuum.orchestration import stages
+
+    dag_run = get_current_context()["dag_run"]
+    since = dag_run.start_date or dag_run.logical_date or START_DATE
+    try:
+        return stages.check_dead_letters(pipeline, since)
+    except stages.TooManyDeadLetters as exc:
+        raise AirflowFailException(str(exc)) from None
 
 
 @task

@@ -50,12 +50,31 @@ class ContinuumHook(BaseHook):
 
         return plugin(self.connector).create(resolve_connection(self.conn_id), self.options())
 
+    def missing_options(self) -> list[str]:
+        """Required settings neither the hub config's options nor the Connection's extra give (e.g. Jira's
+        project), so the form says what to fill in instead of showing a validation dump."""
+        from continuum.connections import resolve_connection
+        from continuum.kit.registry import plugin
+
+        config = plugin(self.connector).config_class()
+        given = set(self.options()) | set(resolve_connection(self.conn_id).extra)
+        return [name for name, field in config.model_fields.items()
+                if field.is_required() and name not in config.connection_fields.values() and name not in given]
+
     def test_connection(self) -> tuple[bool, str]:
         try:
+            missing = self.missing_options()
+            if missing:
+                fields = ", ".join(f'"{name}": "..."' for name in missing)
+                return False, (f"{self.hook_name}: connection {self.conn_id!r} needs {', '.join(missing)}: add "
+                               f"{{{fields}}} to its Extra (or set it under systems.<name>.options in the hub config)")
             connector = self.get_conn()
             connector.check()
         except Exception as exc:  # the UI shows the message; connectors never put secrets in errors
-            return False, f"{type(exc).__name__}: {exc}"
+            from continuum.ops.problems import describe, scrub
+
+            problem = describe(exc)
+            return False, scrub(problem.lines[0] if problem else f"{type(exc).__name__}: {exc}")
         account = getattr(connector, "account", None)
         return True, f"{self.hook_name}: reachable" + (f" as {account}" if account else "")
 

@@ -8,14 +8,16 @@ is the DAG's business (:mod:`.factory` follows the same table); together they
 do what :func:`continuum.engine.run.run_pipeline` does in one process.
 
 The store comes from ``CONTINUUM_DB_URL`` (or SQLite under
-``CONTINUUM_DATA_DIR``).  Tasks do not migrate it: ``continuum migrate`` does,
-once, before the scheduler starts (the compose file's init service runs it).
+``CONTINUUM_DATA_DIR``).  The stage tasks do not migrate it: each DAG's first
+task, ``migrate_store``, does (:func:`migrate_store`; a no-op when the schema
+is current), so a fresh store works without a separate ``continuum migrate``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,8 +34,7 @@ def sync_context(pipeline: str) -> Iterator[SyncContext]:
     from continuum.store.db import default_url, open_store
 
     hub = load_config()
-    if pipeline not in hub.pipelines:
-        raise KeyError(f"no pipeline {pipeline!r} in the hub config; configured: {', '.join(hub.pipelines)}")
+    hub.check_pipeline(pipeline)
     _mask_store_password(default_url())
     db = open_store(migrate_schema=False)
     try:
@@ -66,6 +67,42 @@ def run_stage(pipeline: str, stage: str, unit: Unit) -> Counts:
     found = stage_named(stage)
     with sync_context(pipeline) as ctx, pipeline_lock(ctx.db, pipeline) if found.locked else nullcontext():
         return _counts(found.run(ctx, unit))
+
+
+def migrate_store() -> tuple[str | None, str | None]:
+    """Bring the store's schema to the newest revision; returns (before, after)."""
+    from continuum.store.db import default_url, make_engine, migrate
+
+    _mask_store_password(default_url())
+    engine = make_engine()
+    try:
+        return migrate(engine)
+    finally:
+        engine.dispose()
+
+
+class TooManyDeadLetters(RuntimeError):
+    pass
+
+
+def check_dead_letters(pipeline: str, since: datetime) -> int:
+    """The dead letters the DAG run since ``since`` made; raises :class:`TooManyDeadLetters` above the
+    threshold (``CONTINUUM_MAX_DEAD_LETTERS``, default 0), so the run is failed and Airflow alerts."""
+    from continuum.engine.run import count_dead_lettered, max_dead_letters
+    from continuum.store.db import default_url, open_store
+
+    _mask_store_password(default_url())
+    db = open_store(migrate_schema=False)
+    try:
+        failed = count_dead_lettered(db, pipeline, since)
+    finally:
+        db.dispose()
+    limit = max_dead_letters()
+    if failed > limit:
+        raise TooManyDeadLetters(
+            f"pipeline {pipeline}: {failed} record(s) or effect(s) were dead-lettered in this run (allowed: "
+            f"{limit}, CONTINUUM_MAX_DEAD_LETTERS); see `continuum dead-letters`, fix, then `continuum replay`")
+    return failed
 
 
 def total(counts: list[Counts]) -> Counts:

@@ -1,24 +1,33 @@
-"""Is this the same feature request? Fuzzy, explainable, and tunable by the people who know the product.
+"""Is this the same feature request? Explainable, and tunable by the people who know the product.
 
 Customers name one feature in many ways ("dark mode", "night theme",
-"low-light UI").  Plain fuzzy matching misses those and, worse, joins
-different features that share words ("export to PDF" vs "export to CSV").
-So matching has two parts, both shown in the score's explanation:
+"low-light UI"), and different features share words ("export to PDF" vs
+"export to CSV").  A score has three parts, all shown in its explanation:
 
-* **concepts**: phrases from the rules file's ``synonyms`` (product
-  knowledge a person maintains) are turned into one concept each.  A shared
-  concept is strong evidence; two *different* concepts are strong evidence
-  against;
-* **words**: rapidfuzz compares what is left, after stop words.
+* **meaning**: the cosine of sentence embeddings (see
+  :mod:`continuum.nlp.embeddings`) of the request and of the feature request
+  it is compared with, as a centroid of every request it gathered and as its
+  closest one, so later wording widens what a feature request matches;
+* **concepts**: phrases from the rule book's ``synonyms`` (the user's own
+  vocabulary) are turned into one concept each.  A shared concept is strong
+  evidence; two *different* concepts are strong evidence against;
+* **words**: rapidfuzz compares what is left, after stop words: a cheap
+  signal that also works with no model at all (``semantic.model: none``).
+
+Two thresholds decide: at or above ``threshold`` a request is a vote; from
+``suggest_threshold`` up it is a suggestion a person confirms or rejects;
+below, it founds a new feature request.  Requests in different scopes
+(product, project, category: see :class:`ScopeConfig`) are never compared.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rapidfuzz import fuzz
 
 # A word list reads (and is edited) best as plain text.
@@ -30,14 +39,94 @@ if but than then them they their add adding added option feature request idea su
 hi hello thanks thank hey anyone team guys still use using make able
 """.split())  # noqa: SIM905
 
+# Tracker boilerplate says nothing about *what* is asked: "[Feature Request]", "FR:", "Enhancement -".
+_BOILERPLATE = re.compile(
+    r"\[?\b(?:feature[ _-]?requests?|fr|requests?|suggestions?|enhancements?|ideas?|proposals?)\b\]?\s*[:\-]?",
+    re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+")
+
+Decision = Literal["vote", "suggest", "new"]
+
+
+class ScopeConfig(BaseModel):
+    """What a feature request is about (a product, a project, a space): requests in two scopes never merge."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str | None = Field(None, description="Interaction field whose value is the scope, e.g. `channel` "
+                                                "(Discourse category, Slack channel, Jira project) or `source_system`")
+    pattern: str | None = Field(None, description="Regex over the title and text whose first group names the "
+                                                  "scope, e.g. a hashtag: `#(\\w+)`; it wins over `field`")
+    aliases: dict[str, list[str]] = Field(
+        default_factory=dict, description="Scope → the field values or hashtags that mean it (one product, "
+                                          "several categories)")
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str] | None:
+        return re.compile(self.pattern, re.IGNORECASE) if self.pattern else None
+
+    @cached_property
+    def _alias_of(self) -> dict[str, str]:
+        return {value.lower(): scope for scope, values in self.aliases.items() for value in values}
+
+    def strip(self, text: str) -> str:
+        """The text without its scope tag: a hashtag naming the product says nothing about what is asked."""
+        return self._pattern.sub(" ", text).strip() if self._pattern is not None else text
+
+    def of(self, row: dict[str, Any]) -> str:
+        """The scope of an interaction (``""``: everything is one scope)."""
+        value = ""
+        if self.field:
+            value = str(row.get(self.field) or "")
+        if self._pattern is not None:
+            found = self._pattern.search(f"{row.get('title') or ''}\n{row.get('text') or ''}")
+            if found:
+                value = found.group(1) if found.groups() else found.group(0)
+        value = value.strip().lower()
+        return self._alias_of.get(value, value)
+
+
+class SemanticConfig(BaseModel):
+    """The sentence-embedding model and how its similarity counts (chosen on the calibration set)."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model: Literal["wordllama", "sentence-transformers", "none"] = Field(
+        "wordllama", description="`wordllama`: static embeddings shipped inside the package (default, offline); "
+                                 "`sentence-transformers`: a model loaded from `model_path` (extra "
+                                 "`continuum-hub[sentence-transformers]`); `none`: words and concepts only")
+    model_path: str | None = Field(None, description="Folder of a sentence-transformers model (never downloaded)")
+    title_weight: float = Field(0.8, ge=0, le=1, description="Share of the title in a request's embedding "
+                                                             "(the rest is the body)")
+    word_weight: float = Field(0.15, ge=0, le=1, description="Share of the rapidfuzz word score in the total")
+
 
 class MatchConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    threshold: float = Field(75.0, ge=0, le=100, description="Score at or above which a request joins another")
+    threshold: float = Field(69.3, ge=0, le=100, description="Score at or above which a request is a vote")
+    suggest_threshold: float = Field(
+        50.2, ge=0, le=100, description="Score from which a request is a suggested match a person confirms "
+                                        "(`continuum requests suggest`); below, it founds a new feature request")
     synonyms: dict[str, list[str]] = Field(
         default_factory=dict, description="Concept name → phrases customers use for it")
     stop_words: list[str] = Field(default_factory=list, description="Extra words to ignore (product names...)")
+    scope: ScopeConfig = Field(default_factory=ScopeConfig)
+    semantic: SemanticConfig = Field(default_factory=SemanticConfig)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MatchConfig:
+        if self.suggest_threshold > self.threshold:
+            raise ValueError(f"suggest_threshold ({self.suggest_threshold}) must not exceed threshold "
+                             f"({self.threshold})")
+        return self
+
+    def decide(self, total: float, has_candidate: bool = True) -> Decision:
+        if has_candidate and total >= self.threshold:
+            return "vote"
+        if has_candidate and total >= self.suggest_threshold:
+            return "suggest"
+        return "new"
 
 
 @dataclass(frozen=True)
@@ -75,12 +164,12 @@ class Score:
     conflicting_concepts: tuple[str, ...] = ()
     word_score: float = 0.0
     explanation: str = ""
+    semantic: float | None = None  # 100 × cosine, None when no model is used
 
 
 @dataclass
 class Matcher:
     config: MatchConfig
-    _patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
 
     @cached_property
     def _concept_patterns(self) -> list[tuple[str, re.Pattern[str]]]:
@@ -93,7 +182,7 @@ class Matcher:
         return patterns
 
     @cached_property
-    def _stop(self) -> frozenset[str]:
+    def stop(self) -> frozenset[str]:
         return STOP_WORDS | {w.lower() for w in self.config.stop_words}
 
     def concepts_in(self, text: str) -> tuple[set[str], str]:
@@ -114,35 +203,52 @@ class Matcher:
         concepts = title_concepts or body_concepts
         lowered = f"{title_rest} {lowered}"
         words = []
-        for word in re.findall(r"[^\W_]+", lowered):
+        for word in _WORD.findall(lowered):
+            # Stop words are looked up before and after the light stem: stemming first made "this" "thi"
+            # and "does" "doe", which then stayed in every fingerprint.
+            if word in self.stop:
+                continue
             if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
                 word = word[:-1]  # a light stem: "exports" and "export" are one word
-            if len(word) > 1 and word not in self._stop:
+            if len(word) > 1 and word not in self.stop:
                 words.append(word)
         return Fingerprint(frozenset(concepts), tuple(dict.fromkeys(words)))
 
-    def score(self, a: Fingerprint, b: Fingerprint) -> Score:
+    def semantic_text(self, text: str) -> str:
+        """What the embedding model reads: the words that say what is asked, without boilerplate.
+
+        Static embeddings average their tokens, so "please", "would" and "[Feature Request]" would
+        pull every request towards every other; on the calibration set removing them helped.
+        """
+        return " ".join(w for w in _WORD.findall(_BOILERPLATE.sub(" ", text).lower()) if w not in self.stop)
+
+    def words(self, a: Fingerprint, b: Fingerprint) -> float:
+        if not (a.words and b.words):
+            return 0.0
+        return float(fuzz.token_sort_ratio(" ".join(sorted(a.words)), " ".join(sorted(b.words))))
+
+    def combine(self, a: Fingerprint, b: Fingerprint, semantic: float | None, words: float | None = None) -> Score:
+        """The score of request ``a`` against feature request ``b``; ``semantic`` is 100 × cosine, if any."""
+        words = self.words(a, b) if words is None else words
         shared = tuple(sorted(a.concepts & b.concepts))
         conflicting = tuple(sorted(a.concepts ^ b.concepts)) if a.concepts and b.concepts and not shared else ()
-        words = fuzz.token_sort_ratio(" ".join(sorted(a.words)), " ".join(sorted(b.words))) if (
-            a.words and b.words) else 0.0
-        if shared:
-            total = 85.0 + 15.0 * words / 100.0
-            why = f"same concept {', '.join(shared)}; words {words:.0f}"
-        elif conflicting:
-            total = words * 0.4
-            why = f"different concepts {', '.join(conflicting)}; words {words:.0f} × 0.4"
+        if semantic is None:
+            base, why = words, f"words {words:.0f}"
         else:
-            total = words
-            why = f"no shared concept; words {words:.0f}"
-        return Score(round(total, 1), shared, conflicting, round(words, 1), why)
+            weight = self.config.semantic.word_weight
+            base = (1 - weight) * semantic + weight * words
+            why = f"meaning {semantic:.0f}, words {words:.0f} (× {weight:g})"
+        if shared:
+            total = max(base, 85.0 + 15.0 * words / 100.0)
+            why = f"same concept {', '.join(shared)}; {why}"
+        elif conflicting:
+            total = base * 0.4
+            why = f"different concepts {', '.join(conflicting)}; {why}; × 0.4"
+        else:
+            total = base
+        return Score(round(total, 1), shared, conflicting, round(words, 1), why,
+                     None if semantic is None else round(semantic, 1))
 
-    def best(self, candidate: Fingerprint, others: list[tuple[int, Fingerprint]]) -> tuple[int | None, Score]:
-        """The closest of ``others`` and its score (id None when there is nothing to compare)."""
-        best_id: int | None = None
-        best_score = Score(0.0, explanation="no open feature requests")
-        for other_id, other in others:
-            score = self.score(candidate, other)
-            if score.total > best_score.total:
-                best_id, best_score = other_id, score
-        return best_id, best_score
+    def score(self, a: Fingerprint, b: Fingerprint) -> Score:
+        """Words and concepts only (no model)."""
+        return self.combine(a, b, None)

@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 
 from continuum.connector import JSON
 from continuum.store.base import insert_ignore
 from continuum.store.db import utcnow
 from continuum.store.rows import CustomerRow, IdentityRow, NamedCustomer
-from continuum.store.tables import customers, identities
+from continuum.store.tables import audit_events, customers, identities, interactions
 
 
 def get_customer(conn: Connection, customer_id: int) -> CustomerRow | None:
@@ -116,3 +116,50 @@ def move_identities(conn: Connection, from_customer: int, to_customer: int) -> l
 
 def move_identity(conn: Connection, identity_id: int, customer_id: int) -> None:
     conn.execute(update(identities).where(identities.c.id == identity_id).values(customer_id=customer_id))
+
+
+def identity_named(conn: Connection, customer_id: int, system: str, name: str) -> IdentityRow | None:
+    """The customer's identity in ``system`` whose account id, handle or e-mail is ``name`` (as `show` prints it)."""
+    rows = conn.execute(select(identities).where(
+        identities.c.customer_id == customer_id, identities.c.system == system,
+        or_(identities.c.account_id == name, func.lower(identities.c.handle) == name.lower(),
+            func.lower(identities.c.email) == name.lower()))).mappings().all()
+    exact = [row for row in rows if row["account_id"] == name]
+    chosen = exact or rows
+    return cast(IdentityRow, dict(chosen[0])) if len(chosen) == 1 else None
+
+
+def merge_that_moved(conn: Connection, customer_id: int, identity_id: int) -> JSON | None:
+    """The latest merge into ``customer_id`` that brought ``identity_id`` with it (its audit event's changes)."""
+    rows = conn.execute(select(audit_events.c.changes).where(
+        audit_events.c.record_type == "customer", audit_events.c.record_id == customer_id,
+        audit_events.c.action == "merged").order_by(audit_events.c.id.desc()))
+    for (changes,) in rows:
+        if identity_id in ((changes or {}).get("identities") or []):
+            return dict(changes)
+    return None
+
+
+def summaries(conn: Connection, text: str | None = None, limit: int = 100) -> list[JSON]:
+    """Customers standing on their own, with their identities and how many interactions they wrote; with
+    ``text``, only those whose name, handle or e-mail contains it (any case)."""
+    query = select(customers.c.id).where(customers.c.merged_into.is_(None))
+    if text:
+        like = f"%{text.lower()}%"
+        matching = select(identities.c.customer_id).where(or_(
+            func.lower(identities.c.handle).like(like), func.lower(identities.c.email).like(like),
+            identities.c.account_id == text))
+        query = query.where(or_(func.lower(customers.c.display_name).like(like),
+                                func.lower(customers.c.primary_email).like(like), customers.c.id.in_(matching)))
+    ids = list(conn.execute(query.order_by(customers.c.id).limit(limit)).scalars())
+    if not ids:
+        return []
+    people = {row["id"]: {**dict(row), "identities": [], "interactions": 0} for row in conn.execute(
+        select(customers).where(customers.c.id.in_(ids))).mappings()}
+    for row in conn.execute(select(identities).where(identities.c.customer_id.in_(ids)).order_by(identities.c.id)):
+        people[row.customer_id]["identities"].append(
+            {"system": row.system, "account_id": row.account_id, "handle": row.handle, "email": row.email})
+    for customer_id, n in conn.execute(select(interactions.c.customer_id, func.count()).where(
+            interactions.c.customer_id.in_(ids)).group_by(interactions.c.customer_id)):
+        people[customer_id]["interactions"] = int(n)
+    return [people[i] for i in ids]

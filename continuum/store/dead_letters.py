@@ -86,9 +86,15 @@ def expire_waiting(conn: Connection, cutoff: datetime, pipeline: str | None) -> 
     return int(conn.execute(query.values(state="expired", updated_at=utcnow())).rowcount or 0)
 
 
+# A replay outcome: the letter failed again and the stage that failed it has recorded why already.
+STILL_FAILING = "still_failing"
+
+
 def settle_replayed(conn: Connection, letter_id: int, outcome: str) -> None:
     """After a replay: ``replayed`` resolves the letter, ``requeued`` reopens it with a fresh retry clock,
-    anything else is the new error of a letter that still fails."""
+    ``still_failing`` leaves it as the failing stage left it, anything else is its new error."""
+    if outcome == STILL_FAILING:
+        return
     if outcome == "replayed":
         values: JSON = {"state": "resolved", "updated_at": utcnow()}
     elif outcome == "requeued":
@@ -97,3 +103,20 @@ def settle_replayed(conn: Connection, letter_id: int, outcome: str) -> None:
     else:
         values = {"attempts": dead_letters.c.attempts + 1, "updated_at": utcnow(), "error": outcome}
     conn.execute(update(dead_letters).where(dead_letters.c.id == letter_id).values(**values))
+
+
+def _failed_since(pipeline: str, since: datetime) -> Any:
+    return and_(dead_letters.c.pipeline == pipeline, dead_letters.c.updated_at >= since,
+                dead_letters.c.state.in_(("open", "expired")))
+
+
+def failed_since(conn: Connection, pipeline: str, since: datetime) -> int:
+    """Dead letters of ``pipeline`` that a run since ``since`` made or failed again (open or expired)."""
+    return int(conn.execute(select(func.count()).select_from(dead_letters).where(
+        _failed_since(pipeline, since))).scalar_one())
+
+
+def letters_since(conn: Connection, pipeline: str, since: datetime) -> list[DeadLetterRow]:
+    """Those dead letters themselves, oldest first."""
+    return [cast(DeadLetterRow, dict(row)) for row in conn.execute(
+        select(dead_letters).where(_failed_since(pipeline, since)).order_by(dead_letters.c.id)).mappings()]

@@ -8,6 +8,7 @@ from typing import cast
 from sqlalchemy import Connection, and_, select, update
 
 from continuum.store.db import utcnow
+from continuum.store.request_matching import request_profiles
 from continuum.store.rows import FeatureRequestRow
 from continuum.store.tables import feature_requests, links, outbox
 
@@ -43,12 +44,18 @@ def set_voices_hash(conn: Connection, feature_request_id: int, digest: str) -> N
 
 
 def without_ticket(conn: Connection) -> list[int]:
-    """Open feature requests whose ticket was never planned, oldest first."""
+    """Open feature requests whose ticket was never planned, oldest first.
+
+    One held for review (a suggested match a person has not confirmed or rejected yet) waits: if it is
+    confirmed, its votes join another feature request's ticket and it never needs one of its own.
+    """
     planned = outbox.select().where(
         outbox.c.record_type == "feature_request", outbox.c.action == "create",
         outbox.c.record_id == feature_requests.c.id).exists()
+    held = select(request_profiles.c.feature_request_id).where(
+        request_profiles.c.feature_request_id == feature_requests.c.id, request_profiles.c.held.is_(True)).exists()
     return [int(i) for i in conn.execute(select(feature_requests.c.id).where(
-        feature_requests.c.status == "open", ~planned).order_by(feature_requests.c.id)).scalars()]
+        feature_requests.c.status == "open", ~planned, ~held).order_by(feature_requests.c.id)).scalars()]
 
 
 def stale_tickets(conn: Connection, system: str) -> list[tuple[int, str]]:
@@ -59,6 +66,19 @@ def stale_tickets(conn: Connection, system: str) -> list[tuple[int, str]]:
     return [(int(fr_id), ticket_id) for fr_id, ticket_id in rows]
 
 
+def set_status(conn: Connection, feature_request_id: int, status: str) -> None:
+    """``open``, ``shipped``, or ``merged`` (its votes went to another feature request)."""
+    conn.execute(update(feature_requests).where(feature_requests.c.id == feature_request_id).values(
+        status=status, updated_at=utcnow()))
+
+
+def open_requests(conn: Connection) -> list[FeatureRequestRow]:
+    """Every open feature request, most votes first."""
+    rows = conn.execute(select(feature_requests).where(feature_requests.c.status == "open").order_by(
+        feature_requests.c.votes.desc(), feature_requests.c.id)).mappings()
+    return [cast(FeatureRequestRow, dict(row)) for row in rows]
+
+
 def mark_shipped(conn: Connection, feature_request_id: int) -> None:
     conn.execute(update(feature_requests).where(feature_requests.c.id == feature_request_id).values(
         status="shipped", shipped_at=utcnow()))
@@ -67,3 +87,8 @@ def mark_shipped(conn: Connection, feature_request_id: int) -> None:
 def shipped_at(conn: Connection, feature_request_id: int) -> datetime | None:
     return cast("datetime | None", conn.execute(select(feature_requests.c.shipped_at).where(
         feature_requests.c.id == feature_request_id)).scalar())
+
+
+def find_feature_request(conn: Connection, feature_request_id: int) -> FeatureRequestRow | None:
+    row = conn.execute(select(feature_requests).where(feature_requests.c.id == feature_request_id)).mappings().first()
+    return None if row is None else cast(FeatureRequestRow, dict(row))

@@ -105,3 +105,17 @@ def reopen(conn: Connection, effect_id: int) -> int:
 
 def state_of(conn: Connection, effect_id: int) -> str | None:
     return cast("str | None", conn.execute(select(outbox.c.state).where(outbox.c.id == effect_id)).scalar())
+
+
+def first_attempt_keys(conn: Connection, system: str, pipeline: str, action: str) -> list[str]:
+    """Keys of the open ``action`` effects never sent yet (a send would not look for an earlier one)."""
+    return list(conn.execute(select(outbox.c.idempotency_key).where(
+        outbox.c.system == system, outbox.c.pipeline == pipeline, outbox.c.action == action,
+        outbox.c.state.in_(OPEN_STATES), outbox.c.attempts == 0).order_by(outbox.c.id)).scalars())
+
+
+def known_keys(conn: Connection, keys: list[str]) -> set[str]:
+    """Which of these idempotency keys the outbox holds (in any state)."""
+    if not keys:
+        return set()
+    return set(conn.execute(select(outbox.c.idempotency_key).where(outbox.c.idempotency_key.in_(keys))).scalars())

@@ -51,6 +51,7 @@ def hub_without_schedules(tmp_path: Path) -> Path:
     data = yaml.safe_load(config_path().read_text())
     for pipeline in data["pipelines"].values():
         pipeline["schedule"] = None
+    data["mappings_dir"] = str(config_path().resolve().parent)  # the copy names the shipped mappings
     path = tmp_path / "continuum.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

@@ -32,6 +32,9 @@ def test_one_dag_per_pipeline_with_schedule_single_run_no_catchup_and_retries() 
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert hub.pipelines["community"].schedule and dag.timetable.expression == hub.pipelines["community"].schedule
     for task in dag.tasks:
+        if task.task_id == "check_dead_letters":  # failing on purpose: retrying would not change the count
+            assert task.retries == 0
+            continue
         assert task.retries == 3 and task.retry_exponential_backoff == 2.0
         assert task.retry_delay == timedelta(seconds=30) and task.max_retry_delay == timedelta(minutes=10)
 
@@ -39,7 +42,8 @@ def test_one_dag_per_pipeline_with_schedule_single_run_no_catchup_and_retries() 
 def test_tasks_follow_the_loop_and_call_each_system_in_its_pool() -> None:
     dag = build_dags()[dag_id("community")]
     tasks = {t.task_id: t for t in dag.tasks}
-    assert list(tasks)[:2] == ["read_discourse", "plan"]
+    assert list(tasks)[:3] == ["migrate_store", "read_discourse", "plan"]
+    assert tasks["read_discourse"].upstream_task_ids == {"migrate_store"}
     assert {"apply_jira", "plan_follow_ups", "apply_follow_ups_jira", "read_back_jira", "respond_discourse",
             "report"} <= set(tasks)
     for task_id, task in tasks.items():
@@ -53,7 +57,8 @@ def test_tasks_follow_the_loop_and_call_each_system_in_its_pool() -> None:
     read = tasks["read_discourse"]
     expanded = read.op_kwargs_expand_input.value["unit"]  # type: ignore[attr-defined]
     assert expanded == [{"system": "discourse", "stream": "posts", "partition": ""}]
-    assert tasks["report"].upstream_task_ids == set(tasks) - {"report"}
+    assert tasks["report"].upstream_task_ids == set(tasks) - {"report", "check_dead_letters", "migrate_store"}
+    assert tasks["check_dead_letters"].upstream_task_ids == {"report"}  # a run with dead letters fails
     assert [o.uri for o in tasks["report"].outlets] == [pipeline_asset_uri("community")]
 
 

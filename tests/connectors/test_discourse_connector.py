@@ -55,7 +55,8 @@ def test_first_read_returns_every_post_oldest_first_with_full_payload(sim: Disco
     assert [int(r.external_id) for r in records] == expected
     assert all(len(p.records) <= 10 for p in pages) and len(pages) >= 4
     for page in pages:
-        assert page.cursor == {"last_post_id": max(int(r.external_id) for r in page.records)}
+        assert page.cursor is not None
+        assert page.cursor["last_post_id"] == max(int(r.external_id) for r in page.records)
     opener = records[0]
     assert opener.stream == "posts" and opener.object_type == "post"
     assert opener.parent_id == str(opener.payload["topic_id"])
@@ -85,7 +86,7 @@ def test_second_read_returns_only_new_posts_and_noop_costs_one_call(sim: Discour
     calls = sim.effect_counts()["calls"]
     pages, records = read_all(connector, cursor)
     assert [r.external_id for r in records] == [str(first), str(answer)]
-    assert pages[-1].cursor == {"last_post_id": answer}
+    assert pages[-1].cursor is not None and pages[-1].cursor["last_post_id"] == answer
     assert sim.effect_counts()["calls"] - calls == 1  # categories are cached, one feed page is enough
 
 
@@ -139,10 +140,10 @@ def test_category_filter(sim: DiscourseSimulator) -> None:
     expected = [p["id"] for p in sim.posts() if p["category_id"] in (2, 3)]
     assert [int(r.external_id) for r in records] == expected
     # the cursor covers skipped posts, so a busy other category costs nothing later
-    assert pages[-1].cursor == {"last_post_id": sim.posts()[-1]["id"]}
+    assert pages[-1].cursor is not None and pages[-1].cursor["last_post_id"] == sim.posts()[-1]["id"]
     sim.create_topic("tkowalski", "lounge", "Friday banter", "Have a nice weekend!")
     pages, records = read_all(connector, pages[-1].cursor)
-    assert records == [] and pages[-1].cursor == {"last_post_id": sim.posts()[-1]["id"]}
+    assert records == [] and pages[-1].cursor is not None and pages[-1].cursor["last_post_id"] == sim.posts()[-1]["id"]
 
 
 def test_new_and_sub_categories(sim: DiscourseSimulator) -> None:

@@ -23,15 +23,17 @@ def test_validate_accepts_the_shipped_files_and_names_line_and_field_of_a_mistak
     bad = tmp_path / "continuum.yaml"
     bad.write_text("systems:\n  a: {connector: a, connection: c, secret: x}\npipelines: {}\n")
     result = runner.invoke(app, ["validate", "--config", str(bad)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a configuration mistake
     assert f"{bad}:2: systems.a.secret" in result.output
 
 
-def test_schema_prints_both_json_schemas() -> None:
+def test_schema_prints_the_json_schemas_of_every_file_format() -> None:
     result = runner.invoke(app, ["schema"])
     schemas = json.loads(result.stdout)
-    assert set(schemas) == {"hub", "mapping"}
+    assert set(schemas) == {"hub", "mapping", "rules"}
     assert "pipelines" in schemas["hub"]["properties"] and "inbound" in schemas["mapping"]["properties"]
+    assert {"banter", "rules", "sla", "feature_requests", "alerts"} <= set(schemas["rules"]["properties"])
+    assert json.loads(runner.invoke(app, ["schema", "rules"]).stdout)["title"] == "RuleBook"
 
 
 def test_sync_then_status_json_and_dead_letters(loop: Loop, monkeypatch) -> None:
@@ -39,7 +41,7 @@ def test_sync_then_status_json_and_dead_letters(loop: Loop, monkeypatch) -> None
     loop.discourse.add_user("ann", "Ann", None)
     loop.discourse.create_topic("ann", "feature-requests", "Dark mode", "Dark mode please")
     loop.discourse.create_topic("ann", "feature-requests", "Huge", "y" * 70_000)
-    assert runner.invoke(app, ["sync", "community"]).exit_code == 0
+    assert runner.invoke(app, ["sync", "community"]).exit_code == 6  # it finished, with a dead letter
     status = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
     assert status["interactions"] == 1 and status["dead_letters"] == 1 and status["by_status"] == {"routed": 1}
     letters = json.loads(runner.invoke(app, ["dead-letters", "--json"]).stdout)

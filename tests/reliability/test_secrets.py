@@ -35,6 +35,8 @@ def test_no_secret_in_any_output_error_dead_letter_report_or_row(tmp_path: Path,
         for _ in range(2):
             w.new_user()
         w.activity(topics=4, replies=2)
+        # Whatever the seed's categories, one topic goes to Jira: the run below needs an issue to answer on.
+        w.topics.append(w.discourse.create_topic(w.users[0], "bugs", "Saving fails", "Saving an invoice fails")[0])
         base = {**os.environ, **w.env, "CONTINUUM_DB_URL": w.db_url, "CONTINUUM_CONFIG": str(HUB_PATH)}
         jira_conn = json.loads(w.env["AIRFLOW_CONN_CONTINUUM_JIRA"])
         wrong_env = {**base, "AIRFLOW_CONN_CONTINUUM_JIRA": json.dumps({**jira_conn, "password": WRONG})}
@@ -55,7 +57,10 @@ def test_no_secret_in_any_output_error_dead_letter_report_or_row(tmp_path: Path,
         outputs = [cli("sync", "community", env=wrong_env)]  # Jira refuses the token: errors everywhere
         outputs.append(reports("dead-letters"))
         outputs.append(reports("dead-letters", "--json"))
-        assert "401" in outputs[-1], outputs[-1][-3000:]  # the failure is reported, without the token
+        # The failure is reported, without the token: as dead letters, or (when the run's first call to Jira,
+        # the check for hub-made objects the store does not know, meets the bad token) as the run's one line.
+        assert "401" in outputs[-1] or ("-> 3" in outputs[0] and "jira refused the credentials" in outputs[0]), \
+            (outputs[0] + outputs[-1])[-3000:]
         outputs.append(cli("sync", "community", "--json"))
         issue = w.hub_issues()[0]
         w.jira.add_staff_comment(issue, "Fixed, thanks", public=True)

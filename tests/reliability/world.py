@@ -30,6 +30,7 @@ from continuum.demo.simulators import start_simulators
 from continuum.engine.context import RunStats
 from continuum.engine.run import sync
 from continuum.store.db import open_store
+from continuum.store.status import counts as store_counts
 from continuum.store.tables import customers, dead_letters, interactions, outbox
 
 HUB_PATH = Path(__file__).with_name("hub.yaml")
@@ -221,7 +222,11 @@ class World:
             tally.problems.append(f"dead letter: {error}")
 
     def summary(self) -> dict[str, Any]:
-        return {"sims": {"jira": self.jira.effect_counts(), "discourse": self.discourse.effect_counts()}}
+        """What a quiet re-run must not change: the simulators' effects and the store's counts, audit included."""
+        with self.db.connect() as conn:
+            stored = store_counts(conn)
+        return {"sims": {"jira": self.jira.effect_counts(), "discourse": self.discourse.effect_counts()},
+                "store": stored}
 
 
 def _topic_of(issue: Any) -> int | None:

@@ -1,0 +1,48 @@
+"""Matching state lives in the store: vectors cached once, members rebuilt next transaction (SQLite and PG)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from continuum.engine import aggregate
+from continuum.policy.rulebook import FeatureRequestPolicy, RuleBook
+from continuum.store import interactions
+from continuum.store.db import utcnow
+from continuum.store.request_matching import embedding_cache, request_members, request_profiles
+
+
+def _post(conn: Any, n: int, title: str, text: str) -> dict[str, Any]:
+    now = utcnow()
+    interactions.insert_new(conn, [{
+        "source_system": "discourse", "source_id": f"post:{n}", "thread_id": str(n), "direction": "inbound",
+        "kind": "feature_request", "title": title, "text": text, "status": "new", "is_thread_start": True,
+        "content_hash": str(n), "first_seen_at": now, "last_seen_at": now, "created_at": now}])
+    row = interactions.get_interaction(conn, interactions.id_of(conn, "discourse", f"post:{n}"))
+    assert row is not None
+    return dict(row)
+
+
+def test_vectors_are_cached_once_and_a_later_transaction_matches_against_stored_members(any_db: Engine) -> None:
+    # Thresholds low enough that this pair votes: what is tested here is the store, not the calibration.
+    policy = FeatureRequestPolicy(threshold=60, suggest_threshold=50)
+    ctx: Any = SimpleNamespace(rulebook=RuleBook(feature_requests=policy), pipeline_name="test")
+    with any_db.begin() as conn:
+        first = _post(conn, 1, "Dark mode", "The white background hurts my eyes at night; a dark theme please.")
+        second = _post(conn, 2, "Dark theme", "Please add a dark theme, the bright background hurts at night.")
+        other = _post(conn, 3, "Export to PDF", "Download every invoice of a month as one PDF file.")
+        outcome, founded, _ = aggregate.aggregate(conn, ctx, first, None)
+        assert outcome == "new_feature_request"
+        # One batch embedded the request and the new ones after it (read-ahead), all cached.
+        assert conn.execute(select(func.count()).select_from(embedding_cache)).scalar_one() == 3
+    with any_db.begin() as conn:  # a new transaction: the index comes back from the store
+        outcome, fr_id, score = aggregate.aggregate(conn, ctx, second, None)
+        assert (outcome, fr_id) == ("voted", founded), score
+        outcome, separate, _ = aggregate.aggregate(conn, ctx, other, None)
+        assert outcome == "new_feature_request" and separate != founded
+        assert conn.execute(select(func.count()).select_from(embedding_cache)).scalar_one() == 3
+        members = dict(conn.execute(select(request_members.c.interaction_id, request_members.c.joined)).all())
+        assert members == {first["id"]: "founded", second["id"]: "matched", other["id"]: "founded"}
+        assert conn.execute(select(func.count()).select_from(request_profiles)).scalar_one() == 2
