@@ -80,13 +80,10 @@ class _Tokens:
 
 
 @dataclass
-class NextTokenPaginator:
-    """A token in the body names the next page (Jira's ``nextPageToken``, X's ``meta.next_token``)."""
+class _Followed:
+    """A paginator that follows what the system hands out (a token, a URL) and counts each one."""
 
     system: str
-    token_path: str = "nextPageToken"
-    param: str = "nextPageToken"
-    last_path: str | None = None  # a body flag that says "no more pages" (Jira's ``isLast``)
     params: Request = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -94,6 +91,15 @@ class NextTokenPaginator:
 
     def first(self) -> Request:
         return dict(self.params)
+
+
+@dataclass
+class NextTokenPaginator(_Followed):
+    """A token in the body names the next page (Jira's ``nextPageToken``, X's ``meta.next_token``)."""
+
+    token_path: str = "nextPageToken"
+    param: str = "nextPageToken"
+    last_path: str | None = None  # a body flag that says "no more pages" (Jira's ``isLast``)
 
     def next(self, page: Fetched) -> Request | None:
         token = dig(page.body, self.token_path)
@@ -199,17 +205,8 @@ def next_link(header: str | None) -> str | None:
 
 
 @dataclass
-class LinkHeaderPaginator:
+class LinkHeaderPaginator(_Followed):
     """The ``Link: <…>; rel="next"`` header names the next page as a whole URL (``{"url": …}``)."""
-
-    system: str
-    params: Request = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._tokens = _Tokens(self.system)
-
-    def first(self) -> Request:
-        return dict(self.params)
 
     def next(self, page: Fetched) -> Request | None:
         headers = {k.lower(): v for k, v in page.headers.items()}
