@@ -43,10 +43,12 @@ soak: $(STAMP)
 # (mutation/equivalent.txt).  The full log is in mutants/run.log.
 MUTATION_GOAL ?= 90
 MUTATION_JOBS ?= 2
+MUTANT_BUDGET_S ?= 4
 mutation: $(STAMP)
 	rm -rf mutants && mkdir mutants
 	PATH="$(CURDIR)/$(BIN):$$PATH" CONTINUUM_SPECS_DIR="$${CONTINUUM_SPECS_DIR:-$(CURDIR)/../shared/specs}" \
-		$(BIN)/mutmut run --max-children $(MUTATION_JOBS) > mutants/run.log 2>&1 || (tail -c 3000 mutants/run.log; exit 1)
+		CONTINUUM_MUTANT_BUDGET_S=$(MUTANT_BUDGET_S) $(BIN)/mutmut run --max-children $(MUTATION_JOBS) \
+		> mutants/run.log 2>&1 || (tail -c 3000 mutants/run.log; exit 1)
 	$(BIN)/python mutation/report.py --goal $(MUTATION_GOAL)
 
 # Regenerate the lock from the current working install (run after a deliberate upgrade).

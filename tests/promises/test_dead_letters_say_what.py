@@ -15,7 +15,7 @@ from continuum.engine.read import _safe_payload
 from continuum.engine.run import run_pipeline
 from continuum.http import _Gates, _never_sent, _Registry
 from continuum.mapping import MappingError
-from continuum.store.tables import dead_letters, outbox
+from continuum.store.tables import dead_letters, interactions, outbox
 from tests.engine.fakes import FakeForum, FakeTracker
 from tests.engine.test_engine import hub
 
@@ -128,3 +128,24 @@ def test_a_record_from_a_source_is_keyed_by_type_and_id() -> None:
     from continuum.engine.read import record_key
 
     assert record_key(SourceRecord("posts", "post", "12", {})) == "post:12"
+
+
+def test_a_route_to_no_target_is_a_plan_letter_naming_the_route(sqlite_db: Engine) -> None:
+    config = hub().model_dump()
+    config["systems"]["crm"] = {"connector": "fake", "connection": "none"}  # a system, but not this pipeline's target
+    config["pipelines"]["p"]["routing"].insert(
+        0, {"name": "elsewhere", "when": {"regex": "export"}, "then": {"route": "crm"}, "stop": True})
+    forum = FakeForum()
+    ctx = SyncContext(db=sqlite_db, hub=type(hub()).model_validate(config), pipeline_name="p",
+                      connectors={"forum": forum, "tracker": FakeTracker(), "crm": FakeTracker(system="crm")})
+    forum.post("ann", 1, "Where do I find the export?", category="support")
+    run_pipeline(ctx)
+    (letter,) = _letters(sqlite_db)
+    with sqlite_db.connect() as conn:
+        (interaction_id,) = conn.execute(select(interactions.c.id)).scalars()
+    assert (letter["pipeline"], letter["system"], letter["stream"], letter["stage"], letter["field"]) == (
+        "p", "crm", "outbound", "plan", "route")
+    assert letter["record_key"] == f"interaction/{interaction_id}"
+    assert letter["error"] == (f"interaction {interaction_id} → crm: field route: pipeline 'p' routes to "
+                               "'crm' but has no target for it")
+    assert letter["payload"] == {"interaction_id": interaction_id}

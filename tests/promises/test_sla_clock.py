@@ -11,13 +11,13 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from continuum.cli import app
 from continuum.engine.sla_watch import sla_report
 from continuum.store.db import utcnow
-from continuum.store.tables import interactions
+from continuum.store.tables import interactions, outbox
 from tests.brain.helpers import breach, interaction, slack_texts
 from tests.e2e.conftest import Loop
 
@@ -56,6 +56,12 @@ def test_a_direct_answer_in_the_topic_stops_the_clock(loop: Loop, monkeypatch: p
 
     status = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
     assert [item["id"] for item in status["sla"]["items"]["breached"]] == [interaction(loop, waiting)["id"]]
+    with loop.db.connect() as conn:
+        planned = {(r.system, r.action, r.object_type, r.record_type, r.record_id, r.payload.get("channel"))
+                   for r in conn.execute(select(outbox).where(outbox.c.record_type == "sla_alert"))}
+    waiting_id = interaction(loop, waiting)["id"]
+    assert planned == {("jira", "comment", "comment", "sla_alert", waiting_id, None),
+                       ("slack", "notify", "message", "sla_alert", waiting_id, "#sla-alerts")}
 
 
 def test_a_backfill_is_listed_not_alerted_and_soon_is_told_apart_from_breached(loop: Loop) -> None:

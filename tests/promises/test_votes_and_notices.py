@@ -44,3 +44,23 @@ def test_shipping_tells_each_customer_once_in_the_thread_of_their_first_request(
 
     # Mara and Omar first asked in Mara's first topic: one notice there; Hana in hers; none in Mara's second.
     assert [notices(t) for t in (*topics["mara"], *topics["hana"])] == [1, 0, 1]
+
+
+def test_a_single_customers_ticket_that_ships_tells_them_once(loop: Loop) -> None:
+    from tests.promises.helpers import audits
+
+    loop.discourse.add_user("ann", "Ann", None)
+    topic, post = loop.discourse.create_topic("ann", "bugs", "Totals off", "The PDF total is off by a cent")
+    loop.sync()
+    (issue,) = loop.jira.issues()
+    loop.jira.resolve(issue["key"], "Fixed")
+    stats = loop.sync()
+    assert stats.counts.get("notices_planned") == 1
+    (notice,) = [p["raw"] for p in company_posts(loop, topic) if "has shipped" in p["raw"]]
+    assert "**Totals off** has shipped" in notice and "1 customers asked for this" in notice
+    (shipped,) = audits(loop.db, "shipped")
+    interaction_id = next(a["record_id"] for a in audits(loop.db, "created") if a["record_type"] == "interaction")
+    assert (shipped["record_type"], shipped["record_id"], shipped["pipeline"], shipped["changes"]) == (
+        "interaction", interaction_id, "community", {"customers_told": 1})
+    loop.sync()
+    assert sum("has shipped" in p["raw"] for p in company_posts(loop, topic)) == 1 and post
