@@ -43,7 +43,7 @@ soak: $(STAMP)
 # (mutation/equivalent.txt).  The full log is in mutants/run.log.
 MUTATION_GOAL ?= 90
 MUTATION_JOBS ?= 2
-MUTANT_BUDGET_S ?= 4
+MUTANT_BUDGET_S ?= 30
 mutation: $(STAMP)
 	rm -rf mutants && mkdir mutants
 	PATH="$(CURDIR)/$(BIN):$$PATH" CONTINUUM_SPECS_DIR="$${CONTINUUM_SPECS_DIR:-$(CURDIR)/../shared/specs}" \

@@ -149,3 +149,28 @@ def test_a_route_to_no_target_is_a_plan_letter_naming_the_route(sqlite_db: Engin
     assert letter["error"] == (f"interaction {interaction_id} → crm: field route: pipeline 'p' routes to "
                                "'crm' but has no target for it")
     assert letter["payload"] == {"interaction_id": interaction_id}
+
+
+@dataclass
+class RefusingCommentsTracker(FakeTracker):
+    """A tracker that takes new issues but refuses comments on them."""
+
+    def write(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        return [EffectResult(e.key, False, error="comments are closed on this issue")
+                if e.action == "comment" else result for e, result in zip(effects, super().write(effects), strict=True)]
+
+
+def test_a_refused_comment_names_the_ticket_it_was_for(sqlite_db: Engine) -> None:
+    forum, tracker = FakeForum(), RefusingCommentsTracker()
+    ctx = SyncContext(db=sqlite_db, hub=hub(), pipeline_name="p", connectors={"forum": forum, "tracker": tracker})
+    forum.post("ann", 1, "Please add dark mode")
+    run_pipeline(ctx)
+    forum.post("ann", 1, "Also for the mobile app please")
+    run_pipeline(ctx)
+    with sqlite_db.connect() as conn:
+        (comment,) = conn.execute(select(outbox).where(outbox.c.action == "comment")).mappings().all()
+    (letter,) = [letter for letter in _letters(sqlite_db) if letter["stream"] == "comment"]
+    assert comment["target_id"]
+    assert letter["error"].startswith(f"interaction {comment['record_id']} → tracker comment on "
+                                      f"{comment['target_id']}: ")
+    assert letter["payload"]["target_id"] == comment["target_id"]

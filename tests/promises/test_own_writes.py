@@ -106,3 +106,14 @@ def test_a_public_comment_by_the_hubs_own_account_is_never_an_answer(sqlite_db: 
     for _ in range(2):
         run_pipeline(ctx)
     assert forum.replies == 1 and "A real answer from staff" in forum.posts[-1]["text"]
+
+
+def test_unknown_hub_objects_say_where_how_many_and_what_to_do() -> None:
+    from continuum.engine.apply import UnknownHubObjects
+
+    error = UnknownHubObjects("jira", 4, ["PROD-1", "PROD-2", "PROD-3", "PROD-4"])
+    assert (error.system, error.count) == ("jira", 4)
+    assert str(error) == ("jira holds 4 object(s) the hub made that this store does not know (e.g. PROD-1, PROD-2, "
+                          "PROD-3): writing now would duplicate them; back up the store, then run `continuum "
+                          "reconcile` (or `continuum sync --force`)")
+    assert "(e.g." not in str(UnknownHubObjects("jira", 1, []))

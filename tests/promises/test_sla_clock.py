@@ -8,7 +8,7 @@ proves that a breach does alert in this set-up.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -84,3 +84,15 @@ def test_a_backfill_is_listed_not_alerted_and_soon_is_told_apart_from_breached(l
         ids[1]]
     assert not loop.sync().counts.get("sla_alerts")
     assert sum(_sla_alerts_on_tickets(loop).values()) == 0 and slack_texts(loop, "#sla-alerts") == []
+
+
+def test_an_item_due_this_very_moment_is_breached_not_soon(loop: Loop) -> None:
+    loop.discourse.add_user("ann", "Ann", None)
+    _, post = loop.discourse.create_topic("ann", "bugs", "Totals off", "The PDF total is off by a cent")
+    loop.sync()
+    due = interaction(loop, post)["sla_due"]
+    with loop.db.connect() as conn:
+        at_due = sla_report(conn, timedelta(hours=1), now=due.replace(tzinfo=due.tzinfo or UTC))
+        before = sla_report(conn, timedelta(hours=1), now=due.replace(tzinfo=due.tzinfo or UTC) - timedelta(minutes=1))
+    assert [row["id"] for row in at_due["breached"]] == [interaction(loop, post)["id"]] and not at_due["breaching_soon"]
+    assert [row["id"] for row in before["breaching_soon"]] == [interaction(loop, post)["id"]]
