@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export CONTINUUM_DATA_DIR ?= $(CURDIR)/.data
 
-.PHONY: venv demo lint test bench soak mutation clean lock
+.PHONY: venv demo lint test docs bench soak mutation clean lock
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The documentation site on http://127.0.0.1:8000, rebuilt on each edit (`make test` builds it with --strict).
+docs: $(STAMP)
+	$(BIN)/mkdocs serve
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

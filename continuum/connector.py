@@ -31,6 +31,8 @@ class SourceRecord:
     # The idempotency key the hub stored on this object when it wrote it: the engine skips it even
     # when a crash came between the write and its link (no echo of the hub's own voice).
     own_key: str | None = None
+    # The author deleted it on the platform: the engine marks the interaction deleted and purges its text.
+    deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class EffectResult:
     url: str | None = None
     error: str | None = None
     found_existing: bool = False  # true when a retry found the object made under the key
+    # Not sent, on purpose, because the platform's policy forbids it now (Messenger's 24-hour window): the
+    # engine keeps the effect held and flagged instead of retrying it or calling it failed.
+    held: bool = False
 
 
 @dataclass(frozen=True)

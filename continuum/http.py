@@ -13,6 +13,15 @@ Retry policy, and why:
   only for idempotent methods.  A POST that failed mid-way may have been
   applied; the engine's outbox recovers it by idempotency key instead of
   blindly sending it again.
+
+Rate-limit windows: by default the generic ``X-RateLimit-*`` headers hold
+the system's next call until the reset (capped by the time budget).  A
+connector that declares its platform's headers (``rate_limits``, a
+:class:`~continuum.kit.RateLimitHeaders`) gets a clean stop instead of a
+long sleep: a window that resets later than ``max_window_wait_s`` makes the
+system's next call raise :class:`~continuum.kit.RateLimitExhausted` before
+sending, and so does a 429 that asks for a longer wait.  The engine commits
+what it has and the next run resumes (:mod:`continuum.engine.pauses`).
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -39,6 +49,8 @@ from tenacity import (
     stop_after_delay,
     stop_before_delay,
 )
+
+from continuum.kit.ratelimit import RateLimitExhausted, RateLimitHeaders
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +104,8 @@ class _Gates:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._not_before: dict[str, float] = {}
+        # Windows too long to wait for: every call of the system raises until then.
+        self._spent_until: dict[str, float] = {}
 
     def hold(self, system: str, delay_s: float) -> None:
         with self._lock:
@@ -101,9 +115,19 @@ class _Gates:
         with self._lock:
             return self._not_before.get(system, 0.0) - time.monotonic()
 
+    def spend(self, system: str, resume_in_s: float) -> None:
+        with self._lock:
+            self._spent_until[system] = max(self._spent_until.get(system, 0.0), time.monotonic() + resume_in_s)
+
+    def spent_for(self, system: str) -> float:
+        """Seconds until the system's spent window resets (0 or less: not spent)."""
+        with self._lock:
+            return self._spent_until.get(system, 0.0) - time.monotonic()
+
     def reset(self) -> None:
         with self._lock:
             self._not_before.clear()
+            self._spent_until.clear()
 
 
 GATES = _Gates()
@@ -117,6 +141,9 @@ class RetryPolicy:
     backoff_max_s: float = 10.0
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 30.0
+    # A declared window (``rate_limits``) that resets within this is waited for; a longer one stops the
+    # system cleanly (RateLimitExhausted) so that a worker never sleeps through a 15-minute or 24-hour window.
+    max_window_wait_s: float = 60.0
 
 
 class _Retryable(Exception):
@@ -197,11 +224,14 @@ class ThrottledAdapter(HTTPAdapter):
         system: str,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        rate_limits: RateLimitHeaders | None = None,
     ) -> None:
         super().__init__(pool_connections=4, pool_maxsize=8)
         self.system = system
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
+        # None: the generic X-RateLimit-* headers, always waited for (capped by the time budget), as before.
+        self.rate_limits = rate_limits
 
     # -- throttling state -------------------------------------------------
     def _hold_until(self, delay_s: float) -> None:
@@ -213,7 +243,46 @@ class ThrottledAdapter(HTTPAdapter):
             STATS.bump(self.system, waited_s=delay)
             self._sleep(delay)
 
+    def _window_wait(self, response: requests.Response) -> float | None:
+        """Seconds until a declared window that this answer says is spent resets (None: not spent).
+
+        A spent window whose reset the platform does not say is taken as one that is too long to wait for:
+        guessing short would hammer a platform that already said no."""
+        limits = self.rate_limits
+        assert limits is not None
+        headers = response.headers  # a CaseInsensitiveDict: declared names match in any case
+        waits: list[float] = []
+        if limits.remaining:
+            remaining = headers.get(limits.remaining)
+            try:
+                spent = remaining is not None and float(remaining) <= 0
+            except ValueError:
+                spent = False
+            if spent:
+                reset = parse_rate_limit_reset(headers.get(limits.reset)) if limits.reset else None
+                waits.append(self._unknown_wait() if reset is None else reset)
+        minutes = limits.spent_usage_minutes(headers)
+        if minutes is not None:
+            waits.append(minutes * 60 if minutes > 0 else self._unknown_wait())
+        return max(waits) if waits else None
+
+    def _unknown_wait(self) -> float:
+        return self.policy.max_window_wait_s + 1
+
+    def _note_window(self, wait_s: float) -> None:
+        """Wait for a short window (the gate); a long one stops the system's next call."""
+        if wait_s <= self.policy.max_window_wait_s:
+            self._hold_until(min(wait_s, self.policy.max_total_s))
+            return
+        GATES.spend(self.system, wait_s)
+        log.warning("%s: rate-limit window spent, resumes in %.0f s", self.system, wait_s)
+
     def _note_rate_limit_headers(self, response: requests.Response) -> None:
+        if self.rate_limits is not None:
+            wait = self._window_wait(response)
+            if wait is not None:
+                self._note_window(wait)
+            return
         remaining = response.headers.get("X-RateLimit-Remaining")
         if remaining is None:
             return
@@ -232,8 +301,16 @@ class ThrottledAdapter(HTTPAdapter):
             kwargs["timeout"] = (self.policy.connect_timeout_s, self.policy.read_timeout_s)
         method = (request.method or "GET").upper()
         idempotent = method in IDEMPOTENT_METHODS
+        # The path only: a query string may carry a token (Graph's access_token).
+        path = urlsplit(request.url or "").path
+
+        def refuse_if_spent() -> None:
+            resume = GATES.spent_for(self.system)
+            if resume > 0:
+                raise RateLimitExhausted(self.system, resume, method=method, path=path)
 
         def attempt() -> requests.Response:
+            refuse_if_spent()
             self._wait_for_gate()
             STATS.bump(self.system, calls=1)
             try:
@@ -251,6 +328,13 @@ class ThrottledAdapter(HTTPAdapter):
             self._note_rate_limit_headers(response)
             retry_after = parse_retry_after(response.headers.get("Retry-After")) \
                 if response.status_code == 429 or response.status_code in TRANSIENT_STATUSES else None
+            if response.status_code == 429 and self.rate_limits is not None:
+                # A declared window: a long wait ends the system's calls for this run instead of a long sleep.
+                wait = retry_after if retry_after is not None else self._window_wait(response)
+                if wait is not None and wait > self.policy.max_window_wait_s:
+                    STATS.bump(self.system, throttled=1)
+                    GATES.spend(self.system, wait)
+                    refuse_if_spent()
             if retry_after is not None:
                 # Whatever happens to this request (retried, given up, not retryable), no call of
                 # this system leaves before the server said it may.
@@ -308,15 +392,20 @@ def _never_sent(exc: requests.exceptions.ConnectionError) -> bool:
     return "NewConnectionError" in text or "Connection refused" in text
 
 
-def mount(session: requests.Session, system: str, policy: RetryPolicy | None = None) -> requests.Session:
-    """Put the shared layer under an existing session (ours or a client library's)."""
-    adapter = ThrottledAdapter(system, policy)
+def mount(session: requests.Session, system: str, policy: RetryPolicy | None = None,
+          rate_limits: RateLimitHeaders | None = None) -> requests.Session:
+    """Put the shared layer under an existing session (ours or a client library's).
+
+    ``rate_limits`` declares the platform's window headers; with it, a window that resets later than
+    ``policy.max_window_wait_s`` stops the system's next call with :class:`RateLimitExhausted`."""
+    adapter = ThrottledAdapter(system, policy, rate_limits=rate_limits)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
 
 
-def new_session(system: str, policy: RetryPolicy | None = None) -> requests.Session:
+def new_session(system: str, policy: RetryPolicy | None = None,
+                rate_limits: RateLimitHeaders | None = None) -> requests.Session:
     session = requests.Session()
     session.headers["User-Agent"] = "continuum-hub/0.1"
-    return mount(session, system, policy)
+    return mount(session, system, policy, rate_limits)

@@ -20,12 +20,21 @@ class PostsCursor(StreamCursor):
 
 
 POSTS = Stream(name="posts", object_type="post", cursor=PostsCursor)
+# What Discourse shows in place of a post its author deleted (English locale; ``user_deleted`` says it anyway).
+DELETED_BY_AUTHOR = frozenset({"(post deleted by author)", "(topic deleted by author)"})
 
 
 def _as_int(value: Any) -> int | None:
     """Discourse's description types ``reply_to_post_number`` as a string; sites send ints."""
     text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
     return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _deleted(post: JSON) -> bool:
+    """Deleted by its author (``user_deleted``, or the notice in place of its text) or destroyed (``deleted_at``):
+    the deletion revises the post, so the edit check re-reads it like any edit."""
+    return bool(post.get("deleted_at")) or post.get("user_deleted") is True \
+        or str(post.get("raw") or "").strip() in DELETED_BY_AUTHOR
 
 
 def _stamp(post: JSON) -> str:
@@ -100,7 +109,8 @@ class DiscourseConnector:
                             payload={**post, "continuum": extra}, version=_stamp(post) or None,
                             parent_id=None if topic_id is None else str(topic_id),
                             # Only our account's posts count: a customer can type a marker into the forum.
-                            own_key=marked_key(str(post.get("raw") or "")) if ours else None)
+                            own_key=marked_key(str(post.get("raw") or "")) if ours else None,
+                            deleted=_deleted(post))
 
     def _reply(self, effect: Effect) -> EffectResult:
         topic_id, raw = _as_int(effect.target_id), effect.fields.get("raw")

@@ -56,6 +56,8 @@ SIM_CUSTOMER_KEY = "sim-discourse-customer-key"  # with any Api-Username: that c
 SIM_STAFF_USERNAME, SIM_STAFF_KEY = "mia.support", "sim-discourse-staff-key"  # a moderator, not the hub
 
 T = TypeVar("T")
+# The raw Discourse revises a post to when its author deletes it (locale strings deleted_by_author_simple).
+DELETED_POST_NOTICE, DELETED_TOPIC_NOTICE = "(post deleted by author)", "(topic deleted by author)"
 LATEST_LIMIT = 50  # fixed in Discourse's PostsController#latest
 
 _FORBIDDEN = {"errors": ["You are not permitted to view the requested resource."], "error_type": "invalid_access"}
@@ -152,6 +154,16 @@ class DiscourseSimulator(Simulator):
         with self.lock:
             post = self._posts[post_id]
             post.raw, post.updated_at, post.version = raw, self._now(), post.version + 1
+
+    def delete_post_by_author(self, post_id: int) -> None:
+        """The author deletes their post, as Discourse's PostDestroyer does for a non-staff user: the post
+        stays (it may be recovered for a day) but its text is revised to the "deleted by author" notice, it is
+        flagged ``user_deleted``, and the revision bumps ``updated_at`` and ``version``."""
+        with self.lock:
+            post = self._posts[post_id]
+            notice = DELETED_TOPIC_NOTICE if post.post_number == 1 else DELETED_POST_NOTICE
+            post.raw, post.user_deleted = notice, True
+            post.updated_at, post.version = self._now(), post.version + 1
 
     def posts(self, topic_id: int | None = None) -> list[JSON]:
         """Every post (as stored, plus author and topic), ascending by id."""
@@ -288,7 +300,7 @@ class DiscourseSimulator(Simulator):
         if not raw.strip():
             return self.json_response({"action": "create_post", "errors": ["Body can't be blank"]}, 422)
         reply_to = body.get("reply_to_post_number")
-        reply_to = int(reply_to) if str(reply_to or "").isdigit() else None
+        reply_to = int(str(reply_to)) if str(reply_to or "").isdigit() else None
         if body.get("topic_id") not in (None, ""):
             topic_id = int(body["topic_id"]) if str(body["topic_id"]).isdigit() else -1
             if topic_id not in self.topics:

@@ -99,6 +99,8 @@ class SimPost:
     version: int = 1
     post_type: int = 1  # 1 regular, 4 whisper: the latest feed lists only regular posts
     hidden: bool = False
+    user_deleted: bool = False  # its author deleted it: the text is replaced, the post stays until purged
+    deleted_at: str | None = None  # destroyed (by staff, or the author's deletion after its grace period)
     overrides: JSON = field(default_factory=dict)  # planted odd values, served verbatim
 
 
@@ -141,7 +143,8 @@ def serialize_post(state: SimState, post: SimPost, fields: tuple[str, ...], view
         "user_title": None, "bookmarked": False, "raw": post.raw,
         "actions_summary": [{"id": 2, "can_act": True}], "moderator": False, "admin": staff,
         "staff": staff, "user_id": user.id, "hidden": post.hidden, "trust_level": user.trust_level,
-        "deleted_at": None, "user_deleted": False, "edit_reason": None, "can_view_edit_history": True,
+        "deleted_at": post.deleted_at, "user_deleted": post.user_deleted, "edit_reason": None,
+        "can_view_edit_history": True,
         "wiki": False, "excerpt": text[:300], "truncated": len(text) > 300, "reviewable_id": None,
         "reviewable_score_count": 0, "reviewable_score_pending_count": 0,
         "post_url": f"/t/{topic.slug}/{topic.id}/{post.post_number}", "link_counts": [], "read": True,

@@ -47,11 +47,17 @@ def sync(pipeline: str | None = typer.Argument(None, help="Pipeline name (defaul
     except ValueError as exc:
         raise SettingError(str(exc)) from None
     results = {}
+    notes: list[str] = []
     with stdout_to_stderr() if as_json else nullcontext(), progress_bars() as progress:
         db = open_store()
         tick = ticker(progress)
         for name in names:
-            results[name] = run(name, hub, db, tick, force=force).counts
+            stats = run(name, hub, db, tick, force=force)
+            results[name] = stats.counts
+            notes += [line for line in stats.notes.values() if line not in notes]
+    # Not failures: e.g. a spent rate-limit window, and when the next run goes on.
+    for line in notes:
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
     if as_json:
         print_json(results)
     else:

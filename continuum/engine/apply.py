@@ -25,6 +25,15 @@ Failures, ordering and expiry:
   seconds) goes to the final ``expired`` state with an ``expired`` dead
   letter: never silently dropped; the effects queued behind it then go on.
   Open ``map`` and ``plan`` letters expire the same way (:func:`expire_dead_letters`).
+
+Stops that are not failures:
+
+* ``held``: the connector chose not to send because the platform's policy forbids it now (Messenger's
+  24-hour window).  The effect waits in the ``held`` state with its reason (audited once), holds back the
+  later effects of its record, and goes to the connector again on every later run: no attempt counted,
+  no dead letter.
+* a spent rate-limit window (:mod:`continuum.engine.pauses`): the batch's effects go back to the state they
+  were in, their attempt uncounted, and the system's remaining effects wait for the next run.
 """
 
 from __future__ import annotations
@@ -39,6 +48,9 @@ from sqlalchemy import Connection, Engine
 from continuum import failpoints
 from continuum.connector import Effect, EffectResult
 from continuum.engine.context import RunStats, SyncContext
+from continuum.engine.pauses import note_rate_limited, window_spent
+from continuum.kit.dispatch import Deferred, deferred
+from continuum.kit.ratelimit import spent_window
 from continuum.store import dead_letters as letters
 from continuum.store import interactions
 from continuum.store import outbox as effects
@@ -150,18 +162,23 @@ def apply_effects(ctx: SyncContext, system: str) -> RunStats:
     """
     stats = RunStats()
     expire_effects(ctx, system, stats)
+    if window_spent(ctx, system):
+        return stats  # an earlier stage of this run found the window spent: everything waits for the next run
     refuse_unknown_creates(ctx, system)
     connector = ctx.connector(system)
     states: tuple[str, ...] = effects.OPEN_STATES
-    while True:
+    spent = False
+    while not spent:
         applied = 0
         last_id = 0
-        while True:
+        while not spent:
             with ctx.db.connect() as conn:
                 rows = effects.queue_heads(conn, system, ctx.pipeline_name, states, last_id, PAGE)
             if not rows:
                 break
             last_id = rows[-1]["id"]
+            # Once per run: a later stage of the same run would only hear the same hold again.
+            rows = [r for r in rows if not (r["state"] == "held" and r["id"] in ctx.held_offered)]
             applied += len(rows)
             by_action: dict[str, list[OutboxRow]] = {}
             for row in rows:
@@ -169,7 +186,11 @@ def apply_effects(ctx: SyncContext, system: str) -> RunStats:
             for action, group in by_action.items():
                 size = max(1, connector.capabilities.bulk_sizes.get(action, DEFAULT_BATCH))
                 for start in range(0, len(group), size):
-                    _apply_batch(ctx, system, group[start:start + size], stats)
+                    if _apply_batch(ctx, system, group[start:start + size], stats):
+                        spent = True  # the window is spent: everything else of this system waits
+                        break
+                if spent:
+                    break
         if not applied:
             break
         states = ("pending",)  # failures of this run wait for the next one
@@ -227,7 +248,8 @@ def _letter(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, err
     letters.hold_effect_letter(conn, system, row["idempotency_key"], state, row.get("retry_since"))
 
 
-def _apply_batch(ctx: SyncContext, system: str, batch: Sequence[OutboxRow], stats: RunStats) -> None:
+def _apply_batch(ctx: SyncContext, system: str, batch: Sequence[OutboxRow], stats: RunStats) -> bool:
+    """Send one batch and settle each effect; True when the system's rate-limit window is spent."""
     with ctx.db.begin() as conn:
         # Committed before the call: from here on, a crash means "maybe applied".
         effects.mark_sending(conn, [row["id"] for row in batch])
@@ -240,7 +262,9 @@ def _apply_batch(ctx: SyncContext, system: str, batch: Sequence[OutboxRow], stat
     try:
         results = ctx.connector(system).write(planned)
     except Exception as exc:  # the whole batch failed; each effect stays retryable
-        results = [EffectResult(key=e.key, ok=False, error=f"{type(exc).__name__}: {exc}") for e in planned]
+        window = spent_window(exc)
+        results = [deferred(e, window.resume_in_s) if window is not None
+                   else EffectResult(key=e.key, ok=False, error=f"{type(exc).__name__}: {exc}") for e in planned]
     failpoints.hit(f"after_write:{system}")
     by_key = {result.key: result for result in results}
     with ctx.db.begin() as conn:
@@ -249,6 +273,10 @@ def _apply_batch(ctx: SyncContext, system: str, batch: Sequence[OutboxRow], stat
                 key=row["idempotency_key"], ok=False, error="the connector returned no result for this effect")
             _settle(conn, ctx, system, row, result, stats)
     ctx.tick(f"apply {system}", len(batch))
+    waits = [r.resume_in_s for r in results if isinstance(r, Deferred)]
+    if waits:
+        note_rate_limited(ctx, stats, system, max(waits), "its effects wait, pending, for the next run")
+    return bool(waits)
 
 
 def _settle(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, result: EffectResult,
@@ -273,6 +301,14 @@ def _settle(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, res
         effects.set_effect(conn, row["id"], state="done", updated_at=now)
         stats.add(f"{row['action']}_applied")
         return
+    if isinstance(result, Deferred):
+        # Never sent (refused before sending, or a 429 the server did not act on): as it was before.
+        effects.set_effect(conn, row["id"], state=row["state"], attempts=row["attempts"])
+        stats.add("effects_deferred")
+        return
+    if result.held:
+        _hold(conn, ctx, system, row, result, stats)
+        return
     attempts = row["attempts"] + 1
     final = attempts >= ctx.max_attempts
     error = result.error or "failed without a reason"
@@ -284,3 +320,17 @@ def _settle(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, res
     failing["retry_since"] = row.get("retry_since") or now
     _letter(conn, ctx, system, failing,
             f"{error} (attempt {attempts} of {ctx.max_attempts}{'; given up until replay' if final else ''})")
+
+
+def _hold(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, result: EffectResult,
+          stats: RunStats) -> None:
+    """The platform's policy forbids the effect now: held with its reason, not failed, no attempt counted."""
+    reason = result.error or "held by the connector"
+    # Nothing was sent: the attempt mark_sending counted is taken back, so a later send is no "maybe applied".
+    effects.set_effect(conn, row["id"], state="held", attempts=row["attempts"], last_error=reason,
+                       updated_at=utcnow())
+    stats.add("effects_held")
+    ctx.held_offered.add(row["id"])
+    if row["state"] != "held" or row["last_error"] != reason:
+        audit(conn, row["record_type"], row["record_id"], f"{row['action']}_held",
+              {"system": system, "key": row["idempotency_key"], "reason": reason}, ctx.pipeline_name, system)

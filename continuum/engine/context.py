@@ -23,13 +23,24 @@ class RunStats:
     """Counts for one run, by stage; the CLI and the DAG tasks report them."""
 
     counts: dict[str, int] = field(default_factory=dict)
+    # Lines a person should read after the run (a spent rate-limit window), once per key.
+    notes: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
 
+    def note(self, key: str, line: str) -> bool:
+        """Keep ``line`` under ``key`` unless one is kept already; True when it is new."""
+        if key in self.notes:
+            return False
+        self.notes[key] = line
+        return True
+
     def merge(self, other: RunStats) -> None:
         for name, n in other.counts.items():
             self.add(name, n)
+        for key, line in other.notes.items():
+            self.note(key, line)
 
 
 @dataclass
@@ -52,6 +63,11 @@ class SyncContext:
     force: bool = False
     # Systems whose check for hub-made objects failed this run: their creates look up their key first.
     unverified: set[str] = field(default_factory=set)
+    # Systems whose rate-limit window this run found spent: their later stages wait for the next run.
+    # The value is the time.monotonic() moment the window resets.
+    spent_windows: dict[str, float] = field(default_factory=dict)
+    # Held effects already offered to their connector this run (a run applies a system in several stages).
+    held_offered: set[int] = field(default_factory=set)
     _mappings: dict[str, MappingFile] = field(default_factory=dict, repr=False)
 
     @property

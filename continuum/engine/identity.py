@@ -3,11 +3,16 @@
 Only certain evidence joins two identities automatically: the same account
 in the same system, or the same *verified* e-mail.  Anything fuzzier is a
 suggestion for a person, never an automatic merge.
+
+An account is known by its stable id, never by its handle: people rename
+themselves (X, Mastodon and Reddit let them), and the same id with a new
+handle is the same customer, whose identity (and display name, where it was
+the handle) follows the rename (:func:`follow_renames`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -45,3 +50,29 @@ def resolve_customer(conn: Connection, system: str, canonical: Mapping[str, Any]
     if owner == customer_id and created_customer:
         audit(conn, "customer", customer_id, "created", {"system": system, "account_id": account_id})
     return owner
+
+
+def follow_renames(conn: Connection, system: str, canonicals: Sequence[Mapping[str, Any]],
+                   pipeline: str | None = None) -> int:
+    """Known accounts of the page that now carry another handle: update them (one query finds them all).
+
+    The latest record of an account in the page wins (pages come oldest first).  Returns how many changed."""
+    latest: dict[str, str] = {}
+    for canonical in canonicals:
+        handle = canonical.get("author_handle")
+        if canonical.get("author_account_id") and isinstance(handle, str) and handle:
+            latest[str(canonical["author_account_id"])] = handle
+    if not latest:
+        return 0
+    changed = 0
+    for known in customers.identities_with_accounts(conn, system, list(latest)):
+        new, old = latest[known["account_id"]], known["handle"]
+        if new == old:
+            continue
+        customers.set_identity_handle(conn, known["id"], new)
+        renamed = customers.rename_if_named(conn, known["customer_id"], old, new) if old else False
+        audit(conn, "customer", known["customer_id"], "handle_changed",
+              {"system": system, "account_id": known["account_id"], "from": old, "to": new,
+               "display_name_followed": renamed}, pipeline, system)
+        changed += 1
+    return changed

@@ -25,7 +25,9 @@ from continuum.config import SourceSpec
 from continuum.connector import JSON, Page, SourceRecord
 from continuum.engine.apply import UnknownHubObjects
 from continuum.engine.context import RunStats, SyncContext
-from continuum.engine.identity import resolve_customer
+from continuum.engine.deletions import delete_record
+from continuum.engine.identity import follow_renames, resolve_customer
+from continuum.engine.pauses import until_window_spent
 from continuum.kit.cursors import cursor_json
 from continuum.mapping import MappingError, MappingFile, map_inbound
 from continuum.store import interactions, outbox
@@ -35,6 +37,7 @@ from continuum.store.cursors import get_cursor, save_cursor
 from continuum.store.customers import owners_of
 from continuum.store.db import utcnow
 from continuum.store.dead_letters import dead_letter, resolve_dead_letters
+from continuum.store.deletions import tombstoned
 from continuum.store.links import find_links
 from continuum.store.rows import LinkRow
 
@@ -53,7 +56,9 @@ def read_source(ctx: SyncContext, source: SourceSpec) -> RunStats:
     mapping = ctx.mapping(source.mapping)
     with ctx.db.connect() as conn:
         cursor = get_cursor(conn, ctx.pipeline_name, source.system, source.stream, source.partition)
-    for page in connector.read_changes(source.stream, cursor):
+    # A spent rate-limit window ends the stream cleanly: committed pages keep their cursor.
+    for page in until_window_spent(connector.read_changes(source.stream, cursor), ctx, stats,
+                                   source.system):
         with ctx.db.begin() as conn:
             ingest_page(conn, ctx, source, mapping, page, stats)
             stored = cursor_json(page.cursor)
@@ -79,6 +84,8 @@ def ingest_page(conn: Connection, ctx: SyncContext, source: SourceSpec, mapping:
     own_links = _links_by_record(conn, system, page.records)
     system_ctx = ctx.system_context(system)
     _refuse_unknown_own_writes(conn, ctx, system, page.records, own_links)
+    # Deleted by their authors: never created again, whatever a later read serves.
+    gone = tombstoned(conn, system, [record_key(r) for r in page.records])
     mapped: list[_Mapped] = []
     for record in page.records:
         stats.add("records_read")
@@ -87,6 +94,14 @@ def ingest_page(conn: Connection, ctx: SyncContext, source: SourceSpec, mapping:
             # Something the hub itself wrote (a reply, a comment): reading it back is not news, even
             # before its link exists (a crash between the write and the outbox recording it).
             stats.add("own_writes_skipped")
+            continue
+        source_id = record_key(record)
+        if source_id in gone:
+            stats.add("deleted_skipped")
+            continue
+        if record.deleted:
+            delete_record(conn, ctx, source, source_id, stats)
+            gone.add(source_id)
             continue
         try:
             canonical = map_inbound(mapping, record.payload, {"system": system_ctx})
@@ -99,6 +114,12 @@ def ingest_page(conn: Connection, ctx: SyncContext, source: SourceSpec, mapping:
             stats.add("dead_letters")
             continue
         mapped.append(_Mapped(record, canonical, record_key(record), _digest(canonical)))
+    mapped = [m for m in mapped if m.source_id not in gone]  # a copy before its deletion in the same page
+    account = system_ctx["account"]
+    renamed = follow_renames(conn, system, [m.canonical for m in mapped if not _own(account, m.canonical)],
+                             ctx.pipeline_name)
+    if renamed:
+        stats.add("handles_changed", renamed)
     if len({m.source_id for m in mapped}) < len(mapped):
         # The same object twice in one page: the record-by-record path keeps its
         # "later copy updates the earlier" semantics without special cases here.

@@ -17,6 +17,7 @@ from continuum.connector import JSON, Page, SourceRecord
 from continuum.engine import answers
 from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.overrides import override
+from continuum.engine.pauses import until_window_spent
 from continuum.kit.cursors import cursor_json
 from continuum.mapping import MappingError, MappingFile, map_inbound
 from continuum.policy.overrides import from_labels
@@ -38,7 +39,8 @@ def read_target(ctx: SyncContext, target: TargetSpec) -> RunStats:
     connector = ctx.connector(target.system)
     with ctx.db.connect() as conn:
         cursor = get_cursor(conn, ctx.pipeline_name, target.system, target.stream)
-    for page in connector.read_changes(target.stream, cursor):
+    for page in until_window_spent(connector.read_changes(target.stream, cursor), ctx, stats,
+                                   target.system):
         with ctx.db.begin() as conn:
             _ingest(conn, ctx, target, page, stats)
             stored = cursor_json(page.cursor)

@@ -46,6 +46,9 @@ def run_pipeline(ctx: SyncContext) -> RunStats:
     with pipeline_lock(ctx.db, ctx.pipeline_name):
         started = utcnow()
         stats = RunStats()
+        # What one run learnt about stops (spent windows, holds offered) is for that run only.
+        ctx.spent_windows.clear()
+        ctx.held_offered.clear()
         for stage in STAGES:
             for unit in units(stage, ctx.hub, ctx.pipeline_name):
                 stats.merge(stage.run(ctx, unit))

@@ -37,7 +37,8 @@ class StreamCursor(BaseModel):
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
             raise ValueError(f"stored cursor for {cls.__name__} is not valid ({problems}); "
-                             "reset it with `continuum sync --reset-cursor` if the data moved") from None
+                             "restore the store from a backup, or delete this stream's row from the store's "
+                             "cursors table to read it again from the start (nothing is duplicated)") from None
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,22 @@ dispatcher promises what the engine relies on:
   for fewer effects than it was given fails only the effects concerned;
 * an authentication failure stops the batch: the remaining effects are
   reported as not attempted, with one clear line, instead of each sending
-  the same bad credentials again.
+  the same bad credentials again;
+* a spent rate-limit window (:class:`~continuum.kit.ratelimit.RateLimitExhausted`,
+  even wrapped by a vendor library) stops the batch too, but its effect and
+  the remaining ones come back :class:`Deferred`: the engine keeps them
+  pending for the next run, neither failed nor counted as an attempt.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from continuum.connector import Effect, EffectResult
 from continuum.kit.errors import is_auth_error
+from continuum.kit.ratelimit import spent_window
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,38 @@ def failed(effect: Effect, detail: str) -> EffectResult:
     prefix = f"effect {effect.key} ({effect.action} {effect.object_type})"
     error = detail if detail.startswith(prefix) else f"{prefix}: {detail}"
     return EffectResult(key=effect.key, ok=False, object_type=effect.object_type, error=error)
+
+
+@dataclass(frozen=True)
+class Deferred(EffectResult):
+    """Not attempted, because the system's rate-limit window is spent for ``resume_in_s`` more seconds."""
+
+    resume_in_s: float = 0.0
+
+
+def deferred(effect: Effect, resume_in_s: float, detail: str = "") -> Deferred:
+    line = detail or f"not attempted: rate-limit window spent, resumes in {resume_in_s:.0f} s"
+    return Deferred(key=effect.key, ok=False, object_type=effect.object_type, resume_in_s=resume_in_s,
+                    error=f"effect {effect.key} ({effect.action} {effect.object_type}): {line}")
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """Why the rest of a batch is not attempted; ``resume_in_s`` is set when a rate-limit window is spent."""
+
+    line: str
+    resume_in_s: float | None = None
+
+    def result(self, effect: Effect) -> EffectResult:
+        if self.resume_in_s is not None:
+            return deferred(effect, self.resume_in_s, f"not attempted: {self.line}")
+        return failed(effect, f"not attempted: {self.line}")
+
+
+def held(effect: Effect, reason: str) -> EffectResult:
+    """A result for an effect the platform's policy forbids sending now; ``reason`` says which rule and what to do."""
+    return EffectResult(key=effect.key, ok=False, object_type=effect.object_type, held=True,
+                        error=f"effect {effect.key} ({effect.action} {effect.object_type}) held: {reason}")
 
 
 def succeeded(effect: Effect, external_id: str, *, object_type: str | None = None, version: str | None = None,
@@ -63,7 +101,7 @@ class EffectDispatcher:
 
     def write(self, effects: Sequence[Effect]) -> list[EffectResult]:
         results: dict[int, EffectResult] = {}
-        stopped: str | None = None
+        stopped: _Stop | None = None
         # Bulk actions first, as one call per action; then the rest one by one, in order.
         for action, handler in self.bulk.items():
             indexed = [(i, e) for i, e in enumerate(effects) if e.action == action]
@@ -72,10 +110,12 @@ class EffectDispatcher:
             try:
                 answered = list(handler([e for _, e in indexed]))
             except Exception as exc:
-                if is_auth_error(exc):
-                    stopped = self._auth_line(exc)
-                answered = []
-                detail = stopped or f"bulk {action} failed: {self.describe(exc)}"
+                stopped = self._stop_for(exc)
+                if stopped is not None and stopped.resume_in_s is not None:
+                    for i, effect in indexed:
+                        results[i] = deferred(effect, stopped.resume_in_s, stopped.line)
+                    break
+                detail = stopped.line if stopped else f"bulk {action} failed: {self.describe(exc)}"
                 for i, effect in indexed:
                     results[i] = failed(effect, detail)
                 if stopped:
@@ -91,12 +131,22 @@ class EffectDispatcher:
             if i in results:
                 continue
             if stopped:
-                results[i] = failed(effect, f"not attempted: {stopped}")
+                results[i] = stopped.result(effect)
                 continue
             results[i], stopped = self._one(effect)
         return [results[i] for i in range(len(effects))]
 
-    def _one(self, effect: Effect) -> tuple[EffectResult, str | None]:
+    def _stop_for(self, exc: BaseException) -> _Stop | None:
+        """The stop an error means for the rest of the batch: spent window, refused credentials, or none."""
+        window = spent_window(exc)
+        if window is not None:
+            return _Stop(f"{self.system}: rate-limit window spent, resumes in {window.resume_in_s:.0f} s",
+                         window.resume_in_s)
+        if is_auth_error(exc):
+            return _Stop(self._auth_line(exc))
+        return None
+
+    def _one(self, effect: Effect) -> tuple[EffectResult, _Stop | None]:
         """The effect's result, and the line that stops the batch when the credentials were refused."""
         handler = self.handlers.get(effect.action)
         if handler is None:
@@ -105,9 +155,11 @@ class EffectDispatcher:
         try:
             return handler(effect), None
         except Exception as exc:  # one odd answer must not sink the rest of the batch
-            if is_auth_error(exc):
-                line = self._auth_line(exc)
-                return failed(effect, line), line
+            stop = self._stop_for(exc)
+            if stop is not None and stop.resume_in_s is not None:
+                return deferred(effect, stop.resume_in_s, stop.line), stop
+            if stop is not None:
+                return failed(effect, stop.line), stop
             if not isinstance(exc, (ValueError, LookupError)) and not getattr(exc, "system", None):
                 log.exception("%s: effect %s failed unexpectedly", self.system, effect.key)
             else:

@@ -44,18 +44,22 @@ def _compiled(env: SandboxedEnvironment, source: str) -> Template:
     return env.from_string(source)
 
 
+_DATE_WITH_OFFSET = re.compile(r"\d{4}-\d{2}-\d{2}[+-]\d{2}:?\d{2}")
+
+
 def parse_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, (int, float)):
         return datetime.fromtimestamp(value, tz=UTC)
     text = str(value).strip()
-    if text.endswith("Z"):
+    if text[-1:] in ("Z", "z"):  # RFC 3339 allows either case; fromisoformat takes neither on a bare date
         text = text[:-1] + "+00:00"
-    # Jira writes offsets without a colon (+0000); fromisoformat wants +00:00 before 3.11's full support.
-    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit() and text[-3] != ":":
-        text = text[:-2] + ":" + text[-2:]
-    moment = datetime.fromisoformat(text)
+    if _DATE_WITH_OFFSET.fullmatch(text):
+        # fromisoformat would read the sign as the date/time separator ("2026-11-22+02:00" as 02:00 UTC):
+        # a date with an offset is midnight at that offset.
+        text = f"{text[:10]}T00:00:00{text[10:]}"
+    moment = datetime.fromisoformat(text)  # offsets with or without a colon (Jira's +0000) since Python 3.11
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -71,6 +71,23 @@ def owner_of_verified_email(conn: Connection, email: str) -> int | None:
     return None if row is None else int(row.customer_id)
 
 
+def identities_with_accounts(conn: Connection, system: str, account_ids: list[str]) -> list[IdentityRow]:
+    """The identities of these accounts of one system (one query)."""
+    rows = conn.execute(select(identities).where(identities.c.system == system,
+                                                 identities.c.account_id.in_(account_ids))).mappings()
+    return [cast(IdentityRow, dict(row)) for row in rows]
+
+
+def set_identity_handle(conn: Connection, identity_id: int, handle: str) -> None:
+    conn.execute(update(identities).where(identities.c.id == identity_id).values(handle=handle))
+
+
+def rename_if_named(conn: Connection, customer_id: int, old: str, new: str) -> bool:
+    """The customer's display name becomes ``new`` where it was the handle ``old``; True when it changed."""
+    return bool(conn.execute(update(customers).where(customers.c.id == customer_id, customers.c.display_name == old)
+                             .values(display_name=new, updated_at=utcnow())).rowcount)
+
+
 def add_identity(conn: Connection, identity: JSON) -> None:
     """Register an account; if another run registered it first, theirs stands."""
     insert_ignore(conn, identities, [identity], ["system", "account_id"])

@@ -162,7 +162,7 @@ def askers(conn: Connection, record_type: str, record_id: int) -> list[Interacti
 def count_voters(conn: Connection, feature_request_id: int) -> int:
     """Distinct customers who asked for the feature (votes count people, not posts)."""
     return int(conn.execute(select(func.count(func.distinct(interactions.c.customer_id))).where(
-        interactions.c.feature_request_id == feature_request_id,
+        interactions.c.feature_request_id == feature_request_id, interactions.c.status != "deleted",
         interactions.c.direction == "inbound")).scalar_one())
 
 
@@ -172,7 +172,8 @@ def voices(conn: Connection, feature_request_id: int) -> list[Voice]:
                                interactions.c.channel, interactions.c.url, interactions.c.text,
                                interactions.c.created_at).join(
         customers, customers.c.id == interactions.c.customer_id, isouter=True).where(
-        interactions.c.feature_request_id == feature_request_id, interactions.c.direction == "inbound")
+        interactions.c.feature_request_id == feature_request_id, interactions.c.direction == "inbound",
+        interactions.c.status != "deleted")  # its author took it back: no longer a voice on the ticket
         .order_by(interactions.c.created_at, interactions.c.id))
     return [Voice(*row) for row in rows]
 

@@ -1,7 +1,9 @@
 """The outbox: every effect planned on an external system, recorded before the call.
 
 States: pending → sending → done | failed (retried later) | dead (given up,
-visible) | expired (retried for longer than the retry period: final, visible).
+visible) | expired (retried for longer than the retry period: final, visible)
+| held (the platform's policy forbids it now: offered to the connector again
+on every run, never failed).
 Effects wait in order per record and target object: a later one of the same
 (pipeline, system, record, target) is held back while an earlier one is
 pending, sending, failed or dead.
@@ -20,9 +22,9 @@ from continuum.store.db import utcnow
 from continuum.store.rows import OutboxRow
 from continuum.store.tables import outbox
 
-OPEN_STATES = ("pending", "sending", "failed")
+OPEN_STATES = ("pending", "sending", "failed", "held")
 # An earlier effect of the same record in one of these states holds the later ones back.
-HOLDING_STATES = ("pending", "sending", "failed", "dead")
+HOLDING_STATES = ("pending", "sending", "failed", "dead", "held")
 
 
 def _rows(result: Any) -> list[OutboxRow]:

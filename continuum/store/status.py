@@ -23,6 +23,10 @@ def counts(conn: Connection) -> JSON:
     def scalar(query: Any) -> int:
         return int(conn.execute(query).scalar_one())
 
+    held: dict[str, int] = {}
+    for (error,) in conn.execute(select(outbox.c.last_error).where(outbox.c.state == "held")):
+        reason = held_reason(error)
+        held[reason] = held.get(reason, 0) + 1
     by_status = {row.status: row.n for row in conn.execute(
         select(interactions.c.status, func.count().label("n")).group_by(interactions.c.status))}
     return {
@@ -36,6 +40,9 @@ def counts(conn: Connection) -> JSON:
         "links": scalar(select(func.count()).select_from(links)),
         "outbox_pending": scalar(select(func.count()).select_from(outbox).where(
             outbox.c.state.in_(("pending", "sending", "failed")))),
+        # Not sent because the platform's policy forbids it now; offered to the connector again each run.
+        "outbox_held": sum(held.values()),
+        "outbox_held_reasons": dict(sorted(held.items())),
         "outbox_dead": scalar(select(func.count()).select_from(outbox).where(outbox.c.state == "dead")),
         "dead_letters": scalar(select(func.count()).select_from(dead_letters).where(
             dead_letters.c.state == "open")),
@@ -45,3 +52,10 @@ def counts(conn: Connection) -> JSON:
             dead_letters.c.state == "expired")),
         "audit_events": scalar(select(func.count()).select_from(audit_events)),
     }
+
+
+def held_reason(error: str | None) -> str:
+    """The reason of a held effect without the effect's own key, so that equal reasons count together."""
+    text = error or "held"
+    _, marker, reason = text.partition(" held: ")
+    return reason if marker else text

@@ -156,6 +156,7 @@ outbox = Table(
     Column("context", JSON, nullable=False),
     # pending -> sending -> done | failed (retry later) | dead (given up, visible)
     #   | expired (retried for longer than the retry period: final, visible)
+    #   | held (the platform's policy forbids it now; offered to the connector again each run)
     Column("state", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
@@ -186,6 +187,18 @@ dead_letters = Table(
     Column("updated_at", TS, nullable=False),
     Column("retry_since", TS),  # when retrying started (reset by replay); see outbox.retry_since
     UniqueConstraint("system", "stage", "record_key"),
+)
+
+# A record its author deleted: never created again by a later read of the same id (no customer text here).
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("system", String(64), nullable=False),
+    Column("source_id", String(256), nullable=False),
+    Column("interaction_id", Integer),  # None: deleted before the hub ever saw it
+    Column("deleted_at", TS, nullable=False),
+    UniqueConstraint("system", "source_id"),
 )
 
 audit_events = Table(

@@ -1,0 +1,1 @@
+"""Facebook Pages as a Continuum channel."""

@@ -1,0 +1,1 @@
+"""LinkedIn as a Continuum channel."""

@@ -1,0 +1,1 @@
+"""Mastodon as a Continuum channel."""

@@ -1,0 +1,1 @@
+"""Reddit as a Continuum channel."""

@@ -1,0 +1,1 @@
+"""X (Twitter) as a Continuum channel."""

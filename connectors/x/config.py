@@ -1,0 +1,30 @@
+"""Settings for one X account, validated before any call is made."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field, SecretStr, field_validator
+
+from continuum.kit.config import ConnectorConfig
+
+
+class XConfig(ConnectorConfig):
+    system: ClassVar[str] = "x"
+    connection_fields: ClassVar[dict[str, str]] = {"host": "url", "login": "account", "password": "access_token"}
+    field_labels: ClassVar[dict[str, str]] = {"host": "host (the API's URL)", "login": "login (the company's @handle)",
+                                               "password": "password (an OAuth 2.0 user access token)"}
+    default_url: ClassVar[str | None] = "https://api.x.com"
+
+    account: str = Field(min_length=1, max_length=16)  # the company's handle; the token must belong to it
+    access_token: SecretStr
+    page_size: int = Field(default=100, ge=5, le=100)  # max_results per call (X: 5..100), also records per Page
+    read_own_posts: bool = True  # the company's own posts too (the roots customers reply under)
+    # Posts read this recently are looked up again each run (100 a call) to catch edits and deletions.
+    recheck_days: int = Field(default=7, ge=0, le=30)
+    recheck_max: int = Field(default=300, ge=0, le=1000)
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _handle(cls, value: object) -> object:
+        return value.strip().lstrip("@") if isinstance(value, str) else value
