@@ -17,8 +17,8 @@ from continuum.cli.errors import SettingError
 
 def simulate(systems: list[str] | None = typer.Argument(None, help="Systems to simulate (default: all)"),
              seed: Path | None = typer.Option(
-                 None, "--seed", help="Your own conversations (YAML or JSON, one section per system; see the "
-                                      "README) instead of the shipped story"),
+                 None, "--seed", help="Your own conversations (YAML or JSON, one section per system; see "
+                                      "docs/guides/quickstart.md) instead of the shipped story"),
              empty: bool = typer.Option(False, "--no-seed", help="Start without the shipped story"),
              port: int = typer.Option(0, help="First port (0: any free port)"),
              as_json: bool = typer.Option(False, "--json", help="Print one JSON line (for scripts)"),
