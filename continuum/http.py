@@ -26,16 +26,13 @@ what it has and the next run resumes (:mod:`continuum.engine.pauses`).
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import math
 import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,14 +47,19 @@ from tenacity import (
     stop_before_delay,
 )
 
-from continuum.kit.ratelimit import RateLimitExhausted, RateLimitHeaders
+# The header parsers live with the rest of rate-limit reading; imported here, where callers have always found them.
+from continuum.kit.ratelimit import (  # noqa: F401
+    MIN_RETRY_AFTER_S,
+    RateLimitExhausted,
+    RateLimitHeaders,
+    parse_rate_limit_reset,
+    parse_retry_after,
+)
 
 log = logging.getLogger(__name__)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
-# A server may say "retry after 0": never turn that into a hot loop.
-MIN_RETRY_AFTER_S = 0.05
 
 
 @dataclass
@@ -154,54 +156,6 @@ class _Retryable(Exception):
         self.response = response
         self.error = error
         self.wait_s = wait_s
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP date."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        # "nan" or "inf" would crash or hang time.sleep(): treat as no usable value.
-        return max(seconds, MIN_RETRY_AFTER_S) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    now = time.time() if now is None else now
-    return max(when.timestamp() - now, MIN_RETRY_AFTER_S)
-
-
-def parse_rate_limit_reset(value: str | None, now: float | None = None) -> float | None:
-    """Seconds until an ``X-RateLimit-Reset`` moment.
-
-    Vendors disagree on the format: epoch seconds (GitHub), seconds from now,
-    or an ISO-8601 timestamp (Jira).  All three are accepted.
-    """
-    if not value:
-        return None
-    now = time.time() if now is None else now
-    try:
-        number = float(value)
-    except ValueError:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return max(moment.timestamp() - now, 0.0)
-    if math.isnan(number):
-        return None
-    if number > 1_000_000_000:  # an epoch timestamp, not a delta
-        return max(number - now, 0.0)
-    return max(number, 0.0)
 
 
 def _looks_like_broken_json(response: requests.Response) -> bool:

@@ -12,11 +12,18 @@ engine commits what it has, keeps the cursor of the last committed page, and the
 
 from __future__ import annotations
 
+import email.utils
 import json
+import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from continuum.kit.errors import ClientError
+
+# A server may say "retry after 0": never turn that into a hot loop.
+MIN_RETRY_AFTER_S = 0.05
 
 
 class RateLimitExhausted(ClientError):
@@ -50,7 +57,7 @@ class RateLimitHeaders:
     """Header names (matched case-insensitively) that carry a window's state.
 
     ``remaining``/``reset``: calls left and when the window resets (epoch seconds, seconds from now or ISO 8601:
-    ``continuum.http.parse_rate_limit_reset``).  ``usage``: Graph-style JSON headers of percentages
+    ``parse_rate_limit_reset``).  ``usage``: Graph-style JSON headers of percentages
     (``{"call_count": 100, ...}``, or per business id a list of such objects); 100 or more means spent,
     ``estimated_time_to_regain_access`` (minutes) says for how long.
     """
@@ -86,3 +93,51 @@ def _usages(data: object) -> list[dict[str, object]]:
             return [u for v in data.values() if isinstance(v, list) for u in v if isinstance(u, dict)]
         return [data]
     return []
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        # "nan" or "inf" would crash or hang time.sleep(): treat as no usable value.
+        return max(seconds, MIN_RETRY_AFTER_S) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = time.time() if now is None else now
+    return max(when.timestamp() - now, MIN_RETRY_AFTER_S)
+
+
+def parse_rate_limit_reset(value: str | None, now: float | None = None) -> float | None:
+    """Seconds until an ``X-RateLimit-Reset`` moment.
+
+    Vendors disagree on the format: epoch seconds (GitHub), seconds from now,
+    or an ISO-8601 timestamp (Jira).  All three are accepted.
+    """
+    if not value:
+        return None
+    now = time.time() if now is None else now
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return max(moment.timestamp() - now, 0.0)
+    if math.isnan(number):
+        return None
+    if number > 1_000_000_000:  # an epoch timestamp, not a delta
+        return max(number - now, 0.0)
+    return max(number, 0.0)
