@@ -50,7 +50,7 @@ COMMENT_MAX, MESSAGE_MAX, IDS_MAX = 8000, 2000, 50
 
 class FacebookSimulator(Simulator):
     system = "facebook"
-    effects = ("comments", "messages", "calls")
+    effects = ("replies", "messages", "calls")  # the Page's comments are its replies
     accounts: ClassVar[tuple[JSON, ...]] = (
         {"role": "hub", "headers": {"Authorization": f"Bearer {SIM_PAGE_TOKEN}"},
          "does": "the Page token (the hub's connection): what it writes is the Page's voice"},
@@ -326,7 +326,7 @@ class FacebookSimulator(Simulator):
                 return self.graph_error(f"(#100) message must be 1 to {COMMENT_MAX} characters", 100)
             made = self.comment(node_id, text, None if self._caller["id"] == SIM_PAGE_ID else self._caller["name"])
             if self._caller["id"] == SIM_PAGE_ID:
-                self.count("comments")
+                self.count("replies")
             return self.json_response({"id": made})
         if kind == "Page" and edge == "feed" and text.strip():
             return self.json_response({"id": self.page_post(text, None if self._caller["id"] == SIM_PAGE_ID

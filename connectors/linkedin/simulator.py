@@ -70,7 +70,7 @@ def _error(status: int, code: str, message: str, service_code: int) -> Response:
 
 class LinkedInSimulator(Simulator):
     system = "linkedin"
-    effects = ("comments", "calls")
+    effects = ("replies", "calls")  # the page's comments are its replies
     accounts: ClassVar[tuple[JSON, ...]] = (
         {"role": "hub", "headers": {"Authorization": f"Bearer {SIM_TOKEN}"},
          "does": f"a page admin acting as {SIM_ORGANIZATION} (its comments are the company's voice)"},
@@ -275,5 +275,5 @@ class LinkedInSimulator(Simulator):
         if (body.get("parentComment") or None) != (parent.urn if parent else None):
             return _error(400, "ILLEGAL_ARGUMENT", "parentComment must name the comment in the path", 100)
         made = self._comment(self._caller, post, text, parent)
-        self.count("comments")
+        self.count("replies")
         return self.json_response(self._comment_json(made), 201, {"x-restli-id": str(made.id)})

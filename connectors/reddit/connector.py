@@ -166,7 +166,8 @@ class RedditConnector:
         payload: JSON = {
             "id": thing.id, "name": name, "kind": kind, "author": str(author) if author else None,
             "author_fullname": data.get("author_fullname"), "subreddit": str(data.get("subreddit") or "") or None,
-            "title": data.get("title") or data.get("link_title") or data.get("subject"),
+            # A comment's link_title is the post it sits under (often the company's): not what it asks.
+            "title": data.get("title") or data.get("subject"), "thread_title": data.get("link_title"),
             "text": data.get("body", data.get("selftext")) or "", "created_utc": thing.created_utc,
             "edited": data.get("edited") or False,
             "continuum": {"thread_id": thread, "parent_id": parent, "is_thread_start": parent is None,

@@ -137,24 +137,30 @@ def show_cmd(feature_request: int, as_json: bool = JsonOption) -> None:
         out.print(f"  suggested match for {review['candidate_id']} at {review['score']:.1f}", highlight=False)
 
 
+UntitledOption = typer.Option(False, "--untitled", help="Leave the titles out: how requests without one "
+                                                         "(social posts, chat) fare, and their own thresholds")
+
+
 @requests_app.command("evaluate")
 def evaluate_cmd(split: str = typer.Option("heldout", help="Part of the labelled set to score"),
                  synonyms: bool = typer.Option(True, help="Use the rule book's synonyms"),
                  data: Path | None = typer.Option(None, "--data", help="JSON Lines of labelled requests (default: "
                                                                        "the shipped real set)"),
+                 untitled: bool = UntitledOption,
                  config: Path | None = ConfigOption, pipeline: str | None = PipelineOption,
                  as_json: bool = JsonOption) -> None:
     """Pairwise precision, recall and F1 of the rule book's matching on the held-out labelled requests."""
     from continuum.ops.request_eval import evaluate
 
     try:
-        figures = evaluate(_policy(config, pipeline), split, synonyms, data)
+        figures = evaluate(_policy(config, pipeline), split, synonyms, data, untitled=untitled)
     except ValueError as exc:
         fail(str(exc))
     if as_json:
         print_json(figures)
         return
-    say(f"{figures['requests']} {split} requests, {figures['groups']} groups, {figures['scopes']} scopes; "
+    say(f"{figures['requests']} {split} requests{' without their titles' if untitled else ''}, "
+        f"{figures['groups']} groups, {figures['scopes']} scopes; "
         f"model {figures['model']}; threshold {figures['threshold']}, suggest from {figures['suggest_threshold']}"
         f"; synonyms {'on' if figures['synonyms'] else 'off'}; mean of {figures['orders']} arrival orders")
     table = Table("suggestions", "precision", "recall", "F1", "wrong merges across scopes")
@@ -175,6 +181,7 @@ def calibrate_cmd(target_precision: float = typer.Option(0.95, help="Share of au
                   target_recall: float = typer.Option(0.95, help="Share of right matches at least suggested"),
                   synonyms: bool = typer.Option(True, help="Use the rule book's synonyms"),
                   reviews: bool = typer.Option(True, help="Learn from the confirmations and rejections in the store"),
+                  untitled: bool = UntitledOption,
                   config: Path | None = ConfigOption, pipeline: str | None = PipelineOption,
                   as_json: bool = JsonOption) -> None:
     """Thresholds from the calibration part of the labelled set and the people's decisions kept in the store."""
@@ -182,15 +189,18 @@ def calibrate_cmd(target_precision: float = typer.Option(0.95, help="Share of au
     from continuum.store.request_matching import decided_reviews
 
     policy = _policy(config, pipeline)
-    decided = _in_store(decided_reviews, write=False) if reviews else []
-    result = calibrate(policy, decided, synonyms, target_precision=target_precision, target_recall=target_recall)
+    # People's decisions were taken on the requests as they came, titled or not: they calibrate the main pair.
+    decided = _in_store(decided_reviews, write=False) if reviews and not untitled else []
+    result = calibrate(policy, decided, synonyms, target_precision=target_precision, target_recall=target_recall,
+                       untitled=untitled)
+    now = policy.untitled if untitled and policy.untitled is not None else policy
     if as_json:
-        print_json({**result.as_dict(), "current": {"threshold": policy.threshold,
-                                                    "suggest_threshold": policy.suggest_threshold}})
+        print_json({**result.as_dict(), "untitled": untitled,
+                    "current": {"threshold": now.threshold, "suggest_threshold": now.suggest_threshold}})
         return
     say(f"from {result.decisions} decisions ({result.reviews} by people in the store):")
-    say(f"  threshold: {result.threshold}  (now {policy.threshold}); automatic votes right "
+    say(f"  threshold: {result.threshold}  (now {now.threshold}); automatic votes right "
         f"{result.vote_precision:.1%}")
-    say(f"  suggest_threshold: {result.suggest_threshold}  (now {policy.suggest_threshold}); right matches at "
+    say(f"  suggest_threshold: {result.suggest_threshold}  (now {now.suggest_threshold}); right matches at "
         f"least suggested {result.suggested_recall:.1%}, {result.suggested_share:.1%} of requests suggested")
-    say("set them under feature_requests: in the rule book to use them")
+    say(f"set them under feature_requests:{' untitled:' if untitled else ''} in the rule book to use them")

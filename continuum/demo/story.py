@@ -64,6 +64,7 @@ def play_story(db: Any, hub: HubConfig, running: dict[str, Any], sync_round: Syn
                answer_count: int = 3) -> JSON:
     """The story, whatever runs the syncs: sync, staff act, sync, then two re-runs that must change nothing."""
     sync_round()
+    confirmed = _confirm_suggestions(db, hub)
     staff = _staff_answers(db, hub, running, answer_count)
     sync_round()
     before = effect_counts(running)
@@ -76,13 +77,46 @@ def play_story(db: Any, hub: HubConfig, running: dict[str, Any], sync_round: Syn
         "effects": after,
         "rerun_effects": sum(after[s][k] - before[s][k] for s in after for k in after[s] if k != "calls"),
         "rerun_calls": sum(after[s]["calls"] - before[s]["calls"] for s in after),
+        "suggestions_confirmed": confirmed,
+        "shipped_voters_by_channel": _voters_by_channel(db, staff["shipped_request"]),
         "staff_answers": staff["answered"],
         "features_shipped": staff["shipped"],
     })
     return summary
 
 
-def _staff_answers(db: Any, hub: HubConfig, running: dict[str, Any], count: int) -> dict[str, int]:
+def _voters_by_channel(db: Any, fr_id: int | None) -> dict[str, int]:
+    """Who asked for the shipped feature, by the system they asked on (each is told there)."""
+    from continuum.store.interactions import askers
+
+    if fr_id is None:
+        return {}
+    with db.connect() as conn:
+        voters: dict[str, set[int | None]] = {}
+        for row in askers(conn, "feature_request", fr_id):
+            voters.setdefault(row["source_system"], set()).add(row["customer_id"])
+    return {system: len(people) for system, people in sorted(voters.items())}
+
+
+def _confirm_suggestions(db: Any, hub: HubConfig) -> int:
+    """Play the community manager: confirm the suggested matches (`continuum requests suggest`, then
+    `merge`).  A tweet or a comment has no title, so its match is mostly a suggestion a person confirms
+    (see `continuum requests evaluate --untitled`); in the demo story every suggestion is right."""
+    from continuum.config import pipeline_rulebook
+    from continuum.ops import requests
+
+    policy = pipeline_rulebook(hub, next(iter(hub.pipelines))).feature_requests
+    confirmed = 0
+    with db.begin() as conn:
+        # Each merge can retarget the others (a chain of suggestions ends in one request): ask again.
+        while (pending := requests.suggest(conn)) and confirmed < 1000:
+            pair = pending[0]
+            requests.merge(conn, pair["candidate"]["id"], pair["feature_request"]["id"], policy)
+            confirmed += 1
+    return confirmed
+
+
+def _staff_answers(db: Any, hub: HubConfig, running: dict[str, Any], count: int) -> dict[str, int | None]:
     """Play the staff: answer a few tickets publicly and resolve them, leave an internal note on
     another, and ship the most wanted feature request."""
     targets = {t.system for p in hub.pipelines.values() for t in p.targets}
@@ -100,4 +134,5 @@ def _staff_answers(db: Any, hub: HubConfig, running: dict[str, Any], count: int)
             sim.staff_answer(row.external_id, "Internal: check with the billing team first.", public=False)
     if wanted is not None:
         running[wanted.system].staff_ship(wanted.external_id)
-    return {"answered": answered, "shipped": int(wanted is not None)}
+    return {"answered": answered, "shipped": int(wanted is not None),
+            "shipped_request": wanted.record_id if wanted is not None else None}

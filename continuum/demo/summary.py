@@ -12,7 +12,7 @@ EFFECT_COLUMNS = ("created", "updated", "comments", "replies", "transitions", "n
 
 def print_demo_summary(summary: dict[str, Any], console: Console) -> None:
     console.rule("[bold]Continuum demo")
-    replies = sum(counts.get("replies", 0) for counts in summary["effects"].values())
+    replies = sum(counts.get("replies", 0) + counts.get("messages", 0) for counts in summary["effects"].values())
     shipped = summary.get("features_shipped", 0)
     console.print(
         f"{summary['customers']} customers wrote {summary['interactions']} interactions; "
@@ -20,6 +20,13 @@ def print_demo_summary(summary: dict[str, Any], console: Console) -> None:
         f"tickets{f' and shipped {shipped} feature request(s)' if shipped else ''}; the hub posted {replies} "
         "replies in the customers' threads (an answer goes to every thread behind its ticket, and everyone "
         "who asked for a shipped feature is told).", highlight=False)
+    reach = summary.get("shipped_voters_by_channel") or {}
+    if reach:
+        console.print(
+            f"The community manager confirmed {summary.get('suggestions_confirmed', 0)} suggested matches (a post "
+            f"without a title is matched by a person's confirmation). The shipped feature had "
+            f"{sum(reach.values())} voices: " + ", ".join(f"{n} on {system}" for system, n in reach.items())
+            + "; each was told on their own channel.", highlight=False)
     status = Table(title="Interactions by status")
     status.add_column("status")
     status.add_column("count", justify="right")
@@ -28,10 +35,12 @@ def print_demo_summary(summary: dict[str, Any], console: Console) -> None:
     console.print(status)
     effects = Table(title="Effects counted by the simulators")
     effects.add_column("system", no_wrap=True)
-    for column in EFFECT_COLUMNS:
+    extra = sorted({k for counts in summary["effects"].values() for k in counts} - set(EFFECT_COLUMNS))
+    columns = (*EFFECT_COLUMNS[:-1], *extra, EFFECT_COLUMNS[-1])  # e.g. Messenger's messages; calls last
+    for column in columns:
         effects.add_column(column, justify="right", no_wrap=True)
     for system, counts in summary["effects"].items():
-        effects.add_row(system, *(str(counts.get(c, 0)) for c in EFFECT_COLUMNS))
+        effects.add_row(system, *(str(counts.get(c, 0)) for c in columns))
     console.print(effects)
     verdict = "[green]idempotent[/green]" if summary["rerun_effects"] == 0 else "[red]NOT idempotent[/red]"
     console.print(f"Two more full syncs applied {summary['rerun_effects']} external effects "

@@ -162,7 +162,8 @@ def aggregate(conn: Connection, ctx: SyncContext, row: Mapping[str, Any], root: 
         state = matching(conn, ctx.rulebook.feature_requests)
         request = state.request(conn, row)
         best, score = state.index.best(request)
-        decision = state.matcher.config.decide(score.total, best is not None)
+        titled = bool(state.texts(row)[0].strip())
+        decision = state.matcher.config.decide(score.total, best is not None, titled)
         if decision == "vote" and best is not None:
             fr_id, outcome, joined = best, "voted", "matched"
             score = dataclasses.replace(score, explanation=f"{score.explanation}; vote for feature request {best}")

@@ -17,7 +17,9 @@ from sqlalchemy import Connection
 
 from continuum.connector import JSON
 from continuum.engine.context import RunStats, SyncContext
+from continuum.engine.conversations import conversations
 from continuum.engine.outbound import Failure, Outbound, plan_outbound
+from continuum.engine.read import external_id
 from continuum.store import feature_requests
 from continuum.store.audit import audit
 from continuum.store.interactions import askers
@@ -26,16 +28,18 @@ from continuum.store.rows import InteractionRow
 Thread = tuple[str, str]
 
 
-def _by_thread(rows: list[InteractionRow]) -> dict[Thread, list[InteractionRow]]:
+def _by_thread(conn: Connection, rows: list[InteractionRow]) -> dict[Thread, list[InteractionRow]]:
+    """The askers by conversation: a thread, or one commenter's branch under the company's own post."""
     threads: dict[Thread, list[InteractionRow]] = {}
+    where = conversations(conn, rows)
     for row in rows:
-        threads.setdefault((row["source_system"], str(row["thread_id"] or row["source_id"])), []).append(row)
+        threads.setdefault((row["source_system"], where[row["id"]]), []).append(row)
     return threads
 
 
 def plan_answer(conn: Connection, ctx: SyncContext, answer: Mapping[str, Any], record_type: str,
                 record_id: int, stats: RunStats) -> None:
-    for (system, thread), rows in _by_thread(askers(conn, record_type, record_id)).items():
+    for (system, thread), rows in _by_thread(conn, askers(conn, record_type, record_id)).items():
         subject = f"{answer['source_system']}:{answer['source_id']}>{system}:{thread}"
         if _plan(conn, ctx, "reply", subject, answer["id"], rows, {"answer": answer}):
             stats.add("replies_planned")
@@ -57,10 +61,11 @@ def plan_notice(conn: Connection, ctx: SyncContext, record_type: str, record_id:
     else:
         feature = {"title": rows[0]["title"] if rows else "", "votes": len(rows)}
     first_thread: dict[Any, Thread] = {}
+    where = conversations(conn, rows)
     for row in rows:
-        first_thread.setdefault(row["customer_id"], (row["source_system"], str(row["thread_id"] or row["source_id"])))
+        first_thread.setdefault(row["customer_id"], (row["source_system"], where[row["id"]]))
     told = set(first_thread.values())
-    for (system, thread), thread_rows in _by_thread(rows).items():
+    for (system, thread), thread_rows in _by_thread(conn, rows).items():
         if (system, thread) not in told:
             continue
         subject = f"notice:{record_type}:{record_id}>{system}:{thread}"
@@ -87,6 +92,6 @@ def _plan(conn: Connection, ctx: SyncContext, action: str, subject: str, answer_
         object_type=mapping.outbound[action].object_type or mapping.object, record_type="interaction",
         record_id=answer_id if answer_id is not None else first["id"], subject=subject,
         target_id=str(first["thread_id"]), about=first, extra=extra,
-        context={"answers_interaction_ids": ids, "in_reply_to": first["source_id"], "purpose": action}),
+        context={"answers_interaction_ids": ids, "in_reply_to": external_id(first["source_id"]), "purpose": action}),
         Failure(system=system, record_key=f"{action}/{subject}", about=f"{action} to {system} ({subject})",
                 payload={"interaction_ids": ids})) is not None

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from continuum.connector import JSON
+from continuum.engine.conversations import branch_starts
 from continuum.store import customers, interactions
 from continuum.store.links import linked_interactions
 from continuum.store.rows import InteractionRow
@@ -59,7 +60,23 @@ class PageFacts:
             (r["source_system"], r["thread_id"]): dict(r) for r in found
             if (r["source_system"], r["thread_id"]) in wanted}
         self._by_id = {root["id"]: root for root in self.roots.values()}
+        self.branch_root = self._branches(conn, rows)
         self.ticketed = linked_interactions(conn, self._by_id) if self._by_id else set()
+
+    def _branches(self, conn: Connection, rows: list[InteractionRow]) -> dict[int, JSON]:
+        """Under the company's own post each customer's comment starts its own conversation: a reply
+        under it has that comment as its root (a "+1" there is a vote for what the comment asked)."""
+        company = {key for key, root in self.roots.items() if root["direction"] == "outbound"}
+        page = {r["id"] for r in rows if (r["source_system"], r.get("thread_id")) in company}
+        if not page:
+            return {}
+        found: dict[int, JSON] = {}
+        for (_system, thread), members in interactions.thread_rows(conn, company).items():
+            by_id = {m["id"]: m for m in members}
+            for reply, top in branch_starts(str(thread), members).items():
+                if reply in page:
+                    found[reply] = self._by_id.setdefault(top, dict(by_id[top]))
+        return found
 
     def remember(self, interaction_id: int, values: JSON) -> None:
         root = self._by_id.get(interaction_id)
@@ -70,7 +87,8 @@ class PageFacts:
         """Language, the author's tier / CRM status / first contact, and the thread's state."""
         language = row.get("language") or (detect_language(row.get("text") or "") if self.detect else None)
         customer_id = row.get("customer_id")
-        root = None if row.get("is_thread_start") else self.roots.get((row["source_system"], row.get("thread_id")))
+        root = None if row.get("is_thread_start") else self.branch_root.get(row["id"]) or self.roots.get(
+            (row["source_system"], row.get("thread_id")))
         return {
             "language": language,
             "tier": self.tier.get(customer_id) if customer_id is not None else None,

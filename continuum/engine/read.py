@@ -50,6 +50,11 @@ def record_key(record: SourceRecord) -> str:
     return f"{record.object_type}:{record.external_id}"
 
 
+def external_id(source_id: str) -> str:
+    """The platform's own id in a stored source id (``object_type:external_id``; the id may hold colons)."""
+    return source_id.partition(":")[2] if ":" in source_id else source_id
+
+
 def read_source(ctx: SyncContext, source: SourceSpec) -> RunStats:
     stats = RunStats()
     connector = ctx.connector(source.system)

@@ -23,6 +23,7 @@ from continuum.config import TargetSpec
 from continuum.connector import JSON
 from continuum.engine import aggregate
 from continuum.engine.context import RunStats, SyncContext
+from continuum.engine.conversations import WHOLE_THREAD, answered_by, member_of
 from continuum.engine.facts import PageFacts
 from continuum.engine.outbound import Failure, Outbound, plan_failed, plan_outbound
 from continuum.engine.reading import TextFacts, read_page
@@ -67,19 +68,22 @@ class PageWrites:
 def triage(ctx: SyncContext, final_pass: bool = True) -> RunStats:
     """Triage every new interaction; on the final pass also refresh voices and check SLAs."""
     stats = RunStats()
-    sources = [s.system for s in ctx.pipeline.sources]
-    last_id = 0
-    while True:
-        with ctx.db.begin() as conn:
-            rows = interactions.claim_new(conn, sources, last_id, PAGE)
-            if not rows:
-                break
-            last_id = rows[-1]["id"]
-            facts = PageFacts(conn, rows, channel_systems(ctx), detect=ctx.rulebook.uses_language)
-            writes = PageWrites(conn, ctx.pipeline_name, facts, read_page(rows, ctx.rulebook.classifier))
-            for row in rows:
-                stats.add(f"triage_{_triage_one(writes, ctx, row)}")
-            writes.flush()
+    # One source after the other, in the config's order: the outcome (which request founds a feature
+    # request, which one votes for it) must not depend on which read finished first when Airflow reads
+    # the sources side by side.
+    for source in dict.fromkeys(s.system for s in ctx.pipeline.sources):
+        last_id = 0
+        while True:
+            with ctx.db.begin() as conn:
+                rows = interactions.claim_new(conn, [source], last_id, PAGE)
+                if not rows:
+                    break
+                last_id = rows[-1]["id"]
+                facts = PageFacts(conn, rows, channel_systems(ctx), detect=ctx.rulebook.uses_language)
+                writes = PageWrites(conn, ctx.pipeline_name, facts, read_page(rows, ctx.rulebook.classifier))
+                for row in rows:
+                    stats.add(f"triage_{_triage_one(writes, ctx, row)}")
+                writes.flush()
     with ctx.db.begin() as conn:
         # After all of this pass's votes are linked: new tickets start with every voice.
         stats.add("feature_request_tickets", aggregate.plan_missing_tickets(conn, ctx))
@@ -106,8 +110,6 @@ def _triage_one(w: PageWrites, ctx: SyncContext, row: InteractionRow) -> str:
     apply_override(decision, row.get("override"))
     facts["reading"] = text.reading.explain()
     person_decided = bool((row.get("override") or {}).get("kind") or (row.get("override") or {}).get("action"))
-    if text.reading.doubtful and not person_decided and decision.action in NEEDS_A_PERSON:
-        return _needs_review(w, ctx, row, decision, facts)
     if root is not None and root.get("feature_request_id") and decision.kind in ("feature_request", "unknown"):
         # A "+1" in a feature request's thread is a vote there; a question asked there is not.
         _, fr_id, _score = aggregate.aggregate(conn, ctx, row, root)
@@ -118,6 +120,10 @@ def _triage_one(w: PageWrites, ctx: SyncContext, row: InteractionRow) -> str:
     if root is not None and not root.get("feature_request_id") and ctx.pipeline.follow_ups == "comment" \
             and root["route"]:
         return _follow_up(w, ctx, row, root)
+    # A reply in a ticketed thread is a comment whatever its reading; anything else the reading doubts is
+    # for a person before it is ignored, dropped or handed to HR or sales.
+    if text.reading.doubtful and not person_decided and decision.action in NEEDS_A_PERSON:
+        return _needs_review(w, ctx, row, decision, facts)
     if decision.kind == "noise" and decision.action == "ignore" and ctx.rulebook.banter == "drop":
         decision.action = "drop"
     return _act(w, ctx, row, decision, facts)
@@ -201,10 +207,16 @@ def _planning_failed(w: PageWrites, row: InteractionRow) -> str:
 def _company_spoke(w: PageWrites, row: InteractionRow) -> str:
     """The company answered on the channel itself: the thread's open questions are answered."""
     w.set(row, status="closed")
-    thread = row.get("thread_id")
-    if thread is not None:
-        interactions.mark_thread_answered(w.conn, row["source_system"], thread, row["id"],
-                                          row["created_at"] or row["first_seen_at"])
+    thread, at = row.get("thread_id"), row["created_at"] or row["first_seen_at"]
+    if thread is None:
+        return "company_answer"
+    rows = interactions.thread_rows(w.conn, [(row["source_system"], thread)])[(row["source_system"], thread)]
+    members = [member_of(r) for r in rows]
+    answered = answered_by(thread, members, row["id"])
+    if answered is WHOLE_THREAD:
+        interactions.mark_thread_answered(w.conn, row["source_system"], thread, row["id"], at)
+    else:
+        interactions.mark_answered_at(w.conn, answered, at)
     return "company_answer"
 
 

@@ -48,9 +48,10 @@ class Labelled:
     split: str
 
 
-def load_labelled(path: Path | None = None, split: str | None = None) -> list[Labelled]:
+def load_labelled(path: Path | None = None, split: str | None = None, untitled: bool = False) -> list[Labelled]:
+    """The labelled requests; ``untitled`` leaves their titles out, as a social post or a chat message has none."""
     rows = [json.loads(line) for line in (path or DATASET).read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [Labelled(r["id"], r["scope"], r["group"], r["title"], r["body"], r.get("split", ""))
+    return [Labelled(r["id"], r["scope"], r["group"], "" if untitled else r["title"], r["body"], r.get("split", ""))
             for r in rows if split is None or r.get("split") == split]
 
 
@@ -104,7 +105,7 @@ def stream(matcher: Matcher, items: Sequence[Labelled], prepared: Prepared, orde
         request = prepared.requests[n]
         best, score = index.best(request)
         right = best is not None and items[founder[best]].group == items[n].group
-        decision = matcher.config.decide(score.total, best is not None)
+        decision = matcher.config.decide(score.total, best is not None, bool(items[n].title.strip()))
         result.decisions.append((score.total, right, decision))
         if decision == "vote":
             result.votes += 1
@@ -176,9 +177,9 @@ def _mean(dicts: Iterable[dict[str, Any]]) -> dict[str, float]:
 
 
 def evaluate(config: MatchConfig, split: str = "heldout", synonyms: bool = True, path: Path | None = None,
-             runs: int = ORDERS) -> dict[str, Any]:
+             runs: int = ORDERS, untitled: bool = False) -> dict[str, Any]:
     """Pairwise precision, recall and F1 of ``config`` on one part of the labelled set, and what it costs."""
-    items = load_labelled(path, split)
+    items = load_labelled(path, split, untitled)
     if not items:
         raise ValueError(f"no labelled requests in split {split!r}")
     matcher = matcher_for(config, synonyms)
@@ -195,7 +196,7 @@ def evaluate(config: MatchConfig, split: str = "heldout", synonyms: bool = True,
         "split": split, "requests": len(items), "groups": len({i.group for i in items}),
         "scopes": len({i.scope for i in items}), "model": embedder.model_id if embedder else "none",
         "synonyms": synonyms and bool(config.synonyms),
-        "threshold": config.threshold, "suggest_threshold": config.suggest_threshold, "orders": runs,
+        "untitled": untitled, **_thresholds(config, untitled), "orders": runs,
         "automatic": _mean(automatic), "reviewed": _mean(reviewed),
         "vote_precision": round(float(np.mean(vote_precision)), 3),
         "suggested_share": round(float(np.mean(shares)), 3),
@@ -203,6 +204,11 @@ def evaluate(config: MatchConfig, split: str = "heldout", synonyms: bool = True,
         "auc_all_pairs": {k: round(v, 3) for k, v in auc(items, matcher, prepared, False).items()},
         "embedding_ms_per_request": round(prepared.seconds_per_request * 1000, 3),
     }
+
+
+def _thresholds(config: MatchConfig, untitled: bool) -> dict[str, float]:
+    levels = config.untitled if untitled and config.untitled is not None else config
+    return {"threshold": levels.threshold, "suggest_threshold": levels.suggest_threshold}
 
 
 @dataclass(frozen=True)
@@ -221,7 +227,7 @@ class Calibration:
 
 def calibrate(config: MatchConfig, reviews: Sequence[tuple[float, bool]] = (), synonyms: bool = True,
               path: Path | None = None, target_precision: float = 0.95, target_recall: float = 0.95,
-              runs: int = ORDERS) -> Calibration:
+              runs: int = ORDERS, untitled: bool = False) -> Calibration:
     """Thresholds from the calibration part and from people's confirmations and rejections (``reviews``).
 
     Every arrival is a decision: the best candidate's score, and whether it was the right feature request
@@ -229,9 +235,10 @@ def calibrate(config: MatchConfig, reviews: Sequence[tuple[float, bool]] = (), s
     request it should join).  ``threshold`` is the lowest score from which votes are right at least
     ``target_precision`` of the time: a wrong vote hides a customer's request in someone else's ticket,
     so it gets the margin.  ``suggest_threshold`` is the highest score from which ``target_recall`` of the
-    right matches are at least suggested to a person.
+    right matches are at least suggested to a person.  ``untitled`` calibrates the thresholds for requests
+    without a title, on the same requests with their titles left out.
     """
-    items = load_labelled(path, "calibration")
+    items = load_labelled(path, "calibration", untitled)
     matcher = matcher_for(config, synonyms)
     prepared = prepare(matcher, embedder_for(config), items)
     decisions = [(score, right) for order in orders(len(items), runs)

@@ -101,6 +101,25 @@ class SemanticConfig(BaseModel):
     word_weight: float = Field(0.15, ge=0, le=1, description="Share of the rapidfuzz word score in the total")
 
 
+class UntitledThresholds(BaseModel):
+    """A request with no title (a post on a social network, a chat message, a comment) scores on another
+    scale: its text alone against requests that have titles.  Its thresholds are chosen on the same real
+    set with the titles left out (`continuum requests calibrate --untitled`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(..., ge=0, le=100, description="Score at or above which an untitled request is a vote")
+    suggest_threshold: float = Field(..., ge=0, le=100, description="Score from which an untitled request is a "
+                                                                     "suggested match a person confirms")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UntitledThresholds:
+        if self.suggest_threshold > self.threshold:
+            raise ValueError(f"untitled.suggest_threshold ({self.suggest_threshold}) must not exceed "
+                             f"untitled.threshold ({self.threshold})")
+        return self
+
+
 class MatchConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -108,6 +127,8 @@ class MatchConfig(BaseModel):
     suggest_threshold: float = Field(
         50.2, ge=0, le=100, description="Score from which a request is a suggested match a person confirms "
                                         "(`continuum requests suggest`); below, it founds a new feature request")
+    untitled: UntitledThresholds | None = Field(
+        None, description="Thresholds for requests without a title (social posts, chat); unset: the ones above")
     synonyms: dict[str, list[str]] = Field(
         default_factory=dict, description="Concept name → phrases customers use for it")
     stop_words: list[str] = Field(default_factory=list, description="Extra words to ignore (product names...)")
@@ -121,10 +142,11 @@ class MatchConfig(BaseModel):
                              f"({self.threshold})")
         return self
 
-    def decide(self, total: float, has_candidate: bool = True) -> Decision:
-        if has_candidate and total >= self.threshold:
+    def decide(self, total: float, has_candidate: bool = True, titled: bool = True) -> Decision:
+        levels: UntitledThresholds | MatchConfig = self if titled or self.untitled is None else self.untitled
+        if has_candidate and total >= levels.threshold:
             return "vote"
-        if has_candidate and total >= self.suggest_threshold:
+        if has_candidate and total >= levels.suggest_threshold:
             return "suggest"
         return "new"
 

@@ -89,6 +89,13 @@ def mark_thread_answered(conn: Connection, source_system: str, thread_id: str, b
         interactions.c.answered_at.is_(None))).values(answered_at=at))
 
 
+def mark_answered_at(conn: Connection, interaction_ids: list[int], at: datetime | None) -> None:
+    """These messages (still unanswered) got their answer at ``at``."""
+    if interaction_ids:
+        conn.execute(update(interactions).where(and_(
+            interactions.c.id.in_(interaction_ids), interactions.c.answered_at.is_(None))).values(answered_at=at))
+
+
 def mark_routed(conn: Connection, record_type: str, record_id: int) -> None:
     """A ticket or comment now stands for the record: its interactions are routed."""
     if record_type == "feature_request":
@@ -143,6 +150,21 @@ def thread_starts(conn: Connection, thread_ids: Iterable[str]) -> list[Interacti
     """The first messages of these threads (in any source: the caller picks its own)."""
     return _rows(conn.execute(select(interactions).where(
         interactions.c.is_thread_start.is_(True), interactions.c.thread_id.in_(list(thread_ids)))))
+
+
+def thread_rows(conn: Connection,
+                threads: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], list[InteractionRow]]:
+    """Every message of these (source system, thread) pairs, oldest first, by thread."""
+    wanted = {(s, t) for s, t in threads if t is not None}
+    found: dict[tuple[str, str], list[InteractionRow]] = {key: [] for key in wanted}
+    if not wanted:
+        return found
+    query = select(interactions).where(interactions.c.thread_id.in_({t for _, t in wanted})).order_by(interactions.c.id)
+    for row in _rows(conn.execute(query)):
+        key = (row["source_system"], str(row["thread_id"]))
+        if key in found:
+            found[key].append(row)
+    return found
 
 
 def askers(conn: Connection, record_type: str, record_id: int) -> list[InteractionRow]:

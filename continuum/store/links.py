@@ -88,7 +88,7 @@ def tickets_of(conn: Connection, interaction_ids: list[int], feature_request_ids
 def tickets_in(conn: Connection, systems: Iterable[str]) -> list[TicketToAnswer]:
     """The tickets (not comments) the hub made in ``systems``, oldest first, with their votes."""
     rows = conn.execute(
-        select(links.c.system, links.c.external_id, links.c.record_type, feature_requests.c.votes)
+        select(links.c.system, links.c.external_id, links.c.record_type, feature_requests.c.votes, links.c.record_id)
         .join(feature_requests, and_(links.c.record_type == "feature_request",
                                      feature_requests.c.id == links.c.record_id), isouter=True)
         .where(links.c.record_type.in_(("interaction", "feature_request")), links.c.system.in_(list(systems)),

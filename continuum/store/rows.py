@@ -179,3 +179,4 @@ class TicketToAnswer(NamedTuple):
     external_id: str
     record_type: str
     votes: int | None
+    record_id: int

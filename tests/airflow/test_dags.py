@@ -42,10 +42,12 @@ def test_one_dag_per_pipeline_with_schedule_single_run_no_catchup_and_retries() 
 def test_tasks_follow_the_loop_and_call_each_system_in_its_pool() -> None:
     dag = build_dags()[dag_id("community")]
     tasks = {t.task_id: t for t in dag.tasks}
-    assert list(tasks)[:3] == ["migrate_store", "read_discourse", "plan"]
-    assert tasks["read_discourse"].upstream_task_ids == {"migrate_store"}
+    reads = [f"read_{source.system}" for source in load_config().pipelines["community"].sources]
+    assert list(tasks)[:len(reads) + 2] == ["migrate_store", *reads, "plan"]
+    assert all(tasks[read].upstream_task_ids == {"migrate_store"} for read in reads)  # every source at once
+    assert set(reads) <= tasks["plan"].upstream_task_ids
     assert {"apply_jira", "plan_follow_ups", "apply_follow_ups_jira", "read_back_jira", "respond_discourse",
-            "report"} <= set(tasks)
+            "respond_x", "respond_facebook", "report"} <= set(tasks)
     for task_id, task in tasks.items():
         system = task_id.rsplit("_", 1)[-1]
         if task_id.startswith(("read_", "apply_", "respond_")):

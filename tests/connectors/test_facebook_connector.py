@@ -110,7 +110,7 @@ def test_a_reply_goes_under_the_customers_comment_and_a_retry_finds_it(sim: Face
     assert made.parent_id == lukas.parent_id and made.author["id"] == SIM_PAGE_ID  # under Grace's top comment
     again = connector.write([Effect(**{**effect.__dict__, "maybe_applied": True})])[0]
     assert again.ok and again.found_existing and again.external_id == first.external_id
-    assert sim.effect_counts()["comments"] == 1
+    assert sim.effect_counts()["replies"] == 1
 
 
 def test_a_long_answer_is_split_in_order_within_the_limit(sim: FacebookSimulator) -> None:

@@ -63,7 +63,7 @@ def test_a_reply_to_a_reply_lands_in_the_thread_and_a_retry_finds_it(sim: Linked
     assert made["parentComment"] == amara and made["object"] == post and made["commentUrn"] == first.external_id
     again = make(sim).write([answer("k1", post, kenji, "CSV export is on our roadmap for May.", True)])[0]
     assert again.ok and again.found_existing and again.external_id == first.external_id
-    assert len(ours(sim)) == 1 and sim.effect_counts()["comments"] == 1
+    assert len(ours(sim)) == 1 and sim.effect_counts()["replies"] == 1
 
 
 def test_a_reply_to_a_post_is_a_top_level_comment(sim: LinkedInSimulator) -> None:
@@ -98,11 +98,11 @@ def test_a_retry_after_a_partly_posted_chain_posts_only_the_rest(sim: LinkedInSi
     full = [str(c["message"]["text"]) for c in ours(sim)]  # type: ignore[index]
     for made in ours(sim)[2:]:  # as if the run died after the second part
         sim.delete_comment(str(made["commentUrn"]))
-    posted = sim.effect_counts()["comments"]
+    posted = sim.effect_counts()["replies"]
     again = make(sim).write([answer("k4", post, amara, text, True)])[0]
     assert again.ok and again.found_existing and again.external_id == first.external_id
     assert [str(c["message"]["text"]) for c in ours(sim)] == full  # type: ignore[index]
-    assert sim.effect_counts()["comments"] - posted == len(full) - 2
+    assert sim.effect_counts()["replies"] - posted == len(full) - 2
 
 
 def test_an_empty_answer_or_a_missing_post_fails_only_that_effect(sim: LinkedInSimulator) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from continuum.config import load_config
 from continuum.kit.registry import UnknownConnector, plugin, plugins
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,8 +34,10 @@ from continuum.kit.registry import plugin
 hub = load_config()
 built = []
 for name, system in hub.systems.items():
-    conn = ConnectionInfo(conn_id=system.connection, host="https://example.invalid", login="bot@example.com",
-                          password="xoxb-not-a-real-token")
+    # The fields each system's connection form holds (its simulator's, at an address nobody answers).
+    form = plugin(system.connector).simulator_connection("https://example.invalid")
+    conn = ConnectionInfo(conn_id=system.connection, host=form["host"], login=form.get("login"),
+                          password=form.get("password"), extra=dict(form.get("extra") or {}))
     connector = plugin(system.connector).create(conn, dict(system.options))
     built.append(connector.system)
 import continuum.engine.run  # the engine a sync runs
@@ -52,7 +55,7 @@ def test_building_every_configured_connector_imports_no_simulator_and_no_werkzeu
                           cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(found["built"]) == {"discourse", "jira", "slack"}
+    assert set(found["built"]) == {system.connector for system in load_config().systems.values()}
     assert found["heavy"] == [], f"production imports pulled in {found['heavy']}"
 
 

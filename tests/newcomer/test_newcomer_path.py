@@ -52,9 +52,11 @@ def simulate(own_folder: Path, tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 def test_from_the_simulator_to_an_own_sync_and_back(simulate: dict[str, Any], own_folder: Path,
                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for system in simulate.values():
+    for name, system in simulate.items():
         monkeypatch.setenv(system["env"], system["value"])
-        assert {a["role"] for a in system["accounts"]} >= {"hub", "staff"}
+        # Every system names the hub's own account; the two this story works in also a staff member's.
+        assert {a["role"] for a in system["accounts"]} >= ({"hub", "staff"} if name in ("discourse", "jira")
+                                                           else {"hub"})
     monkeypatch.setenv("CONTINUUM_DB_URL", f"sqlite:///{tmp_path / 'my-store.db'}")
     forum, jira = simulate["discourse"]["url"], simulate["jira"]["url"]
     customer = {"Api-Key": SIM_CUSTOMER_KEY, "Api-Username": "ann.lee"}
