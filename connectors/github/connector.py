@@ -102,8 +102,10 @@ class GithubConnector:
             if "pull_request" in issue:  # the issues list holds pull requests too
                 continue
             _, key = markup.split_marker(issue.get("body"))
-            made.append(SourceRecord(ISSUES.name, "issue", str(issue["number"]), issue, version=issue.get("updated_at"),
-                                     own_key=key if _login(issue) == self._me() else None))
+            names = [label.get("name") if isinstance(label, dict) else label for label in issue.get("labels") or []]
+            made.append(SourceRecord(ISSUES.name, "issue", str(issue["number"]), {**issue, "continuum": {
+                "labels": [str(name) for name in names if name]}}, version=issue.get("updated_at"),
+                own_key=key if _login(issue) == self._me() else None))
         return made
 
     def _comment_records(self, comments: list[JSON]) -> list[SourceRecord]:

@@ -22,14 +22,34 @@ BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 ZWSP, NBSP = "\u200b", "\u00a0"
 
 
+# An autolink as ``escape_text`` writes addresses: ``<`` scheme, host, then RFC 3986 characters only, ``>``.
+AUTOLINK = re.compile(r"<(https?://[A-Za-z0-9][-A-Za-z0-9.]*(?::\d+)?(?:[/?#][-A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%]*)?)>")
+
+
 def literal(raw: str) -> str:
-    """What a reader sees once GitHub renders ``raw``: escapes and entities resolved, invisible breaks gone."""
-    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", raw)
+    """What a reader sees once GitHub renders ``raw``: escapes and entities resolved, invisible breaks gone,
+    autolinks as their address (taken literally: CommonMark resolves nothing inside them)."""
+    pieces = AUTOLINK.split(raw)  # text, address, text, address, ...
+    return "".join(piece if n % 2 else _unescape(piece) for n, piece in enumerate(pieces))
+
+
+def _unescape(text: str) -> str:
+    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace(ZWSP, "").replace(NBSP, " ")
 
 
 def markup_left(body: str) -> list[str]:
-    """Every way ``body`` could still render as markup, ping someone or link an issue (empty: inert)."""
+    """Every way ``body`` could still render as markup, ping someone or link an issue (empty: inert).
+
+    An autolink is allowed: it shows the very address it goes to, and nothing inside it is markup."""
+    found = []
+    for n, piece in enumerate(AUTOLINK.split(body)):
+        if n % 2 == 0:
+            found += _markup_in_text(piece)
+    return found
+
+
+def _markup_in_text(body: str) -> list[str]:
     found = [f"live HTML, comment or autolink: {ch!r}" for ch in "<>" if ch in body]
     i = 0
     while i < len(body):

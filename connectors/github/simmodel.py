@@ -53,8 +53,11 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def body_text(body: str) -> str:
-    """Roughly GitHub's plain-text rendering: no HTML comments, escapes and entities resolved."""
+    """Roughly GitHub's plain-text rendering: no HTML comments, emphasis, code marks or link targets; escapes and
+    entities resolved."""
     text = re.sub(r"<!--.*?-->", "", body, flags=re.DOTALL)
+    text = re.sub(r"(?<!\\)(\*\*|__|~~|`)(.+?)\1", r"\2", text)
+    text = re.sub(r"(?<![\\!])\[([^\]]*)\]\([^)]*\)", r"\1", text)
     return html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)).strip()
 
 

@@ -73,11 +73,11 @@ class GithubSimulator(Simulator):
 
     def add_comment(self, number: int, body: str, author: str = SIM_STAFF_LOGIN) -> int:
         with self.lock:
-            return self._add_comment(self._issues[number], body, author).id
+            return self._add_comment(self._numbered(number) or self._missing(number), body, author).id
 
     def close(self, number: int, reason: str = "completed", by: str = SIM_STAFF_LOGIN) -> None:
         with self.lock:
-            issue, now = self._issues[number], self.now()
+            issue, now = self._numbered(number) or self._missing(number), self.now()
             issue.state, issue.state_reason, issue.closed_at, issue.closed_by, issue.updated_at = \
                 "closed", reason, now, by, now
 
@@ -104,6 +104,13 @@ class GithubSimulator(Simulator):
     @property
     def render(self) -> Renderer:
         return Renderer(self.base_url or "http://localhost", self.repository, self.users)
+
+    def _numbered(self, number: int) -> SimIssue | None:
+        return self._issues.find(lambda issue: issue.number == number)
+
+    @staticmethod
+    def _missing(number: int) -> SimIssue:
+        raise KeyError(f"no issue #{number}")
 
     def _add_issue(self, author: str, title: str, body: str | None, labels: list[str]) -> SimIssue:
         now = self.now()
@@ -161,7 +168,7 @@ class GithubSimulator(Simulator):
 
     def _issue(self, owner: str, repo: str, number: int) -> SimIssue:
         self._repo(owner, repo)
-        return self._issues.get(number) or self.reject(self._error(404, "Not Found"))
+        return self._numbered(number) or self.reject(self._error(404, "Not Found"))
 
     def _object(self, request: SimRequest) -> JSON:
         body = request.json_body
