@@ -26,7 +26,8 @@ from continuum.testing.contract import read_all
 
 @pytest.fixture
 def sim() -> Iterator[GithubSimulator]:
-    with GithubSimulator() as simulator:
+    simulator = GithubSimulator()
+    with simulator:
         yield simulator
         if (specs_dir() / SPEC).is_file():  # every exchange of every test here is true to GitHub's description
             problems = github_errors(simulator.exchanges)

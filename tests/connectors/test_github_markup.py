@@ -39,7 +39,7 @@ CASES = (
 
 
 def rendered(text: str) -> str:
-    return GFM.render(escape_text(text))
+    return str(GFM.render(escape_text(text)))
 
 
 @pytest.mark.parametrize("text", CASES + HOSTILE_TEXTS)
