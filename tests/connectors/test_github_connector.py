@@ -245,6 +245,7 @@ def test_a_real_403_is_still_an_auth_error() -> None:
     assert GithubError("github", "Resource not accessible by personal access token", status=403).is_auth_error
     assert not GithubError("github", "You have exceeded a secondary rate limit", status=403).is_auth_error
     assert not RATE_LIMITS.is_throttle(403, {}, '{"message": "Resource not accessible"}')
+    assert RATE_LIMITS.is_throttle(403, {}, '{"message": "You have exceeded a Secondary Rate Limit"}')
     assert RATE_LIMITS.is_throttle(403, {"x-ratelimit-remaining": "0"}, "{}")
     assert RATE_LIMITS.is_throttle(403, {"Retry-After": "5"}, "{}")
     assert not RATE_LIMITS.is_throttle(404, {"Retry-After": "5"}, "secondary rate limit")
