@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr
 
 from continuum.kit.config import ConnectorConfig
 
-ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER",
-                "MANNEQUIN", "NONE")
+# GitHub's author_association values: a typo in the option is an error, not a silently narrower staff.
+Association = Literal["OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER",
+                      "MANNEQUIN", "NONE"]
 
 
 def _names(value: object) -> object:
@@ -32,7 +33,8 @@ class GithubConfig(ConnectorConfig):
     repository: str = Field(pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")  # owner/name
     label: str = Field(default="continuum", min_length=1, max_length=50)  # on every hub issue; reads filter by it
     # Whose comments are staff answers: GitHub's author_association (anyone may comment on a public repository).
-    staff_associations: Annotated[tuple[str, ...], BeforeValidator(_names)] = ("OWNER", "MEMBER", "COLLABORATOR")
+    staff_associations: Annotated[tuple[Association, ...], BeforeValidator(_names)] = ("OWNER", "MEMBER",
+                                                                                        "COLLABORATOR")
     public_comment_prefix: str | None = None  # when set, only staff comments starting with it are answers
     page_size: int = Field(default=50, ge=1, le=100)
     find_pages: int = Field(default=10, ge=1, le=100)  # pages of 100 hub issues a retry looks through for its key

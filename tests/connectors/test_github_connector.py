@@ -62,6 +62,10 @@ def test_the_repository_is_checked_and_the_token_never_shown() -> None:
     with pytest.raises(ConfigError) as caught:
         PLUGIN.config_class().from_connection(conn, {"repository": "not a repo"})
     assert "repository" in str(caught.value) and "SECRET123" not in str(caught.value)
+    assert PLUGIN.config_class().from_connection(conn, {"repository": "acme/sdk", "staff_associations": "owner, member"}
+                                                 ).staff_associations == ("OWNER", "MEMBER")  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="staff_associations"):
+        PLUGIN.config_class().from_connection(conn, {"repository": "acme/sdk", "staff_associations": ["MEMBERS"]})
     with pytest.raises(ConfigError, match="unknown option"):
         PLUGIN.config_class().from_connection(conn, {"repository": "acme/sdk", "projcet": "x"})
 
