@@ -280,3 +280,20 @@ def test_the_description_still_refuses_a_wrong_state_reason(sim: GithubSimulator
     problems = github_errors(sim.exchanges)
     sim.exchanges.clear()  # checked here; the fixture must not fail the test for it
     assert any("state_reason" in p for p in problems), problems
+
+
+def test_staff_answer_and_close_through_the_api_as_themselves(sim: GithubSimulator) -> None:
+    import requests
+
+    from connectors.github.simulator import SIM_STAFF_TOKEN
+
+    connect(sim).write([create(1)])
+    staff = {"Authorization": f"Bearer {SIM_STAFF_TOKEN}", "Accept": "application/vnd.github+json"}
+    made = requests.post(f"{sim.base_url}/repos/{SIM_REPOSITORY}/issues/1/comments", json={"body": "On it"},
+                         headers=staff, timeout=5)
+    closed = requests.patch(f"{sim.base_url}/repos/{SIM_REPOSITORY}/issues/1", headers=staff, timeout=5,
+                            json={"state": "closed", "state_reason": "completed"})
+    assert made.status_code == 201 and made.json()["user"]["login"] == SIM_STAFF_LOGIN
+    assert made.json()["author_association"] == "MEMBER"
+    assert closed.json()["state_reason"] == "completed" and closed.json()["closed_by"]["login"] == SIM_STAFF_LOGIN
+    assert sim.effect_counts()["comments"] == sim.effect_counts()["updated"] == 0  # people, not the hub
