@@ -280,11 +280,17 @@ class ThrottledAdapter(HTTPAdapter):
                     raise _Retryable(None, exc, None) from exc
                 raise
             self._note_rate_limit_headers(response)
+            # A 429, or what the platform declares means the same (GitHub's 403 naming its secondary limit).
+            limits, status = self.rate_limits, response.status_code
+            throttled = status == 429 or (limits is not None and status in limits.throttle_statuses
+                                          and limits.is_throttle(status, response.headers, response.text))
             retry_after = parse_retry_after(response.headers.get("Retry-After")) \
-                if response.status_code == 429 or response.status_code in TRANSIENT_STATUSES else None
-            if response.status_code == 429 and self.rate_limits is not None:
+                if throttled or response.status_code in TRANSIENT_STATUSES else None
+            if throttled and self.rate_limits is not None:
                 # A declared window: a long wait ends the system's calls for this run instead of a long sleep.
                 wait = retry_after if retry_after is not None else self._window_wait(response)
+                if wait is None and self.rate_limits.throttle_wait_s is not None:
+                    wait = retry_after = self.rate_limits.throttle_wait_s
                 if wait is not None and wait > self.policy.max_window_wait_s:
                     STATS.bump(self.system, throttled=1)
                     GATES.spend(self.system, wait)
@@ -293,7 +299,7 @@ class ThrottledAdapter(HTTPAdapter):
                 # Whatever happens to this request (retried, given up, not retryable), no call of
                 # this system leaves before the server said it may.
                 self._hold_until(min(retry_after, self.policy.max_total_s))
-            if response.status_code == 429:
+            if throttled:
                 STATS.bump(self.system, throttled=1)
                 raise _Retryable(response, None, retry_after)
             if response.status_code in TRANSIENT_STATUSES:

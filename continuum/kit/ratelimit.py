@@ -60,11 +60,29 @@ class RateLimitHeaders:
     ``parse_rate_limit_reset``).  ``usage``: Graph-style JSON headers of percentages
     (``{"call_count": 100, ...}``, or per business id a list of such objects); 100 or more means spent,
     ``estimated_time_to_regain_access`` (minutes) says for how long.
+
+    ``throttle_statuses``: statuses besides 429 that a platform also uses to say "slow down" (GitHub's 403).
+    Such an answer is a throttle only when it shows it (a ``Retry-After``, a spent window, or a body holding one
+    of ``throttle_phrases``); otherwise it keeps its meaning, a refusal.  ``throttle_wait_s``: how long to wait
+    after a throttle that names no wait at all (GitHub: "at least one minute").
     """
 
     remaining: str | None = None
     reset: str | None = None
     usage: tuple[str, ...] = ()
+    throttle_statuses: tuple[int, ...] = ()
+    throttle_phrases: tuple[str, ...] = ()
+    throttle_wait_s: float | None = None
+
+    def is_throttle(self, status: int, headers: Mapping[str, str], body: str) -> bool:
+        """Whether an answer says "slow down" (``headers`` matched case-insensitively, as requests keeps them)."""
+        if status == 429:
+            return True
+        if status not in self.throttle_statuses:
+            return False
+        if headers.get("Retry-After") or (self.remaining and str(headers.get(self.remaining, "")).strip() == "0"):
+            return True
+        return any(phrase.lower() in body.lower() for phrase in self.throttle_phrases)
 
     def spent_usage_minutes(self, headers: Mapping[str, str]) -> float | None:
         """Minutes until a usage header's spent window regains access (0 if spent with no estimate), or None."""

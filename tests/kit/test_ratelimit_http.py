@@ -196,3 +196,32 @@ def test_a_spent_window_resumes_when_it_resets(sim: WindowSim) -> None:
 
     time.sleep(0.55)
     assert session.get(url(sim)).status_code == 200
+
+
+# -- statuses a platform declares as throttles (GitHub's 403) -------------------------------------------
+THROTTLING_403 = RateLimitHeaders(remaining="x-left", reset="x-reset", throttle_statuses=(403,),
+                                  throttle_phrases=("slow down",), throttle_wait_s=120.0)
+
+
+def test_a_declared_403_with_retry_after_is_waited_for_and_sent_again(sim: WindowSim) -> None:
+    sim.answers = [(403, {"Retry-After": "1"})]
+    session = new_session("windows", fast(), rate_limits=THROTTLING_403)
+    started = time.monotonic()
+    response = session.post(f"{sim.base_url}/calls")  # a POST too: a throttled call was never acted on
+    assert response.status_code == 200 and sim.served == 2 and time.monotonic() - started >= 0.95
+    assert STATS.snapshot()["windows"]["throttled"] == 1
+
+
+def test_an_undeclared_or_plain_403_stays_a_refusal(sim: WindowSim) -> None:
+    sim.answers = [(403, {"Retry-After": "1"}), (403, {})]
+    assert new_session("windows", fast(), rate_limits=X_STYLE).get(f"{sim.base_url}/calls").status_code == 403
+    assert new_session("windows", fast(), rate_limits=THROTTLING_403).get(f"{sim.base_url}/calls").status_code == 403
+    assert sim.served == 2  # neither was sent again
+
+
+def test_a_throttle_naming_no_wait_takes_the_declared_one(sim: WindowSim) -> None:
+    sim.answers = [(429, {})]
+    session = new_session("windows", fast(), rate_limits=THROTTLING_403)
+    with pytest.raises(RateLimitExhausted) as caught:  # 120 s is longer than a run waits: a clean stop
+        session.get(f"{sim.base_url}/calls")
+    assert 119 <= caught.value.resume_in_s <= 120 and sim.served == 1

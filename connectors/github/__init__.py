@@ -1,0 +1,1 @@
+"""GitHub Issues: a ticket tracker target."""
