@@ -100,11 +100,11 @@ def body_text(message: EmailMessage) -> tuple[str, bool, tuple[str, str] | None]
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return "", False, None
+    data = part.get_payload(decode=True)  # decoding is what registers a broken transfer encoding's defects
+    data = data if isinstance(data, bytes) else b""
     if broken := [type(d).__name__ for d in part.defects if type(d).__name__.startswith(BROKEN_TRANSFER)]:
         return "", False, ("body", f"broken {part.get('Content-Transfer-Encoding', '7bit')} encoding "
                                    f"({', '.join(broken)})")
-    data = part.get_payload(decode=True)
-    data = data if isinstance(data, bytes) else b""
     declared = part.get_content_charset()
     charset = declared or "us-ascii"
     try:
