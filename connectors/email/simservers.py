@@ -133,7 +133,8 @@ class LocalMailServers:
 
         def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
             login, password = getattr(auth_data, "login", b""), getattr(auth_data, "password", b"")
-            return AuthResult(success=(login.decode().lower(), password.decode()) == (self.user, self.password))
+            ok = (login.decode().lower(), password.decode()) == (self.user, self.password)
+            return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 itself
 
         smtp_port = free_port(host)
         self._smtp = Controller(_Handler(self), hostname=host, port=smtp_port, authenticator=authenticate,
