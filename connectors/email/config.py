@@ -10,25 +10,17 @@ from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_v
 
 from continuum.kit.config import ConnectorConfig
 
-SCHEMES = {"imap": 143, "imaps": 993, "smtp": 587, "smtps": 465}
-
-
-def _names(value: object) -> object:
-    parts = value.split(",") if isinstance(value, str) else value  # Connection extras are often flat: "a,b"
-    return tuple(str(p).strip() for p in parts if str(p).strip()) if isinstance(parts, list | tuple) else parts
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+PORTS = {"imap": 143, "imaps": 993, "smtp": 587, "smtps": 465}
 
 
 def split_url(url: str) -> tuple[str, str, int]:
     """``imaps://imap.example.com`` -> (scheme, host, port), the scheme's standard port when none is given."""
     parts = urlsplit(url)
-    return parts.scheme, parts.hostname or "", parts.port or SCHEMES[parts.scheme]
+    return parts.scheme, parts.hostname or "", parts.port or PORTS[parts.scheme]
+
+
+def _names(value: Any) -> Any:
+    return tuple(p.strip() for p in value.split(",") if p.strip()) if isinstance(value, str) else value  # "a, b"
 
 
 class EmailConfig(ConnectorConfig):
@@ -39,16 +31,14 @@ class EmailConfig(ConnectorConfig):
 
     username: str = Field(min_length=1)
     password: SecretStr  # IMAP and SMTP log in as the same user, as mail providers set mailboxes up
-    # SMTP server; empty: the IMAP host on the submission port (smtps:465 after imaps, smtp:587 after imap).
-    smtp_url: str = ""
+    smtp_url: str = ""  # empty: the IMAP host on the submission port (smtps:465 after imaps, smtp:587 after imap)
     address: str = ""  # the hub's From address; empty: the login, when it is an address
-    display_name: str = ""  # "Acme Support": shown before the address in the From header
+    display_name: str = ""  # "Acme Support", shown before the address
     folders: Annotated[tuple[str, ...], BeforeValidator(_names)] = ("INBOX",)
     sent_folder: str = "Sent"
-    # A copy of each answer goes to the Sent folder (as mail clients do); off where the SMTP server files one
-    # itself (Gmail), or every answer would show twice.
+    # A copy of each answer goes to Sent, as mail clients do; off where the SMTP server files one itself (Gmail).
     append_to_sent: bool = True
-    page_size: int = Field(default=50, ge=1, le=500)  # messages fetched per call and per Page
+    page_size: int = Field(default=50, ge=1, le=500)  # messages per UID FETCH and per Page
     max_message_bytes: int = Field(default=10_000_000, ge=10_000)  # larger ones are dead letters, not read whole
     max_raw_chars: int = Field(default=100_000, ge=0)  # how much of the raw message the payload keeps
     timeout_s: float = Field(default=30.0, gt=0)
@@ -59,16 +49,14 @@ class EmailConfig(ConnectorConfig):
     @classmethod
     def _check_url(cls, value: Any) -> str:
         text = str(value or "").strip().rstrip("/")
-        if text and (urlsplit(text).scheme not in SCHEMES or not urlsplit(text).hostname):
+        if text and (urlsplit(text).scheme not in PORTS or not urlsplit(text).hostname):
             raise ValueError("must look like imaps://host[:port] or smtps://host[:port] (or imap://, smtp://)")
         return text
 
     @model_validator(mode="after")
     def _complete(self) -> EmailConfig:
-        if not self.url.startswith("imap"):
-            raise ValueError("url: the connection's host must be an imap:// or imaps:// URL")
-        if self.smtp_url and not self.smtp_url.startswith("smtp"):
-            raise ValueError("smtp_url: must be an smtp:// or smtps:// URL")
+        if not self.url.startswith("imap") or (not self.smtp_url.startswith("smtp") and self.smtp_url):
+            raise ValueError("the connection's host must be an imap(s):// URL and smtp_url an smtp(s):// one")
         if (self.address or self.username).count("@") != 1:
             raise ValueError("address: the login is not an e-mail address, so set the hub's From address")
         return self
@@ -86,5 +74,9 @@ class EmailConfig(ConnectorConfig):
 
     @staticmethod
     def needs_starttls(scheme: str, host: str) -> bool:
-        """Plain IMAP/SMTP is upgraded with STARTTLS; only a loopback server (a local relay) may stay plain."""
-        return scheme in ("imap", "smtp") and not _loopback(host)
+        """Plain IMAP/SMTP is upgraded with STARTTLS, which must succeed; only a loopback server may stay plain."""
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        return scheme in ("imap", "smtp") and not loopback

@@ -53,14 +53,17 @@ class EmailConnector:
         self.config, self.client = config, client or EmailClient(config)
         self.account: str | None = config.from_address
         self.dispatch = EffectDispatcher(self.system, {"reply": self._reply})  # SMTP: one message a transaction
-        self._secret = config.password.get_secret_value()
+
+    def _ours(self, header: object) -> str | None:
+        """The key of a key header signed with this mailbox's secret (From alone is easy to forge)."""
+        return signed_key(str(header or ""), self.config.from_address, self.config.password.get_secret_value())
 
     def check(self) -> None:
         """Log in to both servers, and find every folder the connector reads or files answers in."""
         with self.client.session():
             for folder in (*self.config.folders, *([self.config.sent_folder] if self.config.append_to_sent else [])):
                 self.client.select(folder)
-            self.client.send_noop()
+            self.client.send(None)
 
     def write(self, effects: Sequence[Effect]) -> list[EffectResult]:
         with self.client.session():
@@ -105,7 +108,7 @@ class EmailConnector:
         parent = _first(replied_to[-1:] or references[-1:])
         root = _first(references or replied_to) or self._root_by_subject(folder, uid, sender, subject)
         date = getattr(message["Date"], "datetime", None) if message["Date"] is not None else None
-        key = signed_key(str(message.get(KEY_HEADER, "")), self.config.from_address, self._secret) if own else None
+        key = self._ours(message.get(KEY_HEADER)) if own else None
         author = sender[0] if sender else {}
         payload: JSON = {
             "message_id": message_id, "from": author or None, "to": mail.addresses(message, "To"),
@@ -128,7 +131,7 @@ class EmailConnector:
             return None
         wanted = mail.normalised_subject(subject)
         earlier = [u for u in self.client.search(folder, ["FROM", sender[0]["address"], "SUBJECT", wanted]) if u < uid]
-        heads = self.client.headers_of(earlier, "MESSAGE-ID SUBJECT REFERENCES IN-REPLY-TO") if earlier else {}
+        heads = self.client.headers_of(earlier, "MESSAGE-ID SUBJECT REFERENCES IN-REPLY-TO")
         for _, head in sorted(heads.items()):  # the earliest first
             parsed = mail.parse_bytes(head)
             if mail.normalised_subject(mail.header(parsed, "Subject")[0]) == wanted:
@@ -144,10 +147,11 @@ class EmailConnector:
         if found:
             return succeeded(effect, found, object_type="message", found_existing=True)
         parent = _first(mail.ids(f"<{str(effect.context.get('in_reply_to') or '').partition(':')[2]}>"))
-        message = compose(key=effect.key, sender=Address(self.config.display_name, addr_spec=self.config.from_address),
-                          to=", ".join(to), subject=str(effect.fields.get("subject") or ""), body=body,
-                          parent=parent, root=effect.target_id or parent, secret=self._secret,
-                          automatic="auto-replied" if parent else "auto-generated")
+        sender = Address(self.config.display_name, addr_spec=self.config.from_address)
+        message = compose(key=effect.key, sender=sender, to=", ".join(to), body=body, parent=parent,
+                          subject=str(effect.fields.get("subject") or ""), root=effect.target_id or parent,
+                          automatic="auto-replied" if parent else "auto-generated",
+                          secret=self.config.password.get_secret_value())
         self.client.send(message)
         if self.config.append_to_sent:
             try:
@@ -159,8 +163,8 @@ class EmailConnector:
     def _sent_with_key(self, key: str) -> str | None:
         """The Message-ID of the answer in the Sent folder that carries this key (signed by us), if any."""
         uids = self.client.search(self.config.sent_folder, ["HEADER", KEY_HEADER, key])
-        for head in (self.client.headers_of(uids, f"MESSAGE-ID {KEY_HEADER}") if uids else {}).values():
+        for head in self.client.headers_of(uids, f"MESSAGE-ID {KEY_HEADER}").values():
             parsed = mail.parse_bytes(head)
-            if signed_key(str(parsed.get(KEY_HEADER, "")), self.config.from_address, self._secret) == key:
+            if self._ours(parsed.get(KEY_HEADER)) == key:
                 return _first(mail.ids(parsed.get("Message-ID")))
         return None

@@ -83,7 +83,8 @@ def test_the_corpus_reads_as_customers_only_with_threads_and_a_problem_for_the_b
     found = by_id(records)
     assert set(found) == CUSTOMERS | {"broken-charset-0001@example.com"}  # no vacation notice, bounce or list
     broken = found["broken-charset-0001@example.com"]
-    assert broken.problem == ("body", "bytes not valid utf-8 at offset 14") and broken.payload["continuum"]["text"] is None
+    assert broken.problem == ("body", "bytes not valid utf-8 at offset 14")
+    assert broken.payload["continuum"]["text"] is None
     assert all(r.problem is None for r in records if r is not broken)
     gmail = found["CAF3k2x9-reply+gmail@mail.example.com"].payload
     assert (gmail["continuum"]["thread_id"], gmail["continuum"]["parent_id"]) == (
@@ -268,9 +269,11 @@ def test_a_customers_mail_becomes_a_ticket_and_the_staff_answer_goes_back_in_her
     (sent,) = servers.relayed
     message = BytesParser(policy=policy.default).parsebytes(sent.data)
     assert sent.rcpt_to == ("ann.lee@example.com",) and message["In-Reply-To"] == f"<{FIRST}>"
-    body = message.get_body(preferencelist=("plain",)).get_content()
+    plain, page = message.get_body(preferencelist=("plain",)), message.get_body(preferencelist=("html",))
+    assert plain is not None and page is not None
+    body = plain.get_content()
     assert "Hello Ann Lee," in body and "finish in seconds <b>today</b>." in body and "Acme" in body
-    assert "&lt;b&gt;today&lt;/b&gt;" in message.get_body(preferencelist=("html",)).get_content()
+    assert "&lt;b&gt;today&lt;/b&gt;" in page.get_content()
     run_pipeline(ctx)  # the answer in Sent and a re-run: nothing new, nothing sent twice
     assert len(servers.relayed) == 1
     with sqlite_db.connect() as conn:
