@@ -16,7 +16,7 @@ from email.parser import BytesParser
 from html.parser import HTMLParser
 from typing import Any
 
-BROKEN_TRANSFER = ("InvalidBase64", "NonASCIILocalPart", "UndecodableBytes")
+BROKEN_TRANSFER = ("InvalidBase64", "UndecodableBytes")  # defects of a body that did not decode
 _IDS = re.compile(r"<([^<>\s]+)>")
 _ENCODED_WORD_CHARSET = re.compile(r"=\?([^?*]+)(?:\*[^?]*)?\?[bBqQ]\?")
 # Vacation notices that carry no RFC 3834 header (older Exchange, webmail responders).
@@ -35,9 +35,7 @@ _DEVICE = re.compile(r"^(sent from my \w+|get outlook for \w+|von meinem \w+ ges
 
 
 def parse_bytes(raw: bytes) -> EmailMessage:
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(message, EmailMessage)
-    return message
+    return BytesParser(policy=policy.default).parsebytes(raw)
 
 
 def ids(value: object) -> list[str]:

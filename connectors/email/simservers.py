@@ -40,6 +40,7 @@ class _QuietLegacy(logging.Filter):
 
 
 logging.getLogger("mail.log").addFilter(_QuietLegacy())
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
 
 
 def smtp_url_for(base_url: str) -> str:
