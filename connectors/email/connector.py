@@ -147,10 +147,11 @@ class EmailConnector:
         if found:
             return succeeded(effect, found, object_type="message", found_existing=True)
         parent = _first(mail.ids(f"<{str(effect.context.get('in_reply_to') or '').partition(':')[2]}>"))
-        sender = Address(self.config.display_name, addr_spec=self.config.from_address)
+        sender, purpose = Address(self.config.display_name, addr_spec=self.config.from_address), \
+            effect.context.get("purpose")  # RFC 3834: a reply answers a message, a notice of a shipped feature not
         message = compose(key=effect.key, sender=sender, to=", ".join(to), body=body, parent=parent,
                           subject=str(effect.fields.get("subject") or ""), root=effect.target_id or parent,
-                          automatic="auto-replied" if parent else "auto-generated",
+                          automatic="auto-replied" if parent and purpose != "notice" else "auto-generated",
                           secret=self.config.password.get_secret_value())
         self.client.send(message)
         if self.config.append_to_sent:

@@ -202,6 +202,11 @@ def test_an_answer_threads_is_filed_in_sent_and_a_retry_finds_it_there(servers: 
     # A maybe-applied effect that never went out is sent (once) under the same Message-ID rule.
     (late,) = make(servers).write([reply("ck-answer-2", "Second answer", maybe_applied=True)])
     assert late.ok and not late.found_existing and len(relayed_with_key(servers, "ck-answer-2")) == 1
+    notice = Effect(**{**reply("ck-notice", "It shipped.").__dict__, "context": {
+        "in_reply_to": f"message:{FIRST}", "purpose": "notice"}})
+    assert make(servers).write([notice])[0].ok
+    (told,) = relayed_with_key(servers, "ck-notice")
+    assert BytesParser(policy=policy.default).parsebytes(told)["Auto-Submitted"] == "auto-generated"
 
 
 def test_try_again_later_is_retried_after_a_wait_and_a_refusal_is_final(servers: LocalMailServers) -> None:
@@ -273,7 +278,7 @@ def test_a_customers_mail_becomes_a_ticket_and_the_staff_answer_goes_back_in_her
     assert plain is not None and page is not None
     body = plain.get_content()
     assert "Hello Ann Lee," in body and "finish in seconds <b>today</b>." in body and "Acme" in body
-    assert "&lt;b&gt;today&lt;/b&gt;" in page.get_content()
+    assert "&lt;b&gt;today&lt;/b&gt;" in page.get_content() and message["Auto-Submitted"] == "auto-replied"
     run_pipeline(ctx)  # the answer in Sent and a re-run: nothing new, nothing sent twice
     assert len(servers.relayed) == 1
     with sqlite_db.connect() as conn:
