@@ -33,6 +33,9 @@ class SourceRecord:
     own_key: str | None = None
     # The author deleted it on the platform: the engine marks the interaction deleted and purges its text.
     deleted: bool = False
+    # Read, but one of its fields cannot be made sense of (a broken charset, say): ``(field, why)``.  The engine
+    # keeps it as a dead letter naming the record and the field, and the rest of the page goes on.
+    problem: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,10 @@ def ingest_page(conn: Connection, ctx: SyncContext, source: SourceSpec, mapping:
             delete_record(conn, ctx, source, source_id, stats)
             gone.add(source_id)
             continue
+        if record.problem is not None:
+            _dead_letter(conn, ctx, source, record, *record.problem)
+            stats.add("dead_letters")
+            continue
         try:
             canonical = map_inbound(mapping, record.payload, {"system": system_ctx})
         except MappingError as exc:

@@ -52,6 +52,12 @@ class ConnectorContract:
         made = resolve(found.contract)
         return made() if isinstance(made, type) else made  # type: ignore[no-any-return]
 
+    @pytest.fixture(autouse=True)
+    def _applies(self, request: pytest.FixtureRequest, harness: ContractHarness) -> None:
+        reason = harness.not_applicable.get(request.node.originalname)
+        if reason:  # before the simulator starts: a check that cannot apply costs nothing
+            pytest.skip(f"{self.system}: {reason}")
+
     @pytest.fixture
     def sim(self, harness: ContractHarness) -> Iterator[Any]:
         sim = harness.start()
