@@ -146,7 +146,7 @@ class EmailConnector:
         found = self._sent_with_key(effect.key) if effect.maybe_applied else None
         if found:
             return succeeded(effect, found, object_type="message", found_existing=True)
-        parent = _first(mail.ids(f"<{str(effect.context.get('in_reply_to') or '').partition(':')[2]}>"))
+        parent = _first(mail.ids(f"<{effect.context.get('in_reply_to') or ''}>"))  # the Message-ID answered
         sender, purpose = Address(self.config.display_name, addr_spec=self.config.from_address), \
             effect.context.get("purpose")  # RFC 3834: a reply answers a message, a notice of a shipped feature not
         message = compose(key=effect.key, sender=sender, to=", ".join(to), body=body, parent=parent,

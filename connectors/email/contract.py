@@ -61,7 +61,7 @@ class EmailHarness(ContractHarness):
     def effect(self, sim: Any, key: str, text: str) -> Effect:
         return Effect(key=key, action="reply", object_type="message",
                       fields={"to": f"Ann Lee <{CUSTOMER}>", "subject": "CSV export times out", "body": text},
-                      target_id=FIRST, context={"in_reply_to": f"message:{FIRST}", "purpose": "reply"})
+                      target_id=FIRST, context={"in_reply_to": FIRST, "purpose": "reply"})
 
     def broken_effect(self, sim: Any, key: str) -> Effect:
         return Effect(key=key, action="reply", object_type="message",

@@ -69,7 +69,7 @@ def by_id(records: list[SourceRecord]) -> dict[str, SourceRecord]:
 def reply(key: str, text: str, maybe_applied: bool = False, to: str = "Ann Lee <ann.lee@example.com>") -> Effect:
     return Effect(key=key, action="reply", object_type="message", target_id=FIRST, maybe_applied=maybe_applied,
                   fields={"to": to, "subject": "CSV export times out", "body": text},
-                  context={"in_reply_to": f"message:{FIRST}", "purpose": "reply"})
+                  context={"in_reply_to": FIRST, "purpose": "reply"})
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -203,7 +203,7 @@ def test_an_answer_threads_is_filed_in_sent_and_a_retry_finds_it_there(servers: 
     (late,) = make(servers).write([reply("ck-answer-2", "Second answer", maybe_applied=True)])
     assert late.ok and not late.found_existing and len(relayed_with_key(servers, "ck-answer-2")) == 1
     notice = Effect(**{**reply("ck-notice", "It shipped.").__dict__, "context": {
-        "in_reply_to": f"message:{FIRST}", "purpose": "notice"}})
+        "in_reply_to": FIRST, "purpose": "notice"}})
     assert make(servers).write([notice])[0].ok
     (told,) = relayed_with_key(servers, "ck-notice")
     assert BytesParser(policy=policy.default).parsebytes(told)["Auto-Submitted"] == "auto-generated"
