@@ -81,7 +81,8 @@ class Matching:
     def request(self, conn: Connection, row: Mapping[str, Any]) -> Request:
         title, body = self.texts(row)
         vector = self.vectors(conn, [(title, body)], row)[0]
-        return Request(self.matcher.config.scope.of(dict(row)), self.matcher.fingerprint(body, title=title), vector)
+        return Request(self.matcher.config.scope.of(dict(row)), self.matcher.fingerprint(body, title=title), vector,
+                       titled=bool(title.strip()))
 
     def vectors(self, conn: Connection, texts: Sequence[tuple[str, str]],
                 row: Mapping[str, Any] | None = None) -> list[Vectors | None]:
@@ -132,7 +133,7 @@ def matching(conn: Connection, policy: MatchConfig) -> Matching:
     for member, vector in zip(members, vectors, strict=True):
         title, body = state.texts({"title": member.title, "text": member.text})
         state.index.add(member.feature_request_id, Request(member.scope, matcher.fingerprint(body, title=title),
-                                                           vector))
+                                                           vector, titled=bool(title.strip())))
     conn.info[_INFO_KEY] = (transaction, matcher, state)
     return state
 
@@ -162,7 +163,7 @@ def aggregate(conn: Connection, ctx: SyncContext, row: Mapping[str, Any], root: 
         state = matching(conn, ctx.rulebook.feature_requests)
         request = state.request(conn, row)
         best, score = state.index.best(request)
-        titled = bool(state.texts(row)[0].strip())
+        titled = request.titled and best is not None and state.index.titled(best)
         decision = state.matcher.config.decide(score.total, best is not None, titled)
         if decision == "vote" and best is not None:
             fr_id, outcome, joined = best, "voted", "matched"

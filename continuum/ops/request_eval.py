@@ -78,7 +78,8 @@ def prepare(matcher: Matcher, embedder: Embedder | None, items: Sequence[Labelle
         vectors = embed_requests(embedder, texts, matcher.config.semantic.title_weight)
     cost = (time.perf_counter() - started) / max(1, len(items))
     requests = [Request(i.scope, matcher.fingerprint(i.body[:MATCH_CHARS], title=i.title),
-                        None if vectors is None else vectors[n]) for n, i in enumerate(items)]
+                        None if vectors is None else vectors[n], titled=bool(i.title.strip()))
+                for n, i in enumerate(items)]
     return Prepared(requests, cost)
 
 
@@ -105,7 +106,8 @@ def stream(matcher: Matcher, items: Sequence[Labelled], prepared: Prepared, orde
         request = prepared.requests[n]
         best, score = index.best(request)
         right = best is not None and items[founder[best]].group == items[n].group
-        decision = matcher.config.decide(score.total, best is not None, bool(items[n].title.strip()))
+        titled = request.titled and best is not None and index.titled(best)
+        decision = matcher.config.decide(score.total, best is not None, titled)
         result.decisions.append((score.total, right, decision))
         if decision == "vote":
             result.votes += 1

@@ -31,6 +31,7 @@ class Request:
     scope: str
     fingerprint: Fingerprint
     vector: Vectors | None = None  # unit length; None when no model is used
+    titled: bool = True  # a tweet or a comment has none: its scores run on another scale
 
 
 class _Rows:
@@ -64,6 +65,7 @@ class _Scope:
     ids: list[int] = field(default_factory=list)  # position → feature request id
     fingerprints: list[list[Fingerprint]] = field(default_factory=list)
     concepts: list[set[str]] = field(default_factory=list)
+    titled: list[bool] = field(default_factory=list)  # per feature request: has a member with a title
 
     def __post_init__(self) -> None:
         self.members, self.sums = _Rows(self.dim), _Rows(self.dim)
@@ -89,17 +91,25 @@ class RequestIndex:
             scope.sums.append(np.zeros(self.dim, dtype=np.float32))
             scope.fingerprints.append([])
             scope.concepts.append(set())
+            scope.titled.append(False)
             self._where[fr_id] = (request.scope, position)
         else:
             if place[0] != request.scope:
                 raise ValueError(f"feature request {fr_id} is in scope {place[0]!r}, not {request.scope!r}")
             position = place[1]
         scope.fingerprints[position].append(request.fingerprint)
+        scope.titled[position] = scope.titled[position] or request.titled
         scope.concepts[position] |= request.fingerprint.concepts
         if request.vector is not None and self.dim:
             scope.members.append(request.vector)
             scope.owner.append(position)
             scope.sums.add_to(position, request.vector)
+
+    def titled(self, fr_id: int) -> bool:
+        """Whether a member of the feature request has a title (a comparison with it is on the titled scale
+        only if the request has one too)."""
+        place = self._where.get(fr_id)
+        return place is not None and self._scopes[place[0]].titled[place[1]]
 
     def scope_of(self, fr_id: int) -> str | None:
         place = self._where.get(fr_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -145,6 +146,18 @@ def test_decide_uses_the_untitled_thresholds_only_without_a_title() -> None:
     assert MatchConfig(threshold=70, suggest_threshold=50).decide(60, titled=False) == "suggest"
     with pytest.raises(ValueError, match=r"untitled\.suggest_threshold"):
         MatchConfig(untitled={"threshold": 40, "suggest_threshold": 60})
+
+
+def test_a_comparison_is_on_the_titled_scale_only_when_both_sides_have_a_title() -> None:
+    matcher = Matcher(SHIPPED)
+    index = RequestIndex(matcher, load_embedder().dim)
+    tweet = _request(matcher, "", "any chance I can pull my weekly reports out as a csv file?")
+    index.add(1, dataclasses.replace(tweet, titled=False))
+    assert not index.titled(1) and not index.titled(99)
+    index.add(2, _request(matcher, "Export reports to CSV", "We need the monthly report in Excel."))
+    assert index.titled(2)
+    index.add(1, _request(matcher, "CSV export", "A csv download please."))  # a titled member joins
+    assert index.titled(1)
 
 
 def test_the_default_model_loads_offline_from_the_package(tmp_path: Path) -> None:
