@@ -10,6 +10,8 @@ Behaviour follows X and its published description (the contract harness validate
   latest version only, a lookup of an older id still answers it; a deletion removes the whole chain and a
   lookup answers ``errors`` with a resource-not-found problem;
 * ``POST /2/tweets`` refuses a duplicate of the author's own text and a reply to a post that is gone (403);
+* direct messages (one-to-one conversations, ``/2/dm_events``, sending into a conversation): see
+  :mod:`connectors.x.simdm`;
 * every answer carries ``x-rate-limit-limit/-remaining/-reset`` for its endpoint's 15-minute window per token,
   and a spent window answers 429 (``limits`` lowers a window for tests; ``reset_windows`` lets 15 minutes pass).
 
@@ -28,7 +30,8 @@ from typing import Any, ClassVar
 
 from connectors.x.markup import LIMIT, weighted_length
 from connectors.x.plugin import SIM_ACCOUNT, SIM_TOKEN
-from continuum.simkit import Clock, Response, SimRequest, Simulator, Table, route, seek, window
+from connectors.x.simdm import DirectMessages
+from continuum.simkit import Clock, Response, SimRequest, Table, route, seek, window
 
 __all__ = ["CUSTOMER_TOKEN", "SIM_ACCOUNT", "SIM_TOKEN", "XSimulator", "customer_token"]
 
@@ -81,18 +84,20 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-class XSimulator(Simulator):
+class XSimulator(DirectMessages):
     system = "x"
-    effects = ("replies", "posts", "calls")
+    effects = ("replies", "posts", "messages", "calls")
     # Calls per 15-minute window per token, as X's user-context limits (v2 docs); tests lower them.
     default_limits: ClassVar[dict[str, int]] = {"me": 75, "mentions": 300, "tweets": 900, "lookup": 900,
-                                                "create": 200}
+                                                "create": 200,
+                                                "dm_events": 300, "dm_create": 200}
     accounts: ClassVar[tuple[JSON, ...]] = (
         {"role": "hub", "headers": {"Authorization": f"Bearer {SIM_TOKEN}"},
          "does": f"the company account @{SIM_ACCOUNT}: what it posts is the company's voice"},
         {"role": "customer", "headers": {"Authorization": f"Bearer {CUSTOMER_TOKEN}<handle>"},
          "does": "POST /2/tweets as that customer (a new handle is a new customer); "
-                 f"mention @{SIM_ACCOUNT} or reply to its posts to reach the hub"},
+                 f"mention @{SIM_ACCOUNT} or reply to its posts to reach the hub, or send it a direct message "
+                 "(POST /2/dm_conversations/with/{its id}/messages)"},
     )
 
     def __init__(self) -> None:
@@ -144,6 +149,9 @@ class XSimulator(Simulator):
                      "conversation_id": p.conversation_id, "history": list(p.history)}
                     for p in self.tweets.where(self._current)
                     if handle is None or self.users[p.author_id].username.lower() == handle.lower()]
+
+    def _now(self) -> str:
+        return _iso(self.clock.now())
 
     def reset_windows(self) -> None:
         """As if 15 minutes passed: every rate-limit window starts afresh."""
