@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import requests
 from xdk import Client  # type: ignore[import-untyped]
+from xdk.direct_messages.models import CreateByConversationIdRequest  # type: ignore[import-untyped]
 from xdk.posts.models import CreateRequest  # type: ignore[import-untyped]
 
 from connectors.x.config import XConfig
@@ -24,6 +25,9 @@ RATE_LIMITS = RateLimitHeaders(remaining="x-rate-limit-remaining", reset="x-rate
 POST_FIELDS = ["conversation_id", "created_at", "edit_controls"]
 EXPANSIONS = ["author_id", "referenced_posts", "in_reply_to_user_id"]
 USER_FIELDS = ["name", "username"]
+# id, event_type and text always come; expansions=sender_id puts sender_id on the event and the sender in includes.
+DM_FIELDS = ["created_at", "dm_conversation_id"]
+DM_EXPANSIONS = ["sender_id"]
 
 
 class XError(ClientError):
@@ -92,3 +96,23 @@ class XClient:
         if not isinstance(data, dict) or not str(data.get("id", "")).isdigit():
             raise XError("x", f"unexpected answer to a new post: {str(data)[:200]}", status=201)
         return data
+
+    def dm_events(self, params: JSON, conversation: str | None = None) -> Fetched:
+        """One page of the account's message events (of one conversation if named), newest first, senders
+        included.  Joins and leaves are not asked for: only what people wrote."""
+        dms = self.sdk.direct_messages
+        fields: JSON = {"event_types": ["MessageCreate"], "dm_event_fields": DM_FIELDS, "expansions": DM_EXPANSIONS,
+                        "user_fields": USER_FIELDS, **params}
+        if conversation is None:
+            return Fetched(self._call("/2/dm_events", dms.get_events, **fields))
+        return Fetched(self._call(f"/2/dm_conversations/{conversation}/dm_events", dms.get_events_by_conversation_id,
+                                  conversation, **fields))
+
+    def send_dm(self, conversation: str, text: str) -> str:
+        """A message into the conversation, as the company account; the new event's id."""
+        body = CreateByConversationIdRequest(text=text)
+        data = self._call(f"POST /2/dm_conversations/{conversation}/messages",
+                          self.sdk.direct_messages.create_by_conversation_id, conversation, body).get("data")
+        if not isinstance(data, dict) or not str(data.get("dm_event_id", "")).isdigit():
+            raise XError("x", f"unexpected answer to a new direct message: {str(data)[:200]}", status=201)
+        return str(data["dm_event_id"])

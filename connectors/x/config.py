@@ -20,6 +20,8 @@ class XConfig(ConnectorConfig):
     access_token: SecretStr
     page_size: int = Field(default=100, ge=5, le=100)  # max_results per call (X: 5..100), also records per Page
     read_own_posts: bool = True  # the company's own posts too (the roots customers reply under)
+    # Direct messages too: the token then needs the dm.read and dm.write scopes, so it is asked for.
+    direct_messages: bool = False
     # Posts read this recently are looked up again each run (100 a call) to catch edits and deletions.
     recheck_days: int = Field(default=7, ge=0, le=30)
     recheck_max: int = Field(default=300, ge=0, le=1000)

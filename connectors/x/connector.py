@@ -1,4 +1,5 @@
-"""X as a Continuum system: read what customers say to the company's account, answer in their thread."""
+"""X as a Continuum system: read what customers say to the company's account (posts and, when enabled, direct
+messages), answer in their thread or conversation."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import html
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
+from connectors.x import dms
 from connectors.x.client import XClient, XError
 from connectors.x.config import XConfig
 from connectors.x.markup import LIMIT, escape_text, weighted_length
@@ -18,6 +20,9 @@ class PostsCursor(StreamCursor):
     since_id: str = ""  # the newest post id read from the timelines
     # Posts read within the recheck window: (first id of the edit history, latest version id, created_at).
     recent: tuple[tuple[str, str, str], ...] = ()
+    # Direct messages (a cursor stored before they were read has neither: they are read from X's 30 days).
+    dm_since: str = ""  # the newest message event id read
+    dm_last: tuple[tuple[str, str, str], ...] = ()  # (dm_conversation_id, its latest event id, created_at)
 
 
 POSTS = Stream(name="posts", object_type="post", cursor=PostsCursor)
@@ -100,11 +105,21 @@ class XConnector:
         return gone, newer
 
     def read_changes(self, stream: str, cursor: JSON | None) -> Iterator[Page]:
-        """Posts deleted or edited since ``cursor`` (bulk lookup of the recheck window), then new mentions and
-        own posts, oldest first.  Both timelines are read to the end first: they page newest first."""
+        """Posts deleted or edited since ``cursor`` (bulk lookup of the recheck window), new mentions and own
+        posts, then new direct messages (``direct_messages: true``), each oldest first.  Both timelines are
+        read to the end first: they page newest first."""
         if stream != POSTS.name:
             raise ValueError(f"X has no stream {stream!r}; it has {POSTS.name!r}")
         start = PostsCursor.from_json(cursor)
+        steps = list(self._post_steps(start))
+        if self.config.direct_messages:
+            steps += dms.read(self, steps[-1][1] if steps else start)
+        for at in range(0, len(steps), self.config.page_size):
+            chunk = steps[at:at + self.config.page_size]
+            yield Page([record for record, _ in chunk], chunk[-1][1].to_json())
+
+    def _post_steps(self, start: PostsCursor) -> Iterator[tuple[SourceRecord, PostsCursor]]:
+        """Each post record with the cursor that is true once it is stored."""
         users: dict[str, JSON] = {}
         served = self._timeline("mentions", start.since_id, users)
         if self.config.read_own_posts:
@@ -113,19 +128,15 @@ class XConnector:
         newest: dict[str, JSON] = {}
         for post in sorted(served + newer, key=lambda p: int(p["id"])):
             newest[_root(post)] = post  # a later version wins
-        ordered = sorted(newest.values(), key=lambda p: int(p["id"]))
         since, recent = start.since_id, {root: (root, v, at) for root, v, at in start.recent if root not in gone}
-        records = [SourceRecord(POSTS.name, POSTS.object_type, root, {"id": root}, deleted=True)
-                   for root in dict.fromkeys(gone)]
-        for n, post in enumerate(ordered, 1):
-            records.append(self._record(post, users))
+        for root in dict.fromkeys(gone):
+            yield (SourceRecord(POSTS.name, POSTS.object_type, root, {"id": root}, deleted=True),
+                   start.model_copy(update={"recent": self._window(recent)}))
+        for post in sorted(newest.values(), key=lambda p: int(p["id"])):
+            record = self._record(post, users)
             recent[_root(post)] = (_root(post), str(post["id"]), str(post.get("created_at") or ""))
             since = max(since, str(post["id"]), key=lambda i: int(i or 0))
-            if len(records) >= self.config.page_size or n == len(ordered):
-                yield Page(records, PostsCursor(since_id=since, recent=self._window(recent)).to_json())
-                records = []
-        if records:  # only deletions
-            yield Page(records, PostsCursor(since_id=since, recent=self._window(recent)).to_json())
+            yield record, start.model_copy(update={"since_id": since, "recent": self._window(recent)})
 
     def _window(self, recent: dict[str, tuple[str, str, str]]) -> tuple[tuple[str, str, str], ...]:
         kept = sorted((r for r in recent.values() if r[2]), key=lambda r: int(r[1]))[-self.config.recheck_max:]
@@ -137,7 +148,8 @@ class XConnector:
     def _record(self, post: JSON, users: dict[str, JSON]) -> SourceRecord:
         author = users.get(str(post.get("author_id")), {})
         root, handle = _root(post), str(author.get("username") or "")
-        extra: JSON = {"author_handle": handle or None, "author_name": author.get("name"),
+        extra: JSON = {"thread_id": post.get("conversation_id"), "author_id": post.get("author_id"), "kind": "post",
+                       "author_handle": handle or None, "author_name": author.get("name"),
                        "parent_id": _replied_to(post), "is_thread_start": post.get("conversation_id") == root,
                        "url": f"https://x.com/{handle or 'i/web'}/status/{post['id']}",
                        "channel": "x/own" if post.get("author_id") == self.me().get("id") else "x/mentions",
@@ -154,8 +166,11 @@ class XConnector:
 
     def _reply(self, effect: Effect) -> EffectResult:
         target, text = str(effect.target_id or ""), effect.fields.get("text")
-        if not target.isdigit() or not isinstance(text, str) or not text.strip():
-            raise ValueError(f"a reply needs a post id as target_id (not {effect.target_id!r}) and fields['text']")
+        if not (target.isdigit() or dms.is_conversation(target)) or not isinstance(text, str) or not text.strip():
+            raise ValueError(f"a reply needs a post id or a dm_conversation_id as target_id (not "
+                             f"{effect.target_id!r}) and fields['text']")
+        if dms.is_conversation(target):
+            return dms.reply(self, effect, target, text)
         # X has no idempotency key: after a maybe-applied attempt, our replies in the thread are matched by text.
         ours = self._ours_since(target) if effect.maybe_applied else None
         parent, first, found_first = target, "", False
