@@ -31,8 +31,9 @@ DM_EXPANSIONS = ["sender_id"]
 
 
 class XError(ClientError):
-    # A 403 is not always the credentials: X refuses a duplicate post or a reply it may not make with it too.
-    not_auth: ClassVar[frozenset[str]] = frozenset({"duplicate", "reply-refused"})
+    # A 403 is not always the credentials: X refuses a duplicate post, a reply it may not make, or a message
+    # to someone who does not take them (or a conversation we are not in) with it too.
+    not_auth: ClassVar[frozenset[str]] = frozenset({"duplicate", "reply-refused", "dm-refused"})
 
     @property
     def is_auth_error(self) -> bool:
@@ -52,6 +53,8 @@ def _explain(response: requests.Response) -> tuple[str, str | None]:
         str(e.get("message") or e.get("detail")) for e in errors if isinstance(e, dict)) or body)[:300]
     lowered = text.lower()
     code = "duplicate" if "duplicate" in lowered else "reply-refused" if "reply" in lowered else None
+    if code is None and ("messages to" in lowered or "participant" in lowered):
+        code = "dm-refused"
     return text, code
 
 

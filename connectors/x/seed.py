@@ -2,7 +2,8 @@
 
 Fixed content, no randomness.  Jordan asks for the CSV export the forum asks for too, in a post's words;
 Mei reports a bug, Ravi asks how to do something, Elle is all praise, and two of them reply under the
-company's launch post, so a thread with the company's voice at its root can be shown.
+company's launch post, so a thread with the company's voice at its root can be shown.  Elle also asks a
+how-to question by direct message (read only with ``direct_messages: true``).
 """
 
 from __future__ import annotations
@@ -35,3 +36,5 @@ def seed(sim: XSimulator) -> None:
     sim.post("elle_designs", f"Honestly the cleanest dashboard tool I have used. Big thanks to the "
                              f"@{SIM_ACCOUNT} team \U0001f64c")
     sim.post("elle_designs", "love the saved views already, set up three in five minutes", reply_to=launch)
+    sim.dm("elle_designs", "Hi! Quick one: how do I change the time zone my saved dashboards use? They show "
+                           "UTC but my team is in Lisbon")
