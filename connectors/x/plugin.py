@@ -13,8 +13,8 @@ PLUGIN = ConnectorPlugin(
     config="connectors.x.config:XConfig", connector="connectors.x.connector:XConnector",
     capabilities=CAPABILITIES, default_connection="continuum_x",
     # An OAuth 2.0 user token of the company account (scopes tweet.read tweet.write users.read, and dm.read
-    # dm.write with the direct_messages option); the host is
-    # X's API unless a proxy sits in between.  Reading options (page size, recheck window) are sync options.
+    # dm.write with the direct_messages option); the host is X's API unless a proxy sits in between.  Reading
+    # options (page size, recheck window, direct messages) are sync options.
     connection_form={"ui-field-behaviour": {
         "hidden-fields": ["schema", "port", "extra"],
         "relabeling": {"host": "API URL (optional)", "login": "Company @handle", "password": "OAuth 2.0 user token"},
