@@ -98,8 +98,9 @@ class BoxSimulator(Simulator):
         at = item.at.isoformat()
         made: JSON = {**self._mini(item), "description": item.description, "created_at": at, "modified_at": at,
                       "created_by": USER, "modified_by": USER, "owned_by": USER, "item_status": "active",
-                      "size": len(item.content), "trashed_at": None, "purged_at": None,
-                      "shared_link": self._link(item)}
+                      "size": len(item.content), "trashed_at": None, "purged_at": None}
+        if item.shared_access is not None:  # Box's description has no null shared link: it is left out
+            made["shared_link"] = self._link(item)
         if item.parent is not None:
             made["parent"] = self._mini(self._items[item.parent])
         if item.type == "file":
@@ -107,9 +108,7 @@ class BoxSimulator(Simulator):
                                                       "sha1": item.sha1})
         return made
 
-    def _link(self, item: SimItem) -> JSON | None:
-        if item.shared_access is None:
-            return None
+    def _link(self, item: SimItem) -> JSON:
         token = hashlib.sha256(f"{item.type}{item.id}".encode()).hexdigest()[:32]
         return {"url": f"https://app.box.com/s/{token}", "download_url": None, "vanity_url": None,
                 "vanity_name": None, "access": item.shared_access, "effective_access": item.shared_access,
