@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from box_sdk_gen import BoxAPIError, BoxClient, BoxDeveloperTokenAuth, BoxSDKError
-from box_sdk_gen.managers.folders import CreateFolderParent
 from box_sdk_gen.managers.files import UpdateFileByIdSharedLink, UpdateFileByIdSharedLinkAccessField
+from box_sdk_gen.managers.folders import CreateFolderParent
 from box_sdk_gen.managers.uploads import UploadFileAttributes, UploadFileAttributesParentField
 from box_sdk_gen.networking.base_urls import BaseUrls
 from box_sdk_gen.networking.box_network_client import APIRequest, APIResponse, BoxNetworkClient
@@ -25,6 +25,7 @@ from box_sdk_gen.networking.fetch_response import FetchResponse
 from box_sdk_gen.networking.multipart_stream import MultipartStream
 from box_sdk_gen.networking.network import NetworkSession
 from box_sdk_gen.networking.retries import RetryStrategy
+from box_sdk_gen.networking.timeout_config import TimeoutConfig
 
 from connectors.box.config import BoxConfig
 from continuum.connector import JSON
@@ -55,15 +56,18 @@ class _NoRetries(RetryStrategy):
 class _BufferedClient(BoxNetworkClient):
     def _make_request(self, request: APIRequest) -> APIResponse:
         if isinstance(request.data, MultipartStream):  # bytes can be sent again; a used stream cannot
-            request.data = io.BytesIO(request.data.read())  # type: ignore[assignment]
+            request.data = request.data.read()  # type: ignore[assignment]  # bytes: even a BytesIO is used up
         return super()._make_request(request)
 
 
 class BoxApi:
     def __init__(self, config: BoxConfig, policy: RetryPolicy | None = None) -> None:
         self.session = new_session(SYSTEM, policy)
+        limits = policy or RetryPolicy()  # the SDK passes its own timeouts to requests: make them the policy's
+        timeouts = TimeoutConfig(connection_timeout_ms=int(limits.connect_timeout_s * 1000),
+                                 read_timeout_ms=int(limits.read_timeout_s * 1000))
         network = NetworkSession(network_client=_BufferedClient(requests_session=self.session),
-                                 retry_strategy=_NoRetries(),
+                                 retry_strategy=_NoRetries(), timeout_config=timeouts,
                                  base_urls=BaseUrls(base_url=config.url, upload_url=config.upload_base,
                                                     oauth_2_url=config.url + "/oauth2"))
         self.sdk = BoxClient(BoxDeveloperTokenAuth(config.token.get_secret_value()), network_session=network)
@@ -79,15 +83,17 @@ class BoxApi:
             info = exc.response_info
             body = info.body if isinstance(info.body, dict) else {}
             message = str(body.get("message") or info.code or "no message")[:300]
-            error = BoxError(SYSTEM, f"{what}: {message}", status=info.status_code, code=info.code)
+            method, _, path = what.partition(" ")
+            error = BoxError(SYSTEM, message, status=info.status_code, code=info.code, method=method, path=path)
             conflicts = (info.context_info or {}).get("conflicts")
             error.conflicts = [c for c in (conflicts if isinstance(conflicts, list) else [conflicts]) if
                                isinstance(c, dict)]
             raise error from None
         except BoxSDKError as exc:  # no answer: the connection failed; say how, without the request's headers
             cause = exc.error
-            raise BoxError(SYSTEM, f"{what}: {type(cause).__name__ if cause else 'error'}: "
-                                   f"{str(cause or exc.message)[:200]}") from None
+            method, _, path = what.partition(" ")
+            raise BoxError(SYSTEM, f"{type(cause).__name__ if cause else 'error'}: {str(cause or exc.message)[:200]}",
+                           method=method, path=path) from None
 
     def me(self) -> JSON:
         return self.call("GET /users/me", lambda: self.sdk.users.get_user_me(fields=["id", "login"])).to_dict()
@@ -104,8 +110,8 @@ class BoxApi:
         """The folder's items, page by page (offset paging, the order Box keeps); at most ``max_pages`` pages."""
         offset = 0
         for _ in range(max_pages):
-            page = self.call(f"GET /folders/{folder_id}/items", lambda: self.sdk.folders.get_folder_items(
-                folder_id, fields=ITEM_FIELDS, offset=offset, limit=page_size)).to_dict()
+            page = self.call(f"GET /folders/{folder_id}/items", lambda at=offset: self.sdk.folders.get_folder_items(
+                folder_id, fields=ITEM_FIELDS, offset=at, limit=page_size)).to_dict()
             entries = [e for e in page.get("entries") or [] if isinstance(e, dict)]
             yield from entries
             offset += len(entries)
@@ -117,7 +123,7 @@ class BoxApi:
         attributes = UploadFileAttributes(name=name, parent=UploadFileAttributesParentField(id=folder_id))
         files = self.call("POST /files/content", lambda: self.sdk.uploads.upload_file(
             attributes, io.BytesIO(content), file_file_name=name, fields=ITEM_FIELDS,
-            content_md_5=hashlib.sha1(content).hexdigest())).to_dict()  # noqa: S324 - Box's own checksum
+            content_md_5=hashlib.sha1(content).hexdigest())).to_dict()
         entries = files.get("entries") or []
         if not entries:
             raise BoxError(SYSTEM, "POST /files/content: Box answered without the uploaded file")

@@ -91,7 +91,7 @@ class BoxConnector:
         if blocked:
             raise ValueError(f"file {name!r} blocked (final: a retry will not help): {blocked}")
         content = self._content(fields, name)
-        sha1 = hashlib.sha1(content).hexdigest()  # noqa: S324 - Box's own content hash
+        sha1 = hashlib.sha1(content).hexdigest()
         _check_hash(fields, "sha1", sha1, name)
         _check_hash(fields, "sha256", hashlib.sha256(content).hexdigest(), name)
         folder_id = self._folder(folder_name)
@@ -101,7 +101,11 @@ class BoxConnector:
         found = next((f for f in files if key_of(f) == effect.key and f.get("sha1") == sha1), None) \
             or next((f for f in files if f.get("sha1") == sha1), None)
         item = found or self._upload(effect, folder_id, name, content, {str(f.get("name")).lower() for f in files})
-        if shared_url(item) is None:
+        if found is not None and effect.maybe_applied and not found.get("description"):
+            # Our upload whose answer was lost, before its key was written: finish it (a person's file has
+            # the description they gave it, and is only linked).
+            item = self.api.describe_and_share(str(found["id"]), KEY_PREFIX + effect.key)
+        elif shared_url(item) is None:
             item = self.api.share(str(item["id"]))
         return succeeded(effect, str(item["id"]), object_type="file", version=sha1, url=shared_url(item),
                          found_existing=found is not None)
