@@ -46,6 +46,9 @@ class BoxError(ClientError):
 class _NoRetries(RetryStrategy):
     """The shared layer retries; a second loop in the SDK would multiply attempts and waits."""
 
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+
     def should_retry(self, fetch_options: FetchOptions, fetch_response: FetchResponse, attempt_number: int) -> bool:
         return False
 
@@ -109,9 +112,12 @@ class BoxApi:
     def items(self, folder_id: str, page_size: int, max_pages: int) -> Iterator[JSON]:
         """The folder's items, page by page (offset paging, the order Box keeps); at most ``max_pages`` pages."""
         offset = 0
+
+        def page_at(at: int) -> Callable[[], Any]:
+            return lambda: self.sdk.folders.get_folder_items(folder_id, fields=ITEM_FIELDS, offset=at, limit=page_size)
+
         for _ in range(max_pages):
-            page = self.call(f"GET /folders/{folder_id}/items", lambda at=offset: self.sdk.folders.get_folder_items(
-                folder_id, fields=ITEM_FIELDS, offset=at, limit=page_size)).to_dict()
+            page = self.call(f"GET /folders/{folder_id}/items", page_at(offset)).to_dict()
             entries = [e for e in page.get("entries") or [] if isinstance(e, dict)]
             yield from entries
             offset += len(entries)

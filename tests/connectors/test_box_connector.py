@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from connectors.box.config import BoxConfig
 from connectors.box.connector import BoxConnector, key_of, safe_name
 from connectors.box.contract import store
 from connectors.box.plugin import PLUGIN, SIM_ROOT_FOLDER, SIM_TOKEN
@@ -50,8 +51,7 @@ def customer_files(sim: BoxSimulator, folder: str = FOLDER) -> list[dict[str, An
 
 # -- config ----------------------------------------------------------------------------
 def test_box_itself_uploads_to_its_upload_host_and_the_token_is_never_shown() -> None:
-    config = PLUGIN.config_class().from_connection(ConnectionInfo("box", "", None, "SECRET-TOKEN-1"),
-                                                   {"root_folder_id": "123"})
+    config = BoxConfig.from_connection(ConnectionInfo("box", "", None, "SECRET-TOKEN-1"), {"root_folder_id": "123"})
     assert (config.url, config.upload_base) == ("https://api.box.com", "https://upload.box.com/api")
     with pytest.raises(ConfigError) as caught:
         PLUGIN.config_class().from_connection(ConnectionInfo("box", "", None, "SECRET-TOKEN-1"),
@@ -111,11 +111,8 @@ def test_a_name_taken_between_listing_and_upload_moves_to_the_next_suffix(sim: B
     connector = connect(sim)
     assert connector.write([store("att-1", "trace.log", b"first")])[0].ok
 
-    class Racing(BoxSimulator):  # someone uploads "trace (2).log" just after the hub listed the folder
-        pass
-
     folder_id = sim.folders(SIM_ROOT_FOLDER)[0]["id"]
-    listed = sim.folder_items
+    listed = sim.folder_items  # someone uploads "trace (2).log" just after the hub listed the folder
 
     def list_then_race(request: SimRequest, folder_id: str) -> Response:
         answer = listed(request, folder_id)
