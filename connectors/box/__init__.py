@@ -1,0 +1,1 @@
+"""Box: the document store where customers' attachments are kept once, a folder per customer."""
