@@ -79,6 +79,8 @@ class EffectResult:
     # Not sent, on purpose, because the platform's policy forbids it now (Messenger's 24-hour window): the
     # engine keeps the effect held and flagged instead of retrying it or calling it failed.
     held: bool = False
+    # A retry cannot change the outcome (the connector said so): a dead letter at once, not after every attempt.
+    permanent: bool = False
 
 
 @dataclass(frozen=True)

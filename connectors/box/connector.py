@@ -27,7 +27,7 @@ from connectors.box.config import BoxConfig
 from connectors.box.plugin import CAPABILITIES
 from continuum.connector import JSON, Effect, EffectResult, Page
 from continuum.http import RetryPolicy, new_session
-from continuum.kit import EffectDispatcher, succeeded
+from continuum.kit import EffectDispatcher, PermanentError, succeeded
 
 FIELDS = frozenset({"customer_folder", "name", "content_b64", "source_url", "sha1", "sha256", "content_type"})
 KEY_PREFIX = "continuum-key: "  # the description of every file the hub stored
@@ -89,7 +89,7 @@ class BoxConnector:
         folder_name, name = _name(fields, "customer_folder"), _name(fields, "name")
         blocked = self.config.blocked_type(name, _text(fields, "content_type"))
         if blocked:
-            raise ValueError(f"file {name!r} blocked (final: a retry will not help): {blocked}")
+            raise PermanentError(f"file {name!r} blocked (final: a retry will not help): {blocked}")
         content = self._content(fields, name)
         sha1 = hashlib.sha1(content).hexdigest()
         _check_hash(fields, "sha1", sha1, name)
@@ -151,7 +151,7 @@ class BoxConnector:
             if not isinstance(encoded, str):
                 raise ValueError("field 'content_b64' must be base64 text")
             if len(encoded) // 4 * 3 - 2 > limit:  # refused before decoding a large payload
-                raise ValueError(_too_large(name, len(encoded) // 4 * 3, limit))
+                raise PermanentError(_too_large(name, len(encoded) // 4 * 3, limit))
             try:
                 content = base64.b64decode(encoded, validate=True)
             except (binascii.Error, ValueError):
@@ -159,7 +159,7 @@ class BoxConnector:
         else:
             content = self._fetch(str(url), name)
         if len(content) > limit:
-            raise ValueError(_too_large(name, len(content), limit))
+            raise PermanentError(_too_large(name, len(content), limit))
         return content
 
     def _fetch(self, url: str, name: str) -> bytes:
@@ -177,7 +177,7 @@ class BoxConnector:
                 for chunk in response.iter_content(64 * 1024):
                     content += chunk
                     if len(content) > self.config.max_bytes:
-                        raise ValueError(_too_large(name, len(content), self.config.max_bytes, "at least "))
+                        raise PermanentError(_too_large(name, len(content), self.config.max_bytes, "at least "))
                 return content
         except requests.RequestException as exc:
             raise BoxError(SYSTEM, f"fetching {name!r} from {parts.hostname}: {type(exc).__name__}") from None

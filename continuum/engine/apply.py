@@ -310,7 +310,7 @@ def _settle(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, res
         _hold(conn, ctx, system, row, result, stats)
         return
     attempts = row["attempts"] + 1
-    final = attempts >= ctx.max_attempts
+    final = result.permanent or attempts >= ctx.max_attempts
     error = result.error or "failed without a reason"
     effects.mark_failed(conn, row["id"], final=final, error=error, now=now)
     stats.add("effects_failed")
@@ -319,7 +319,9 @@ def _settle(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, res
     failing = row.copy()
     failing["retry_since"] = row.get("retry_since") or now
     _letter(conn, ctx, system, failing,
-            f"{error} (attempt {attempts} of {ctx.max_attempts}{'; given up until replay' if final else ''})")
+            f"{error} (attempt {attempts} of {ctx.max_attempts}"
+            f"{'; a retry cannot help: fix it, then replay' if result.permanent else ''}"
+            f"{'; given up until replay' if final and not result.permanent else ''})")
 
 
 def _hold(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, result: EffectResult,

@@ -30,7 +30,7 @@ from continuum.connector import (
 from continuum.kit.config import ConnectorConfig
 from continuum.kit.cursors import Stream, StreamCursor
 from continuum.kit.dispatch import EffectDispatcher, failed, held, succeeded
-from continuum.kit.errors import ClientError
+from continuum.kit.errors import ClientError, PermanentError
 from continuum.kit.pagination import (
     BeforeIdPaginator,
     CursorPaginator,
@@ -46,9 +46,34 @@ from continuum.kit.ratelimit import RateLimitExhausted, RateLimitHeaders
 from continuum.kit.text import shorten_with_link, split_for_limit
 
 __all__ = [
-    "JSON", "BeforeIdPaginator", "Capabilities", "ClientError", "ConnectionInfo", "Connector", "ConnectorConfig",
-    "ConnectorPlugin", "CursorPaginator", "Effect", "EffectDispatcher", "EffectResult", "Fetched",
-    "LinkHeaderPaginator", "NextTokenPaginator", "OffsetPaginator", "Page", "PageLoopError", "RateLimitExhausted",
-    "RateLimitHeaders", "SourceRecord", "Stream", "StreamCursor", "failed", "held", "shorten_with_link",
-    "split_for_limit", "succeeded", "walk",
+    "JSON",
+    "BeforeIdPaginator",
+    "Capabilities",
+    "ClientError",
+    "ConnectionInfo",
+    "Connector",
+    "ConnectorConfig",
+    "ConnectorPlugin",
+    "CursorPaginator",
+    "Effect",
+    "EffectDispatcher",
+    "EffectResult",
+    "Fetched",
+    "LinkHeaderPaginator",
+    "NextTokenPaginator",
+    "OffsetPaginator",
+    "Page",
+    "PageLoopError",
+    "PermanentError",
+    "RateLimitExhausted",
+    "RateLimitHeaders",
+    "SourceRecord",
+    "Stream",
+    "StreamCursor",
+    "failed",
+    "held",
+    "shorten_with_link",
+    "split_for_limit",
+    "succeeded",
+    "walk",
 ]

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from continuum.connector import Effect, EffectResult
-from continuum.kit.errors import is_auth_error
+from continuum.kit.errors import PermanentError, is_auth_error
 from continuum.kit.ratelimit import spent_window
 
 log = logging.getLogger(__name__)
@@ -37,11 +37,11 @@ BulkHandler = Callable[[Sequence[Effect]], Sequence[EffectResult]]
 Describe = Callable[[BaseException], str]
 
 
-def failed(effect: Effect, detail: str) -> EffectResult:
+def failed(effect: Effect, detail: str, permanent: bool = False) -> EffectResult:
     """A failed result whose error names the effect (and says so only once)."""
     prefix = f"effect {effect.key} ({effect.action} {effect.object_type})"
     error = detail if detail.startswith(prefix) else f"{prefix}: {detail}"
-    return EffectResult(key=effect.key, ok=False, object_type=effect.object_type, error=error)
+    return EffectResult(key=effect.key, ok=False, object_type=effect.object_type, error=error, permanent=permanent)
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class EffectDispatcher:
                 log.exception("%s: effect %s failed unexpectedly", self.system, effect.key)
             else:
                 log.warning("%s: effect %s failed: %s", self.system, effect.key, self.describe(exc))
-            return failed(effect, self.describe(exc)), None
+            return failed(effect, self.describe(exc), permanent=isinstance(exc, PermanentError)), None
 
     def _auth_line(self, exc: BaseException) -> str:
         return (f"{self.system} refused the credentials ({self.describe(exc)}); "

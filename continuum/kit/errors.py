@@ -39,6 +39,11 @@ class ClientError(Exception):
         return self.status in AUTH_STATUSES or (self.code is not None and self.code in self.auth_codes)
 
 
+class PermanentError(ValueError):
+    """The effect cannot succeed however often it is tried (a file over the size limit, a blocked type):
+    the engine dead-letters it at once instead of retrying it until it gives up."""
+
+
 def is_auth_error(exc: BaseException) -> bool:
     """True for a :class:`ClientError` that says so, or any error carrying a 401/403 status.
 

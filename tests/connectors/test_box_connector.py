@@ -131,6 +131,7 @@ def test_a_file_over_max_bytes_fails_with_the_file_and_the_limit_and_nothing_is_
     results = connect(sim, max_bytes=1000).write([store("att-big", "dump.log", b"x" * 1001),
                                                   store("att-ok", "small.log", b"x" * 1000)])
     assert [r.ok for r in results] == [False, True]
+    assert results[0].permanent and not results[1].permanent  # the engine dead-letters it at once
     error = results[0].error or ""
     assert "att-big" in error and "'dump.log'" in error and "1001 bytes" in error and "max_bytes (1000)" in error
     assert "final" in error

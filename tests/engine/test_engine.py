@@ -149,3 +149,41 @@ def test_follow_up_becomes_a_comment_and_is_not_echoed_back(world) -> None:
     run_pipeline(ctx)
     run_pipeline(ctx)
     assert forum.replies == 0 and tracker.comments_added == 1
+
+
+class RefusingTracker(FakeTracker):
+    """A tracker that refuses the "hopeless" request for good and the "flaky" one for now."""
+
+    def write(self, effects):  # type: ignore[no-untyped-def]
+        from continuum.kit.dispatch import failed
+
+        passed, results = [], {}
+        for effect in effects:
+            summary = str(effect.fields.get("summary", ""))
+            if "hopeless" in summary:
+                results[effect.key] = failed(effect, "over the size limit", permanent=True)
+            elif "flaky" in summary:
+                results[effect.key] = failed(effect, "try again later")
+            else:
+                passed.append(effect)
+        done = {r.key: r for r in super().write(passed)}
+        return [results.get(e.key) or done[e.key] for e in effects]
+
+
+def test_a_permanent_failure_is_a_dead_letter_at_once_a_passing_one_is_retried(sqlite_db: Engine) -> None:
+    forum, tracker = FakeForum(), RefusingTracker()
+    ctx = SyncContext(db=sqlite_db, hub=hub(), pipeline_name="p", connectors={"forum": forum, "tracker": tracker})
+    forum.post("ann", 1, "a hopeless request")
+    forum.post("bob", 2, "a flaky request")
+    forum.post("cat", 3, "a fine request")
+    run_pipeline(ctx)
+    with ctx.db.connect() as conn:
+        states = {r.payload.get("summary", "")[:20]: (r.state, r.attempts)
+                  for r in conn.execute(select(outbox).where(outbox.c.action == "create"))}
+        letters = [row.error for row in conn.execute(select(dead_letters))]
+    by_word = {word: next(v for k, v in states.items() if word in k) for word in ("hopeless", "flaky", "fine")}
+    assert by_word["hopeless"] == ("dead", 1)  # not retried: a retry cannot change it
+    assert by_word["flaky"][0] == "failed"  # retried on the next run
+    assert by_word["fine"][0] == "done"
+    assert any("a retry cannot help" in e for e in letters)
+    assert not any("try again later" in e and "a retry cannot help" in e for e in letters)
