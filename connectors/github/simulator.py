@@ -81,6 +81,18 @@ class GithubSimulator(Simulator):
             issue.state, issue.state_reason, issue.closed_at, issue.closed_by, issue.updated_at = \
                 "closed", reason, now, by, now
 
+    # The demo's staff (continuum.demo.story), as on every ticket desk's simulator.
+    def staff_answer(self, number: str, text: str, public: bool = True) -> None:
+        """GitHub has no private comments: an internal note is not written there at all."""
+        if public:
+            self.add_comment(int(number), text)
+
+    def staff_resolve(self, number: str) -> None:
+        self.close(int(number), "completed")
+
+    def staff_ship(self, number: str) -> None:
+        self.close(int(number), "completed")
+
     def edit_comment(self, comment_id: int, body: str) -> None:
         with self.lock:
             comment = self._comments[comment_id]

@@ -32,5 +32,7 @@ def seed(sim: MastodonSimulator) -> None:
     answer = sim.post(COMPANY, "@tomas thanks for telling us, we are looking into it now.", bug,
                       application="Web")
     sim.post("tomas", "@acme it shows the same on Firefox and Chrome, if that helps.", answer)
+    sim.post("aiko@hachyderm.example", "@acme since I upgraded the Python SDK to 2.3.0, client.reports.export() "
+                                       "fails with KeyError: 'rows' whenever a report is empty. 2.2 was fine.")
     sim.post("aiko@hachyderm.example", "@acme how do I invite a teammate to my workspace without making them "
                                        "an admin?", visibility="direct")

@@ -124,7 +124,10 @@ def _staff_answers(db: Any, hub: HubConfig, running: dict[str, Any], count: int)
         rows = tickets_in(conn, targets)
     wanted = max((r for r in rows if r.record_type == "feature_request"), key=lambda r: r.votes or 0, default=None)
     answered = 0
-    for index, row in enumerate(r for r in rows if r is not wanted):
+    # Every ticket desk answers at least once (the first ticket of each system comes first).
+    others = [r for r in rows if r is not wanted]
+    firsts = list({r.system: r for r in reversed(others)}.values())[::-1]
+    for index, row in enumerate([*firsts, *(r for r in others if r not in firsts)]):
         sim = running[row.system]
         if answered < count:
             sim.staff_answer(row.external_id, ANSWERS[answered % len(ANSWERS)], public=True)
