@@ -17,7 +17,7 @@ from connectors.email.simservers import LocalMailServers
 from continuum.connector import ConnectionInfo
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-LOG = "2026-12-01 ERROR sync failed\n".encode() * 20  # smaller than PNG
+LOG = b"2026-12-01 ERROR sync failed\n" * 20  # smaller than PNG
 
 
 @pytest.fixture
