@@ -63,6 +63,15 @@ class TargetSpec(BaseModel):
     stream: str | None = Field(None, description="Stream to read changes back from")
 
 
+class AttachmentsSpec(BaseModel):
+    """Where customers' attachments are stored (once per customer and content) and linked from the ticket."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: str = Field(description="The document store (a system under systems:) the files go to")
+    mapping: str = Field(description="Mapping file whose `store` action names the customer folder and the file")
+
+
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -80,6 +89,9 @@ class PipelineConfig(BaseModel):
         default_factory=dict, description="Chat system → mapping file for notifications there")
     feature_request_mapping: str | None = Field(
         None, description="Mapping file for the one ticket per feature request (create and update)")
+    attachments: AttachmentsSpec | None = Field(
+        None, description="Document store for customers' attachments; the tickets link to the stored files "
+                          "(the target mapping's `attachments` action renders that comment)")
 
 
 class HubConfig(BaseModel):
@@ -124,6 +136,7 @@ class HubConfig(BaseModel):
             named = [s.system for s in pipeline.sources] + [t.system for t in pipeline.targets]
             named += [r.then.route for r in pipeline.routing if r.then.route]
             named += list(pipeline.reply_mapping)
+            named += [pipeline.attachments.system] if pipeline.attachments else []
             for system in named:
                 if system not in self.systems:
                     problems.append(f"pipeline {name!r} names system {system!r}, which is not under systems:")
@@ -182,6 +195,8 @@ def pipeline_systems(hub: HubConfig, pipeline: str) -> list[str]:
         names.append(book.feature_requests.route)
     if book.alerts.notify:
         names.append(book.alerts.notify.system)
+    if spec.attachments:
+        names.append(spec.attachments.system)
     unknown = [n for n in names if n not in hub.systems]
     if unknown:
         raise ValueError(f"pipeline {pipeline!r}: its rules name unknown system(s) {', '.join(sorted(set(unknown)))}")

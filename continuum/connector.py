@@ -14,6 +14,24 @@ JSON = dict[str, Any]
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file a customer attached to a record (a screenshot, a log), as the connector read it.
+
+    ``sha256`` (hex, of the whole file) is what makes the same file sent twice one stored copy.  ``content_b64``
+    carries the bytes when the connector kept them (connectors cap what they carry); ``url`` is where the
+    document store may fetch them instead.  Neither: only the name, size and hash are known, and the document
+    store's size limit decides.
+    """
+
+    name: str
+    content_type: str | None
+    size: int
+    sha256: str
+    content_b64: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class SourceRecord:
     """One object read from a system, before mapping.
 
@@ -36,6 +54,8 @@ class SourceRecord:
     # Read, but one of its fields cannot be made sense of (a broken charset, say): ``(field, why)``.  The engine
     # keeps it as a dead letter naming the record and the field, and the rest of the page goes on.
     problem: tuple[str, str] | None = None
+    # Files attached to it: stored once per customer in the pipeline's document store, linked from the ticket.
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ from continuum.connector import JSON, Effect, EffectResult, Page
 from continuum.http import RetryPolicy, new_session
 from continuum.kit import EffectDispatcher, PermanentError, succeeded
 
-FIELDS = frozenset({"customer_folder", "name", "content_b64", "source_url", "sha1", "sha256", "content_type"})
+FIELDS = frozenset({"customer_folder", "name", "content_b64", "source_url", "sha1", "sha256", "content_type",
+                    "size"})
 KEY_PREFIX = "continuum-key: "  # the description of every file the hub stored
 MAX_NAME = 255  # Box's limit for a file or folder name
 MAX_CLASHES = 20  # suffixes tried when names are taken
@@ -90,6 +91,9 @@ class BoxConnector:
         blocked = self.config.blocked_type(name, _text(fields, "content_type"))
         if blocked:
             raise PermanentError(f"file {name!r} blocked (final: a retry will not help): {blocked}")
+        size = fields.get("size")
+        if isinstance(size, int) and size > self.config.max_bytes:  # known too large: refused before any bytes move
+            raise PermanentError(_too_large(name, size, self.config.max_bytes))
         content = self._content(fields, name)
         sha1 = hashlib.sha1(content).hexdigest()
         _check_hash(fields, "sha1", sha1, name)

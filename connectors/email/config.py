@@ -41,6 +41,9 @@ class EmailConfig(ConnectorConfig):
     page_size: int = Field(default=50, ge=1, le=500)  # messages per UID FETCH and per Page
     max_message_bytes: int = Field(default=10_000_000, ge=10_000)  # larger ones are dead letters, not read whole
     max_raw_chars: int = Field(default=100_000, ge=0)  # how much of the raw message the payload keeps
+    # The bytes carried per attachment; a larger file keeps its name, size and hash only (the document store's
+    # limit refuses it, naming it).  Set it at least as high as the document store's size limit.
+    max_attachment_bytes: int = Field(default=10_000_000, ge=0)
     timeout_s: float = Field(default=30.0, gt=0)
     smtp_retries: int = Field(default=3, ge=1, le=10)  # attempts when the server answers 4xx "try again later"
     smtp_retry_wait_s: float = Field(default=5.0, ge=0)  # the first wait; it doubles, with jitter

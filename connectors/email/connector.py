@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from connectors.email import message as mail
+from connectors.email.attachments import attachments_of
 from connectors.email.client import EmailClient, MailError
 from connectors.email.config import EmailConfig
 from connectors.email.markup import KEY_HEADER, compose, escape_text, signed_key
@@ -121,8 +122,9 @@ class EmailConnector:
                 "thread_id": root or message_id, "parent_id": parent, "is_thread_start": root is None,
                 "from_address": author.get("address"), "from_name": author.get("name"),
                 "date": _iso(date) or _iso(arrived), "channel": f"email/{folder}"}}
+        files = () if problem or own else attachments_of(message, self.config.max_attachment_bytes)
         return SourceRecord(stream=MESSAGES.name, object_type=MESSAGES.object_type, external_id=message_id,
-                            payload=payload, parent_id=parent, own_key=key, problem=problem)
+                            payload=payload, parent_id=parent, own_key=key, problem=problem, attachments=files)
 
     def _root_by_subject(self, folder: str, uid: int, sender: list[JSON], subject: str) -> str | None:
         """A reply that lost its In-Reply-To and References (some clients, forwarding rules) joins the thread of

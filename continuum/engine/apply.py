@@ -47,6 +47,7 @@ from sqlalchemy import Connection, Engine
 
 from continuum import failpoints
 from continuum.connector import Effect, EffectResult
+from continuum.engine.attachments import on_stored
 from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.pauses import note_rate_limited, window_spent
 from continuum.kit.dispatch import Deferred, deferred
@@ -151,6 +152,7 @@ ON_SUCCESS: dict[str, OnSuccess] = {
     "comment": _routed,
     "reply": _answered,
     "notify": _notified,
+    "store": on_stored,  # a file in a document store: the customer's copy of that content
 }
 
 
@@ -244,8 +246,16 @@ def _letter(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, err
                         record_key=row["idempotency_key"], field=found.group(1) if found else None, error=message,
                         payload={"outbox_id": row["id"], "record_type": row["record_type"],
                                  "record_id": row["record_id"], "target_id": row.get("target_id"),
-                                 "fields": row["payload"]})
+                                 "fields": _without_bytes(row["payload"])})
     letters.hold_effect_letter(conn, system, row["idempotency_key"], state, row.get("retry_since"))
+
+
+def _without_bytes(fields: dict[str, object]) -> dict[str, object]:
+    """A letter names the effect; a file's bytes stay in the outbox (replay sends them), not copied here."""
+    encoded = fields.get("content_b64")
+    if not isinstance(encoded, str):
+        return fields
+    return {**{k: v for k, v in fields.items() if k != "content_b64"}, "content_b64": f"<{len(encoded)} chars>"}
 
 
 def _apply_batch(ctx: SyncContext, system: str, batch: Sequence[OutboxRow], stats: RunStats) -> bool:

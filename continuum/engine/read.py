@@ -24,6 +24,7 @@ from continuum import failpoints
 from continuum.config import SourceSpec
 from continuum.connector import JSON, Page, SourceRecord
 from continuum.engine.apply import UnknownHubObjects
+from continuum.engine.attachments import record_read
 from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.deletions import delete_record
 from continuum.engine.identity import follow_renames, resolve_customer
@@ -136,6 +137,10 @@ def ingest_page(conn: Connection, ctx: SyncContext, source: SourceSpec, mapping:
             stats.add(f"interactions_{upsert_interaction(conn, ctx, system, item.record, item.canonical)}")
     else:
         _upsert_page(conn, ctx, system, mapped, stats)
+    if ctx.pipeline.attachments is not None:
+        added = record_read(conn, system, [(m.source_id, m.record) for m in mapped])
+        if added:
+            stats.add("attachments_read", added)
     resolve_dead_letters(conn, system, "map", [f"{source.stream}/{m.source_id}" for m in mapped])
 
 

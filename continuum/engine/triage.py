@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from continuum.config import TargetSpec
 from continuum.connector import JSON
 from continuum.engine import aggregate
+from continuum.engine.attachments import plan_link_comments, plan_stores
 from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.conversations import WHOLE_THREAD, answered_by, member_of
 from continuum.engine.facts import PageFacts
@@ -31,7 +32,7 @@ from continuum.engine.sla_watch import check_sla
 from continuum.mapping import MappingError
 from continuum.policy.reading import NEEDS_A_PERSON
 from continuum.policy.rules import Decision, apply_override, decide
-from continuum.store import interactions
+from continuum.store import attachments, interactions
 from continuum.store.audit import audit, audit_many
 from continuum.store.links import has_link, link_in
 from continuum.store.rows import InteractionRow
@@ -88,6 +89,8 @@ def triage(ctx: SyncContext, final_pass: bool = True) -> RunStats:
         # After all of this pass's votes are linked: new tickets start with every voice.
         stats.add("feature_request_tickets", aggregate.plan_missing_tickets(conn, ctx))
     if final_pass:
+        with ctx.db.begin() as conn:  # after the apply stage: the tickets and files made are linked
+            stats.add("attachment_links", plan_link_comments(conn, ctx))
         with ctx.db.begin() as conn:
             stats.add("voices_updates", aggregate.refresh_voices(conn, ctx))
             stats.merge(check_sla(conn, ctx))
@@ -136,6 +139,8 @@ def _act(w: PageWrites, ctx: SyncContext, row: InteractionRow, decision: Decisio
     values["sla_due"] = None if decision.action in ("ignore", "drop") else ctx.rulebook.sla.due_time(
         decision.sla, decision.priority, row["created_at"] or row["first_seen_at"])
     explanation: JSON = {"rules": decision.rules, "action": decision.action, "reading": facts.get("reading")}
+    if decision.action in ("drop", "ignore"):
+        attachments.drop_content(conn, row["id"])  # no ticket will link to them: their bytes are not kept
     if decision.action == "drop":
         interactions.delete_interaction(conn, row["id"])
         audit(conn, "interaction", row["id"], "dropped", {"source": row["source_id"], **explanation},
@@ -161,6 +166,9 @@ def _act(w: PageWrites, ctx: SyncContext, row: InteractionRow, decision: Decisio
             target = _target(ctx, decision.route)
             if _plan_ticket(conn, ctx, target, {**row, **values}, failure) is None:
                 return _planning_failed(w, row)
+            stored = plan_stores(conn, ctx, {**row, **values}, row["id"], target.system)
+            if stored:
+                explanation["files_to_store"] = stored
             outcome = "routed"
         elif decision.action == "notify" and decision.notify is not None:
             if _plan_notify(conn, ctx, {**row, **values}, decision, failure) is None:
@@ -264,5 +272,6 @@ def _follow_up(w: PageWrites, ctx: SyncContext, row: InteractionRow, root: JSON)
         target_id=ticket["external_id"]), _failure(row, target.system))
     if planned is None:
         return _planning_failed(w, row)
+    plan_stores(w.conn, ctx, {**row, **values}, root["id"], target.system)  # linked from the thread's ticket
     w.set(row, **values, status="triaged")
     return "follow_up"

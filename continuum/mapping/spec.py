@@ -102,8 +102,10 @@ class MappingFile(BaseModel):
     @field_validator("outbound")
     @classmethod
     def _known_actions(cls, outbound: dict[str, OutboundAction]) -> dict[str, OutboundAction]:
-        # notice: a shipped feature's message; alert: an SLA breach; notify: a chat message.
-        allowed = {"create", "update", "comment", "reply", "transition", "notice", "alert", "notify"}
+        # notice: a shipped feature's message; alert: an SLA breach; notify: a chat message; store: a file put
+        # in a document store; attachments: the comment that links a ticket to its stored files.
+        allowed = {"create", "update", "comment", "reply", "transition", "notice", "alert", "notify", "store",
+                   "attachments"}
         unknown = sorted(set(outbound) - allowed)
         if unknown:
             raise ValueError(f"unknown action(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")

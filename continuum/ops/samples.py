@@ -69,6 +69,11 @@ def _about(hub: HubConfig, source: str, target: str) -> JSON:
 
 
 SLA = {"sla": {"policy": "standard", "due": NOW, "priority": "normal"}}
+FILES = {"files": [{"name": "screenshot.png", "url": "https://files.example.com/s/abc", "size": 48213,
+                    "content_type": "image/png"}],
+         "not_stored": [{"name": "dump.exe", "size": 1200, "reason": "type .exe is not in allowed_types"}]}
+ATTACHMENT = {"attachment": {"name": "screenshot.png", "content_type": "image/png", "size": 48213,
+                             "sha256": "0" * 64}}
 
 
 def sample_context(hub: HubConfig, role: str, source: str, system: str, action: str) -> JSON:
@@ -80,7 +85,7 @@ def sample_context(hub: HubConfig, role: str, source: str, system: str, action: 
                   "text": "It shipped today: Settings > Appearance."}
         extra: JSON = {"feature": sample_feature_request()} if action == "notice" else {"answer": answer}
         return {**_about(hub, system, system), **extra}
-    extra = SLA if action == "alert" else {}
+    extra = SLA if action == "alert" else FILES if action == "attachments" else ATTACHMENT if role == "store" else {}
     if role == "notify":
         extra = {**extra, "notify": {"channel": "#support", "reason": "a rule"}}
     return {**_about(hub, source, system), **extra}
@@ -100,6 +105,9 @@ def _roles(hub: HubConfig) -> list[tuple[str, str, Context]]:
                           partial(sample_context, hub, "feature", source, system)))
         for channel, name in pipeline.reply_mapping.items():
             found.append((name, f"reply on {channel}", partial(sample_context, hub, "reply", source, channel)))
+        if pipeline.attachments:
+            found.append((pipeline.attachments.mapping, f"file in {pipeline.attachments.system}",
+                          partial(sample_context, hub, "store", source, pipeline.attachments.system)))
         for chat, name in pipeline.notify_mapping.items():
             found.append((name, f"notification in {chat}", partial(sample_context, hub, "notify", source, chat)))
     return found

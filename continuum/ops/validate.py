@@ -44,6 +44,8 @@ def named_files(hub: HubConfig) -> tuple[dict[str, str], dict[str, str]]:
             mappings.setdefault(file, f"{where}.notify_mapping.{system}")
         if pipeline.feature_request_mapping:
             mappings.setdefault(pipeline.feature_request_mapping, f"{where}.feature_request_mapping")
+        if pipeline.attachments:
+            mappings.setdefault(pipeline.attachments.mapping, f"{where}.attachments.mapping")
         if pipeline.rules:
             books.setdefault(pipeline.rules, f"{where}.rules")
     return mappings, books

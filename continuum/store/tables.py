@@ -213,3 +213,42 @@ audit_events = Table(
     Column("action", String(32), nullable=False),
     Column("changes", JSON, nullable=False),
 )
+
+# A file a customer attached to an interaction: its name, size, type and content hash.  The bytes are kept
+# (``content_b64``) only until the file's store effect is planned; from then on they live in that effect's
+# outbox payload, until it is done.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("interaction_id", Integer, nullable=False, index=True),
+    Column("customer_id", Integer),
+    Column("sha256", String(64), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content_type", String(200)),
+    Column("content_b64", Text),
+    Column("source_url", String(2048)),
+    # new (not planned yet) -> planned (its store effect planned, or a copy existed) -> linked (the ticket's
+    # comment listing the files is planned)
+    Column("state", String(16), nullable=False, default="new"),
+    Column("ticket_record", Integer),  # the interaction whose ticket links to the file
+    Column("ticket_system", String(64)),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("interaction_id", "sha256"),
+    Index("ix_attachments_state", "state"),
+)
+
+# One stored copy per customer and content: the same file twice is stored once.
+attachment_copies = Table(
+    "attachment_copies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("system", String(64), nullable=False),
+    Column("customer_id", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("external_id", String(256), nullable=False),
+    Column("url", String(2048)),
+    Column("stored_at", TS, nullable=False),
+    UniqueConstraint("system", "customer_id", "sha256"),
+)
