@@ -131,6 +131,10 @@ def test_the_demo_gathers_one_request_from_every_channel_and_tells_each_customer
     assert {"discourse", "mastodon", "reddit", "facebook", "linkedin"} <= set(reach), reach
     assert summary["suggestions_confirmed"] >= 3 and summary["rerun_effects"] == 0
     assert summary["dead_letters"] == 0 and summary["outbox_pending"] == 0
+    # The e-mailed bug report's screenshot and log are stored once in Box (one folder for the customer)
+    # and the SDK's bug went to GitHub.
+    assert summary["effects"]["box"]["uploads"] == 2 and summary["effects"]["box"]["folders"] == 1
+    assert summary["effects"]["github"]["created"] == 1
     db = open_store(url)
     try:
         with db.connect() as conn:
