@@ -45,6 +45,7 @@ class SimItem:
 class BoxSimulator(Simulator):
     system = "box"
     effects = ("folders", "uploads", "updates", "calls")
+    accounts = ({"role": "hub", "bearer": SIM_TOKEN, "does": "the hub's access token (its connection)"},)
 
     def __init__(self) -> None:
         super().__init__()

@@ -100,6 +100,9 @@ class _Handler:
 class LocalMailServers:
     """One hub mailbox (``support@hub.example``) on real IMAP and SMTP servers bound to loopback."""
 
+    accounts = ({"role": "hub", "basic": [SIM_USER, SIM_PASSWORD],
+                 "does": "the support mailbox: IMAP and SMTP log in as it (its connection)"},)
+
     def __init__(self, user: str = SIM_USER, password: str = SIM_PASSWORD, deliver_to: str = "INBOX") -> None:
         self.user, self.password, self.deliver_to = user.lower(), password, deliver_to
         self.lock = threading.Lock()

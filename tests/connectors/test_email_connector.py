@@ -38,7 +38,8 @@ FIRST = "CAF3k2x9-first@mail.example.com"
 CUSTOMERS = {"CAF3k2x9-first@mail.example.com", "CAF3k2x9-reply+gmail@mail.example.com",
              "AM7PR03MB6481C0FFEE@AM7PR03MB6481.eurprd03.prod.outlook.example",
              "000001d9a1b2$c3d4e5f0$6b7c8d9e@corp.example", "9A8B7C6D-5E4F-4A3B-8C2D-1E0F9A8B7C6D@berg.example",
-             "1772719200.42.chen@mail.example.net", "latin1-0001@exemple.example", "sjis-0001@rei.example"}
+             "1772719200.42.chen@mail.example.net", "latin1-0001@exemple.example", "sjis-0001@rei.example",
+             "CAH7xq2-ines-export@mail.duarte.example"}
 
 
 @pytest.fixture

@@ -141,8 +141,10 @@ def test_the_demo_gathers_one_request_from_every_channel_and_tells_each_customer
             shipped = [t for t in tickets_in(conn, {"jira"}) if t.record_type == "feature_request"
                        and {a["source_system"] for a in askers(conn, t.record_type, t.record_id)} >= set(reach)]
             assert len(shipped) == 1, "the request is ONE ticket"
+            voices = {a["id"] for a in askers(conn, "feature_request", shipped[0].record_id)}
             notices = [r for r in conn.execute(select(outbox)).mappings()
-                       if (r["context"] or {}).get("purpose") == "notice"]
+                       if (r["context"] or {}).get("purpose") == "notice"
+                       and set((r["context"] or {}).get("answers_interaction_ids") or []) & voices]
     finally:
         db.dispose()
     told: dict[str, int] = {}

@@ -35,7 +35,10 @@ hub = load_config()
 built = []
 for name, system in hub.systems.items():
     # The fields each system's connection form holds (its simulator's, at an address nobody answers).
-    form = plugin(system.connector).simulator_connection("https://example.invalid")
+    # (the base form: a plugin's own override may look for its running simulator, which is not here)
+    from continuum.kit.plugin import ConnectorPlugin
+    host = "imaps://example.invalid" if system.connector == "email" else "https://example.invalid"  # not HTTP
+    form = ConnectorPlugin.simulator_connection(plugin(system.connector), host)
     conn = ConnectionInfo(conn_id=system.connection, host=form["host"], login=form.get("login"),
                           password=form.get("password"), extra=dict(form.get("extra") or {}))
     connector = plugin(system.connector).create(conn, dict(system.options))
