@@ -34,11 +34,11 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-# Reliability at length: 300 kill -9 trials, long fault and concurrency runs, more hostile batches.
+# Reliability at length: 300 kill -9 trials, long fault and concurrency runs, more hostile batches, 20 mail crashes.
 # `make test` runs the same tests smaller (50 crash trials); figures print at the end.
 soak: $(STAMP)
 	CONTINUUM_CRASH_TRIALS=300 CONTINUUM_FAULT_ROUNDS=40 CONTINUUM_CONCURRENCY_ROUNDS=30 \
-	CONTINUUM_HOSTILE_EXAMPLES=60 $(BIN)/python -m pytest -q tests/reliability $(PYTEST_ARGS)
+	CONTINUUM_HOSTILE_EXAMPLES=60 CONTINUUM_MAIL_CRASHES=20 $(BIN)/python -m pytest -q tests/reliability $(PYTEST_ARGS)
 
 # Mutation testing (mutmut 3, configured under [tool.mutmut] in pyproject.toml): mutate the modules that keep
 # the README's promises and run the direct tests that guard them.  Too slow for `make test` (about 45 minutes

@@ -8,6 +8,7 @@ import ssl
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from email.message import EmailMessage
+from email.utils import getaddresses
 from typing import Any, ClassVar, TypeVar
 
 from imapclient import IMAPClient
@@ -34,6 +35,14 @@ def _transient(exc: BaseException) -> bool:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code = min((c for c, _ in exc.recipients.values()), default=None)
     return (isinstance(code, int) and 400 <= code < 500) or isinstance(exc, ConnectionError | TimeoutError)
+
+
+def _recipients(message: EmailMessage, also_to: Sequence[str]) -> list[str] | None:
+    """The header recipients (To, Cc, Bcc, as smtplib finds them) and ``also_to``; None: smtplib's own choice."""
+    if not also_to:
+        return None
+    found = [a for _, a in getaddresses([str(v) for f in ("To", "Cc", "Bcc") for v in message.get_all(f, [])]) if a]
+    return list(dict.fromkeys([*found, *also_to]))
 
 
 class EmailClient:
@@ -123,15 +132,17 @@ class EmailClient:
             self._smtp = smtp
         return self._smtp
 
-    def send(self, message: EmailMessage | None) -> None:
-        """Hand the message to the SMTP server (None: only log in); 4xx answers are retried with back-off,
-        doubling from ``smtp_retry_wait_s`` since SMTP names no wait, and 5xx are final."""
+    def send(self, message: EmailMessage | None, also_to: Sequence[str] = ()) -> None:
+        """Hand the message to the SMTP server (None: only log in), for its header recipients and ``also_to``
+        (envelope only); 4xx answers are retried with back-off, doubling from ``smtp_retry_wait_s`` since SMTP
+        names no wait, and 5xx are final."""
         first = self.config.smtp_retry_wait_s
         retrying = Retrying(stop=stop_after_attempt(self.config.smtp_retries), reraise=True,
                             wait=wait_exponential(multiplier=first, max=8 * first) + wait_random(0, first / 4),
                             retry=retry_if_exception(_transient), before_sleep=lambda _: self._drop_smtp())
         try:
-            retrying(lambda: self.smtp().send_message(message) if message is not None else self.smtp().noop())
+            retrying(lambda: self.smtp().send_message(message, to_addrs=_recipients(message, also_to))
+                     if message is not None else self.smtp().noop())
         except smtplib.SMTPAuthenticationError as exc:
             raise MailError("email", f"SMTP refused the login of {self.config.username!r}: {exc.smtp_code} "
                             f"{_text(exc.smtp_error)}", code="smtp-auth") from None

@@ -38,6 +38,12 @@ class EmailConfig(ConnectorConfig):
     sent_folder: str = "Sent"
     # A copy of each answer goes to Sent, as mail clients do; off where the SMTP server files one itself (Gmail).
     append_to_sent: bool = True
+    # Each answer is also addressed to the mailbox itself (in the envelope only: the customer sees no Bcc), so
+    # the server files a copy in ``copy_folder`` in the same SMTP transaction that accepts the answer.  After a
+    # crash between the server's "queued" and the hub recording it, that copy proves the answer went out; the
+    # copy in Sent cannot, since the hub appends it only after sending.  Off: only Sent is checked.
+    copy_to_self: bool = True
+    copy_folder: str = "INBOX"  # where the mailbox's own delivery puts mail to its address
     page_size: int = Field(default=50, ge=1, le=500)  # messages per UID FETCH and per Page
     max_message_bytes: int = Field(default=10_000_000, ge=10_000)  # larger ones are dead letters, not read whole
     max_raw_chars: int = Field(default=100_000, ge=0)  # how much of the raw message the payload keeps

@@ -62,7 +62,7 @@ class EmailConnector:
     def check(self) -> None:
         """Log in to both servers, and find every folder the connector reads or files answers in."""
         with self.client.session():
-            for folder in (*self.config.folders, *([self.config.sent_folder] if self.config.append_to_sent else [])):
+            for folder in dict.fromkeys((*self.config.folders, *self._copy_folders())):
                 self.client.select(folder)
             self.client.send(None)
 
@@ -155,7 +155,7 @@ class EmailConnector:
                           subject=str(effect.fields.get("subject") or ""), root=effect.target_id or parent,
                           automatic="auto-replied" if parent and purpose != "notice" else "auto-generated",
                           secret=self.config.password.get_secret_value())
-        self.client.send(message)
+        self.client.send(message, also_to=[self.config.from_address] if self.config.copy_to_self else ())
         if self.config.append_to_sent:
             try:
                 self.client.append(self.config.sent_folder, message.as_bytes())
@@ -163,11 +163,18 @@ class EmailConnector:
                 log.warning("%s (the answer %s went out; only its copy in Sent is missing)", exc, effect.key)
         return succeeded(effect, mail.ids(message["Message-ID"])[0], object_type="message")
 
+    def _copy_folders(self) -> list[str]:
+        """Where copies of the hub's answers are: its own copy first (filed as the answer was accepted), Sent."""
+        return list(dict.fromkeys([*([self.config.copy_folder] if self.config.copy_to_self else []),
+                                   *([self.config.sent_folder] if self.config.append_to_sent else [])]))
+
     def _sent_with_key(self, key: str) -> str | None:
-        """The Message-ID of the answer in the Sent folder that carries this key (signed by us), if any."""
-        uids = self.client.search(self.config.sent_folder, ["HEADER", KEY_HEADER, key])
-        for head in self.client.headers_of(uids, f"MESSAGE-ID {KEY_HEADER}").values():
-            parsed = mail.parse_bytes(head)
-            if self._ours(parsed.get(KEY_HEADER)) == key:
-                return _first(mail.ids(parsed.get("Message-ID")))
+        """The Message-ID of an answer carrying this key (signed by us), if one went out: its copy to the
+        mailbox itself (filed by the server as it accepted the answer) or its copy in Sent."""
+        for folder in self._copy_folders():
+            uids = self.client.search(folder, ["HEADER", KEY_HEADER, key])
+            for head in self.client.headers_of(uids, f"MESSAGE-ID {KEY_HEADER}").values():
+                parsed = mail.parse_bytes(head)
+                if self._ours(parsed.get(KEY_HEADER)) == key:
+                    return _first(mail.ids(parsed.get("Message-ID")))
         return None

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +94,8 @@ class _Handler:
             self.servers.deliver(data, self.servers.deliver_to)
         if outside:
             self.servers.relayed.append(Relayed(envelope.mail_from, outside, data, time.monotonic()))
+        if self.servers.on_accept is not None:  # the message is queued; the client has not heard so yet
+            self.servers.on_accept(data)
         return "250 2.0.0 OK: queued"
 
 
@@ -110,6 +112,9 @@ class LocalMailServers:
         self.refusals: list[str] = []  # SMTP answers to give the next DATA commands instead of accepting
         self.refused_at: list[float] = []
         self.smtp_sessions = 0
+        # Called with each message the SMTP server has taken on, before it answers "queued" (crash tests kill
+        # the sender there: the answer went out, and the sender never learns it).
+        self.on_accept: Callable[[bytes], None] | None = None
         self._dir = tempfile.TemporaryDirectory(prefix="continuum-mail-")
         self._log = Path(self._dir.name) / "imap.log"
         self._imap: subprocess.Popen[bytes] | None = None
