@@ -15,6 +15,7 @@ app, any username, :data:`SIM_CUSTOMER_PASSWORD`; a new name is a new customer).
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import time
@@ -63,7 +64,9 @@ class RedditSimulator(Simulator):
         self.company = self.add_user(SIM_USERNAME, SIM_PASSWORD)
         self.subreddit = SIM_SUBREDDIT
         self._caller = self.company
-        self._window_start, self._used = 0.0, 0
+        # No window yet: the first call opens one.  (Not 0.0: the monotonic clock counts from boot, so on a
+        # machine up for less than a window the first call would land in a window "opened" at boot.)
+        self._window_start, self._used = -math.inf, 0
 
     # -- people's side ------------------------------------------------------------
     def add_user(self, name: str, password: str = SIM_CUSTOMER_PASSWORD) -> SimUser:
