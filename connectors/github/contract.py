@@ -15,62 +15,18 @@ from connectors.github.simcontract import SPEC, github_errors
 from continuum.connector import Effect
 from continuum.simkit.contract import specs_dir
 from continuum.testing.harness import ContractHarness
+from continuum.testing.markdown import MarkdownDialect
 
-# What ``escape_text`` backslash-escapes anywhere in a line (markup.py's _INLINE_ACTIVE).
-INLINE_ACTIVE = frozenset("\\*_[]()#`~|$!")
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-ZWSP, NBSP = "\u200b", "\u00a0"
-
-
-# An autolink as ``escape_text`` writes addresses: ``<`` scheme, host, then RFC 3986 characters only, ``>``.
-AUTOLINK = re.compile(r"<(https?://[A-Za-z0-9][-A-Za-z0-9.]*(?::\d+)?(?:[/?#][-A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%]*)?)>")
-
-
-def literal(raw: str) -> str:
-    """What a reader sees once GitHub renders ``raw``: escapes and entities resolved, invisible breaks gone,
-    autolinks as their address (taken literally: CommonMark resolves nothing inside them)."""
-    pieces = AUTOLINK.split(raw)  # text, address, text, address, ...
-    return "".join(piece if n % 2 else _unescape(piece) for n, piece in enumerate(pieces))
-
-
-def _unescape(text: str) -> str:
-    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace(ZWSP, "").replace(NBSP, " ")
-
-
-def markup_left(body: str) -> list[str]:
-    """Every way ``body`` could still render as markup, ping someone or link an issue (empty: inert).
-
-    An autolink is allowed: it shows the very address it goes to, and nothing inside it is markup."""
-    found = []
-    for n, piece in enumerate(AUTOLINK.split(body)):
-        if n % 2 == 0:
-            found += _markup_in_text(piece)
-    return found
-
-
-def _markup_in_text(body: str) -> list[str]:
-    found = [f"live HTML, comment or autolink: {ch!r}" for ch in "<>" if ch in body]
-    i = 0
-    while i < len(body):
-        if body[i] == "\\":
-            if i + 1 >= len(body) or not re.match(r"[!-/:-@\[-`{-~]", body[i + 1]):
-                found.append(f"a backslash that escapes nothing at {i}")
-            i += 2
-            continue
-        if body[i] in INLINE_ACTIVE:
-            found.append(f"unescaped {body[i]!r} at {i}: emphasis, link, image, code, table, math or heading")
-        i += 1
-    for line in body.split("\n"):
-        if line.startswith(("    ", "\t")):
-            found.append(f"an indented code block: {line!r}")
-        if re.match(r"[-+=*]|\d{1,9}[.)]|#", line.lstrip(NBSP)):
-            found.append(f"a list, task list, heading or rule: {line!r}")
-    # GitHub links these in the rendered text, escaped or not: only a zero-width space after the sigil stops it.
-    found += [f"a live mention at {m.start()}" for m in re.finditer(r"(?<![\w@])@(?=\w)", body)]
-    found += [f"a live issue reference at {m.start()}" for m in re.finditer(r"\\?#(?=\w)|\bGH-(?=\w)", body, re.I)]
-    found += [f"a bidi control {m.group()!r}" for m in BIDI_CONTROLS.finditer(body)]
-    return found
+# GitHub's Markdown: what ``escape_text`` backslash-escapes anywhere in a line (markup.py's _INLINE_ACTIVE).
+# GitHub links mentions and issue references in the rendered text, escaped or not: only a zero-width space
+# after the sigil stops it.  An autolink as ``escape_text`` writes addresses (``<`` scheme, host, RFC 3986
+# characters only, ``>``) is allowed: it shows the very address it goes to, and nothing inside it is markup.
+DIALECT = MarkdownDialect(
+    inline_active=frozenset("\\*_[]()#`~|$!"), inline_meaning="emphasis, link, image, code, table, math or heading",
+    sigils=(("mention", r"(?<![\w@])@(?=\w)"), ("issue reference", r"(?i)\\?#(?=\w)|\bGH-(?=\w)")),
+    autolink=re.compile(
+        r"<(https?://[A-Za-z0-9][-A-Za-z0-9.]*(?::\d+)?(?:[/?#][-A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%]*)?)>"))
+literal, markup_left = DIALECT.literal, DIALECT.markup_left
 
 
 class GithubHarness(ContractHarness):
@@ -94,8 +50,7 @@ class GithubHarness(ContractHarness):
         assert key and "<!--" not in body, f"not one key marker at the end: {stored!r}"
         problems = markup_left(body)
         assert not problems, f"{text!r} was written as {body!r}: " + "; ".join(problems)
-        expected = BIDI_CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).replace(ZWSP, "").rstrip()
-        assert literal(body) == expected, f"{text!r} does not read back literally from {body!r}"
+        assert literal(body) == DIALECT.expected(text), f"{text!r} does not read back literally from {body!r}"
 
     def add_records(self, sim: Any, count: int) -> None:
         for n in range(count):  # as the hub would have made them: its label, so the read finds them

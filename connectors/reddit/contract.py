@@ -14,15 +14,20 @@ from urllib.parse import parse_qs
 import praw
 from praw.models import Comment, Listing, Message, Redditor, Submission
 
-from connectors.reddit.markup import NBSP, ZWSP
 from connectors.reddit.plugin import SIM_USERNAME
 from continuum.connector import Effect
 from continuum.simkit import Exchange
 from continuum.testing.harness import ContractHarness
+from continuum.testing.markdown import MarkdownDialect
 
 CUSTOMER = "contract_customer"
-INLINE_ACTIVE = frozenset("\\`*_[](){}#|^~<>")
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Reddit's Markdown: every character ``escape_text`` backslash-escapes is active anywhere (angle brackets are
+# quotes and spoilers, not HTML); u/ and r/ names and bare addresses link themselves.
+DIALECT = MarkdownDialect(
+    inline_active=frozenset("\\`*_[](){}#|^~<>"), block_start=r"[-+*=>]|\d{1,9}[.)]|#",
+    block_meaning="a list, heading, quote or rule", live_angle_brackets=False, strict_backslash=False,
+    sigils=(("u/ or r/ link", r"(?<![A-Za-z0-9])[uUrR]/\w"), ("bare link", r"(?i)\w://|\bwww\.")))
+literal, markup_left = DIALECT.literal, DIALECT.markup_left
 # What the connector reads of each model: it must be in the answer, or praw would fetch it (another call).
 READS: dict[type, tuple[str, ...]] = {
     Submission: ("id", "name", "author", "created_utc", "title", "selftext", "edited", "permalink", "subreddit"),
@@ -31,34 +36,6 @@ READS: dict[type, tuple[str, ...]] = {
 }
 LISTING_PATHS = re.compile(r"^/(r/\w+/(new|comments)|message/(inbox|mentions|sent)|user/[\w-]+/comments|api/info)/?$")
 PATHS = re.compile(r"^/(api/v1/access_token|api/v1/me|api/comment|api/submit)/?$")
-
-
-def literal(stored: str) -> str:
-    """What a reader sees once Reddit renders ``stored``: escapes and entities resolved, invisible breaks gone."""
-    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", stored)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace(ZWSP, "").replace(NBSP, " ")
-
-
-def markup_left(body: str) -> list[str]:
-    """Every way ``body`` could still render as Reddit markup, one line each (empty: inert)."""
-    found: list[str] = []
-    i = 0
-    while i < len(body):
-        if body[i] == "\\":
-            i += 2
-            continue
-        if body[i] in INLINE_ACTIVE:
-            found.append(f"unescaped {body[i]!r} at {i}")
-        i += 1
-    for line in body.split("\n"):
-        if line.startswith(("    ", "\t")):
-            found.append(f"an indented code block: {line!r}")
-        if re.match(r"[-+*=>]|\d{1,9}[.)]|#", line.lstrip(NBSP)):
-            found.append(f"a list, heading, quote or rule: {line!r}")
-    found += [f"a live u/ or r/ link at {m.start()}" for m in re.finditer(r"(?<![A-Za-z0-9])[uUrR]/\w", body)]
-    found += [f"a bare link at {m.start()}" for m in re.finditer(r"(?i)\w://|\bwww\.", body)]
-    found += [f"a bidi control {m.group()!r}" for m in BIDI_CONTROLS.finditer(body)]
-    return found
 
 
 def _reddit() -> praw.Reddit:
@@ -159,7 +136,7 @@ class RedditHarness(ContractHarness):
     def assert_inert(self, stored: str, text: str) -> None:
         problems = markup_left(stored)
         assert not problems, f"{text!r} was written as {stored!r}: " + "; ".join(problems)
-        expected = BIDI_CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).replace(ZWSP, "").strip()
+        expected = DIALECT.expected(text).strip()
         assert literal(stored) == expected, f"{text!r} does not read back literally from {stored!r}"
 
     def add_records(self, sim: Any, count: int) -> None:
