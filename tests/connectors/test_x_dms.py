@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from connectors.x.connector import XConnector
 from connectors.x.contract import HARNESS
 from connectors.x.dms import DM_LIMIT
-from connectors.x.plugin import PLUGIN, SIM_ACCOUNT, SIM_TOKEN
-from connectors.x.seed import seed
+from connectors.x.plugin import SIM_ACCOUNT
 from connectors.x.simulator import XSimulator
-from continuum.connector import ConnectionInfo, Effect, SourceRecord
+from continuum.connector import Effect, SourceRecord
 from continuum.kit import split_for_limit
 from continuum.mapping import load_mapping, map_inbound, map_outbound
+from tests.connectors import test_x_connector as x_tests
 
-
-@pytest.fixture
-def sim() -> Iterator[XSimulator]:
-    simulator = XSimulator()
-    seed(simulator)
-    simulator.start()
-    yield simulator
-    simulator.stop()
-    HARNESS.check_exchanges(simulator)  # every exchange valid against X's description
+sim, read = x_tests.sim, x_tests.read  # the same simulator fixture and reader as the connector's other tests
 
 
 def make(sim: XSimulator, **options: Any) -> XConnector:
-    connector = PLUGIN.create(ConnectionInfo("x_test", sim.base_url, SIM_ACCOUNT, SIM_TOKEN),
-                              {"direct_messages": True, **options})
-    assert isinstance(connector, XConnector)
-    return connector
-
-
-def read(connector: XConnector, cursor: dict[str, Any] | None) -> tuple[list[SourceRecord], dict[str, Any] | None]:
-    records: list[SourceRecord] = []
-    for page in connector.read_changes("posts", cursor):
-        records += page.records
-        cursor = page.cursor
-    return records, cursor
+    return x_tests.make(sim, **{"direct_messages": True, **options})
 
 
 def messages(records: list[SourceRecord]) -> list[SourceRecord]:

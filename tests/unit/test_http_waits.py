@@ -21,29 +21,17 @@ from werkzeug.wrappers import Request, Response
 from continuum.http import GATES, STATS, RetryPolicy, ThrottledAdapter, new_session
 from continuum.kit import RateLimitExhausted, RateLimitHeaders
 from continuum.simkit import Simulator
-from tests.kit.test_ratelimit_http import WindowSim
+from tests.kit import test_ratelimit_http as kit
+from tests.kit.test_ratelimit_http import WindowSim, fast
 
 DECLARED = RateLimitHeaders(remaining="x-rate-limit-remaining", reset="x-rate-limit-reset")
 NO_RESET = RateLimitHeaders(remaining="x-rate-limit-remaining")
+sim = kit.sim  # the same fixture: a fresh window simulator, gates and counters reset around each test
 
 
 def policy(**overrides: float) -> RetryPolicy:
-    values: dict[str, float] = dict(max_attempts=6, max_total_s=5.0, backoff_initial_s=0.1, backoff_max_s=10.0,
-                                    connect_timeout_s=2.0, read_timeout_s=5.0, max_window_wait_s=60.0)
-    values.update(overrides)
-    return RetryPolicy(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def sim() -> Iterator[WindowSim]:
-    GATES.reset()
-    STATS.reset()
-    simulator = WindowSim()
-    simulator.start()
-    yield simulator
-    simulator.stop()
-    GATES.reset()
-    STATS.reset()
+    """More attempts and real back-off waits than the kit tests' policy: these tests measure the waits."""
+    return fast(**{"max_attempts": 6, "backoff_initial_s": 0.1, "backoff_max_s": 10.0, **overrides})
 
 
 def session_for(adapter: ThrottledAdapter) -> requests.Session:
