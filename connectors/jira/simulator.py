@@ -16,15 +16,12 @@ as its effects.
 
 from __future__ import annotations
 
-import hashlib
-import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from connectors.jira import simjql
 from connectors.jira.simmodel import (
     BOT_ACCOUNT,
     JSON,
@@ -43,30 +40,21 @@ from connectors.jira.simmodel import (
     adf_problem,
     field_errors,
 )
+from connectors.jira.simsearch import SearchRoutes
 from connectors.jira.simstaff import StaffActions
-from continuum.simkit import Clock, PageTokens, Response, Serial, SimRequest, Simulator, Table, under, window
+from continuum.simkit import Clock, Response, Serial, SimRequest, Simulator, Table, under
 
 __all__ = ["SIM_LOGIN", "SIM_PAT", "SIM_PROJECT", "SIM_STAFF_LOGIN", "SIM_STAFF_TOKEN", "SIM_TIMEZONE", "SIM_TOKEN",
            "JiraSimulator"]
 
 API = "/rest/api/3"
 BULK_LIMIT = 50
-SEARCH_LIMIT = 100
 NOT_FOUND = "Issue does not exist or you do not have permission to see it."
 BAD_PAYLOAD = "Invalid request payload. Refer to the REST API documentation and try again."
-TOKENS = PageTokens(urlsafe=True)
 api = under(API)
 
 
-class SearchArgs(NamedTuple):
-    jql: str
-    token: str | None
-    size: int
-    fields: list[str] | None
-    expand: set[str]
-
-
-class JiraSimulator(StaffActions, Simulator):
+class JiraSimulator(SearchRoutes, StaffActions, Simulator):
     system = "jira"
     effects = ("created", "updated", "comments", "replies", "transitions", "remote_links", "calls", "bulk_calls")
     # Search results embed at most this many comments per issue (Jira's
@@ -159,82 +147,6 @@ class JiraSimulator(StaffActions, Simulator):
     @api("/field", "GET")
     def list_fields(self, request: SimRequest) -> Response:
         return self.json_response(self.render.field_list())
-
-    # -- endpoints: search ----------------------------------------------------------
-    @api("/search", "GET", "POST")
-    def search_gone(self, request: SimRequest) -> Response:
-        return self._error(410, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql "
-                                "API. A full migration guideline is available at "
-                                "https://developer.atlassian.com/changelog/#CHANGE-2046")
-
-    @api("/search/jql", "GET", "POST")
-    def search_jql(self, request: SimRequest) -> Response:
-        args = self._search_args(request)
-        query = self._query(args.jql)
-        if not query.clauses:
-            return self.json_response({"errorMessages": ["Unbounded JQL queries are not allowed here. "
-                                                         "Please add a search restriction to your query."],
-                                       "warningMessages": []}, 400)
-        unknown = query.unknown_project({ref for p in self.projects.values() for ref in (p["key"], p["id"])})
-        if unknown is not None:
-            return self.json_response({"errorMessages": [f"The value '{unknown}' does not exist for the field "
-                                                         "'project'."], "warningMessages": []}, 400)
-        return self.json_response(self._token_page(
-            args, query, lambda issue: self.render.issue(issue, args.fields, self.search_comment_limit)))
-
-    def _search_args(self, request: SimRequest) -> SearchArgs:
-        if request.method == "POST":
-            body = self._object(request)
-            fields, expand = body.get("fields"), body.get("expand") or ""
-            jql, token, limit = body.get("jql") or "", body.get("nextPageToken"), body.get("maxResults")
-            expand = ",".join(expand) if isinstance(expand, list) else str(expand)
-        else:
-            jql, token, limit = request.args.get("jql", ""), request.args.get("nextPageToken"), request.args.get(
-                "maxResults")
-            fields = [part for value in request.args.getlist("fields") for part in value.split(",") if part] or None
-            expand = request.args.get("expand", "")
-        try:
-            size = max(1, min(int(limit or 50), SEARCH_LIMIT))
-        except ValueError:
-            self.reject(self._error(400, "maxResults must be a number."))
-        return SearchArgs(jql, token, size, fields, {part.strip() for part in expand.split(",") if part.strip()})
-
-    def _query(self, jql: str) -> simjql.Query:
-        try:
-            return simjql.parse(jql, self.zone)
-        except simjql.JqlError as exc:
-            self.reject(self.json_response({"errorMessages": [str(exc)], "warningMessages": []}, 400))
-
-    def _matching(self, jql: str, query: simjql.Query) -> list[str]:
-        """The ids of the issues ``query`` finds, in its order."""
-        newest = max((i.updated for i in self._issues.values()), default=None)
-        key = (jql, len(self._issues), newest)
-        if self._search_cache is None or self._search_cache[0] != key:
-            rows = query.sort([row for row in (i.row() for i in self._issues.values()) if query.matches(row)])
-            self._search_cache = (key, [row["id"] for row in rows])
-        return self._search_cache[1]
-
-    def _token_page(self, args: SearchArgs, query: simjql.Query, render: Callable[[SimIssue], JSON]) -> JSON:
-        """One ``nextPageToken`` page; a token made for another query is refused, as Jira does."""
-        fingerprint = hashlib.sha256(args.jql.encode()).hexdigest()[:12]
-        start = TOKENS.offset(fingerprint, args.token)
-        if start is None:
-            self.reject(self._error(400, "The provided next page token is invalid or expired."))
-        page = window(self.faults, lambda: self._matching(args.jql, query), args.size, start=start,
-                      resumed=start > 0, shift=self._edit_served)
-        result: JSON = {"issues": [render(self._issues[i]) for i in page.items], "isLast": not page.more}
-        if page.more:
-            result["nextPageToken"] = TOKENS.encode(fingerprint, page.end)
-        return result
-
-    def _edit_served(self, rng: random.Random, served: Sequence[str]) -> None:
-        """The "shift" paging fault: someone edits an issue already served.
-
-        ORDER BY updated moves it to the end and every later issue up one place,
-        so one issue crosses the page boundary unseen (offset paging).
-        """
-        if served:
-            self._issues[served[rng.randrange(len(served))]].updated = self.now()
 
     # -- endpoints: issues ----------------------------------------------------------
     @api("/issue", "POST")
