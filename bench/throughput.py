@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
 
 from bench.common import (
     GeneratedForum,
@@ -27,6 +32,31 @@ from continuum.engine.read import read_source
 from continuum.engine.triage import triage
 from continuum.store.tables import cursors
 
+
+class Statements:
+    """SQL statements the engine sends, as the driver sees them (an executemany is one statement)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *args: Any) -> None:
+        self.count += 1
+
+
+@contextmanager
+def counting(db: Engine) -> Iterator[Statements]:
+    counter = Statements()
+    event.listen(db, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        event.remove(db, "before_cursor_execute", counter)
+
+
+def per(count: int, size: int) -> float:
+    return round(count / size, 3)
+
+
 DEFAULT_SIZES = (2_000,)
 FULL_SIZES = (10_000, 100_000)
 
@@ -40,16 +70,19 @@ def run_once(kind: str, size: int, workdir: Path) -> dict[str, float | int | Non
                           connectors={"discourse": forum, "jira": NullTracker(), "slack": NullTracker("slack")})
         source = hub.pipelines["community"].sources[0]
         timer = Timer()
-        read = read_source(ctx, source)
+        with counting(db) as read_sql:
+            read = read_source(ctx, source)
         read_s = timer.seconds
-        triaged = triage(ctx)
+        with counting(db) as triage_sql:
+            triaged = triage(ctx)
         total_s = timer.seconds
         # A second read of the same data: every record is unchanged.
         ctx.connectors["discourse"] = GeneratedForum(size)
         with db.begin() as conn:
             conn.execute(cursors.delete())  # read it all again from the start
         timer = Timer()
-        again = read_source(ctx, source)
+        with counting(db) as reread_sql:
+            again = read_source(ctx, source)
         reread_s = timer.seconds
     created = read.counts.get("interactions_created", 0)
     assert created == size, f"expected {size} interactions, got {read.counts}"
@@ -59,6 +92,10 @@ def run_once(kind: str, size: int, workdir: Path) -> dict[str, float | int | Non
         "read_interactions_per_s": round(size / read_s, 1),
         "triage_interactions_per_s": round(size / (total_s - read_s), 1),
         "unchanged_reread_interactions_per_s": round(size / reread_s, 1),
+        "read_statements_per_interaction": per(read_sql.count, size),
+        "triage_statements_per_interaction": per(triage_sql.count, size),
+        "statements_per_interaction": per(read_sql.count + triage_sql.count, size),
+        "unchanged_reread_statements_per_interaction": per(reread_sql.count, size),
         "wall_s": round(total_s, 3),
         "routed": triaged.counts.get("triage_routed", 0),
         "peak_rss_mb": peak_rss_mb(),
