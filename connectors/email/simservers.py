@@ -102,8 +102,17 @@ class _Handler:
 class LocalMailServers:
     """One hub mailbox (``support@hub.example``) on real IMAP and SMTP servers bound to loopback."""
 
-    accounts = ({"role": "hub", "basic": [SIM_USER, SIM_PASSWORD],
-                 "does": "the support mailbox: IMAP and SMTP log in as it (its connection)"},)
+    @property
+    def accounts(self) -> tuple[dict[str, Any], ...]:
+        """Who uses the servers (``continuum simulate`` prints them): the hub, and any customer writing in."""
+        host, _, port = self.smtp_url.removeprefix("smtp://").partition(":")
+        example = (f"python3 -c \"import smtplib; smtplib.SMTP('{host}', {port or 25}).sendmail('ann@example.com', "
+                   f"['{self.user}'], b'From: Ann Lee <ann@example.com>\\r\\nTo: {self.user}\\r\\n"
+                   f"Subject: Export crashes\\r\\n\\r\\nIt crashes on big files.')\"")
+        return ({"role": "hub", "basic": [self.user, self.password],
+                 "does": "the support mailbox: IMAP and SMTP log in as it (its connection)"},
+                {"role": "customer", "how": f"SMTP at {self.smtp_url}, no login",
+                 "does": f"mail to {self.user} from any address is a customer writing in; e.g. {example}"})
 
     def __init__(self, user: str = SIM_USER, password: str = SIM_PASSWORD, deliver_to: str = "INBOX") -> None:
         self.user, self.password, self.deliver_to = user.lower(), password, deliver_to

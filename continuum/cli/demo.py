@@ -87,7 +87,8 @@ def _print_simulators(described: dict[str, Any]) -> None:
         for account in system["accounts"]:
             if account["role"] == "hub":
                 continue
-            how = ", ".join(f"{k}: {v}" for k, v in account["headers"].items()) if "headers" in account else \
+            how = account["how"] if "how" in account else \
+                ", ".join(f"{k}: {v}" for k, v in account["headers"].items()) if "headers" in account else \
                 f"basic auth {account['basic'][0]} / {account['basic'][1]}" if "basic" in account else \
                 f"Authorization: Bearer {account['bearer']}"
             write(f"#   {name} {account['role']}: {how}\n#     {account['does']}\n")
