@@ -23,6 +23,7 @@ from continuum.connector import Capabilities, ConnectionInfo, Connector
 
 if TYPE_CHECKING:
     from continuum.kit.config import ConnectorConfig
+    from continuum.kit.webhooks import WebhookVerifier
 
 
 def resolve(reference: str) -> Any:
@@ -59,6 +60,8 @@ class ConnectorPlugin:
     # What a connection to the running simulator holds besides its URL (login, password, extra).
     simulator_credentials: Mapping[str, Any] = field(default_factory=dict)
     contract: str | None = None  # "module:Harness", the contract suite's view of this system
+    # "module:VERIFIER", a continuum.kit.webhooks.WebhookVerifier: the system can push (``continuum serve``).
+    webhook: str | None = None
 
     @property
     def connection_type(self) -> str:
@@ -76,6 +79,10 @@ class ConnectorPlugin:
         if not self.simulator:
             raise LookupError(f"connector {self.name!r} ships no simulator")
         return resolve(self.simulator)  # type: ignore[no-any-return]
+
+    def webhook_verifier(self) -> WebhookVerifier | None:
+        """The verifier of this system's signed deliveries, or None when it cannot push."""
+        return resolve(self.webhook) if self.webhook else None
 
     def seed_simulator(self, sim: Any) -> None:
         if self.seed:
