@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from continuum import failpoints
 from continuum.config import HubConfig, pipeline_systems
 from continuum.engine.context import Progress, RunStats, SyncContext, build_connectors
 from continuum.engine.run import run_pipeline
@@ -87,6 +88,7 @@ def process_inbox(hub: HubConfig, db: Engine, progress: Progress | None = None) 
             done.append(delivery.id)
         else:
             left.append(delivery.id)
+    failpoints.hit("inbox:before_settle")  # the runs are done, their deliveries not yet settled
     with db.begin() as conn:
         result.processed = inbox.settle(conn, done)
         result.skipped = inbox.settle(conn, unread, inbox.SKIPPED, "no pipeline reads this system")
