@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
 from continuum.store.base import insert_ignore
 from continuum.store.db import utcnow
 from continuum.store.tables import inbox
 
 PENDING, PROCESSED, SKIPPED = "pending", "processed", "skipped"
+# A delivery announced this long ago and still pending is announced again (its run never took it).
+REANNOUNCE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -62,12 +64,16 @@ def note_failure(conn: Connection, ids: Sequence[int], error: str) -> None:
             attempts=inbox.c.attempts + 1, last_error=error[:2000]))
 
 
-def announce_new(conn: Connection, now: datetime | None = None) -> int:
-    """Mark pending deliveries not yet announced to Airflow; how many there were (0: nothing new).
+def announce_new(conn: Connection, now: datetime | None = None, again_after_s: float = REANNOUNCE_S) -> int:
+    """Mark pending deliveries not yet announced to Airflow, or announced long ago and still pending (the
+    run they started found the lock taken, failed or was lost); how many there were (0: nothing to do).
 
     One UPDATE, so two watchers never both announce the same deliveries."""
-    result = conn.execute(update(inbox).where(inbox.c.state == PENDING, inbox.c.announced_at.is_(None))
-                          .values(announced_at=now or utcnow()))
+    now = now or utcnow()
+    stale = now - timedelta(seconds=again_after_s)
+    result = conn.execute(update(inbox).where(
+        inbox.c.state == PENDING, or_(inbox.c.announced_at.is_(None), inbox.c.announced_at < stale))
+        .values(announced_at=now))
     return int(result.rowcount or 0)
 
 
