@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "headtohead": ("bench.headtohead", ["--size", "30"]),
     "airflow": ("bench.airflow_runs", ["--sizes", "20"]),
     "requests": ("bench.requests", ["--requests", "20"]),
+    "webhooks": ("bench.webhooks", ["--rate", "20", "--seconds", "1", "--sqlite-only"]),
 }
 
 

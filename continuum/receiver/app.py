@@ -80,6 +80,11 @@ def _commit(db: Engine, system: str, accepted: Accepted, body: bytes) -> bool:
 def build_app(hub: HubConfig, db: Engine, settings: ReceiverSettings | None = None) -> Starlette:
     settings = settings or ReceiverSettings()
     known: dict[str, Endpoint] = endpoints(hub, settings.secrets_ttl_s)
+    for endpoint in known.values():  # read once now: a missing secret is said at start, not at the first delivery
+        try:
+            endpoint.secrets()
+        except SecretsMissing as exc:
+            log.warning("webhook %s: %s; its deliveries are refused (503) until it is set", endpoint.system, exc)
 
     async def hook(request: Request) -> Response:
         system = request.path_params["system"]

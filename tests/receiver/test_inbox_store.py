@@ -19,15 +19,16 @@ def _add(db: Engine, delivery: str, system: str = "github") -> bool:
                                   subjects=["issue:1"], body="{}")
 
 
-def test_a_delivery_id_is_kept_once_per_system(sqlite_db: Engine) -> None:
-    assert _add(sqlite_db, "d-1") is True
-    assert _add(sqlite_db, "d-1") is False  # the replay
-    assert _add(sqlite_db, "d-1", system="discourse") is True  # another system's ids are its own
-    with sqlite_db.connect() as conn:
+def test_a_delivery_id_is_kept_once_per_system(any_db: Engine) -> None:
+    assert _add(any_db, "d-1") is True
+    assert _add(any_db, "d-1") is False  # the replay
+    assert _add(any_db, "d-1", system="discourse") is True  # another system's ids are its own
+    with any_db.connect() as conn:
         assert inbox.counts(conn) == {"pending": 2}
 
 
-def test_the_watcher_announces_each_delivery_once_and_again_when_no_run_took_it(sqlite_db: Engine) -> None:
+def test_the_watcher_announces_each_delivery_once_and_again_when_no_run_took_it(any_db: Engine) -> None:
+    sqlite_db = any_db
     _add(sqlite_db, "d-1")
     _add(sqlite_db, "d-2")
     now = utcnow()

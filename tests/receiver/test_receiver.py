@@ -10,13 +10,25 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
+from continuum.config import load_config
 from tests.receiver.conftest import MAX_BODY
-from tests.receiver.harness import SECRETS, WINDOWED, Receiver, body_for, forged_secrets, signed
+from tests.receiver.harness import (
+    SECRETS,
+    WINDOWED,
+    Receiver,
+    body_for,
+    connection_env,
+    forged_secrets,
+    running_receiver,
+    signed,
+)
 
 SYSTEMS = sorted(SECRETS)
 
@@ -188,3 +200,20 @@ def test_a_ping_is_kept_but_wakes_nothing(receiver: Receiver) -> None:
     assert httpx.post(receiver.hook("github"), content=body, headers=headers).status_code == 200
     (row,) = receiver.deliveries("github")
     assert row["state"] == "skipped" and row["body"] is None
+
+
+def test_two_receivers_on_one_store_commit_a_racing_delivery_once(any_db: Engine,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stateless behind a load balancer: the same delivery reaching two receivers at once is kept once."""
+    for key, value in connection_env().items():
+        monkeypatch.setenv(key, value)
+    hub = load_config()
+    with running_receiver(hub, any_db) as first, running_receiver(hub, any_db) as second:
+        for _ in range(20):
+            body = body_for("github", uuid.uuid4().hex)
+            headers = signed("github", body)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                answers = list(pool.map(lambda url, b=body, h=headers: httpx.post(url, content=b, headers=h),
+                                        [first.hook("github"), second.hook("github")]))
+            assert sorted(a.status_code for a in answers) == [200, 409]
+        assert len(first.deliveries("github")) == 20
