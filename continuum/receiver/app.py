@@ -84,7 +84,7 @@ def build_app(hub: HubConfig, db: Engine, settings: ReceiverSettings | None = No
         try:
             endpoint.secrets()
         except SecretsMissing as exc:
-            log.warning("webhook %s: %s; its deliveries are refused (503) until it is set", endpoint.system, exc)
+            log.warning("webhook: %s; its deliveries are refused (503) until it is set", exc)
 
     async def hook(request: Request) -> Response:
         system = request.path_params["system"]
@@ -98,7 +98,7 @@ def build_app(hub: HubConfig, db: Engine, settings: ReceiverSettings | None = No
         try:
             secrets = await run_in_threadpool(endpoint.secrets)
         except SecretsMissing as exc:
-            log.error("webhook %s: %s", system, exc)
+            log.error("webhook: %s", exc)
             return JSONResponse({"error": "webhook secrets are not configured"}, status_code=503)
         incoming = WebhookRequest(request.method, dict(request.headers), body, dict(request.query_params))
         verdict = endpoint.verifier.verify(incoming, secrets, settings.clock())
