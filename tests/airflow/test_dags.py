@@ -136,11 +136,12 @@ def test_webhooks_wake_pipelines_through_the_inbox_dag_watching_an_asset() -> No
 
     dag = build_dags()[INBOX_DAG]
     assert dag.max_active_runs == 1 and dag.catchup is False
-    assert [t.task_id for t in dag.tasks] == ["migrate_store", "process_inbox"]
+    assert [t.task_id for t in dag.tasks] == ["process_inbox"]
     (asset,) = dag.timetable.asset_condition.objects
     assert asset.uri.rstrip("/") == INBOX_ASSET_URI
     (watcher,) = asset.watchers
     assert isinstance(watcher.trigger, InboxTrigger)
     # The triggerer rebuilds it from this: the class path must import, and nothing secret is in it.
     path, kwargs = watcher.trigger.serialize()
-    assert path == "continuum.orchestration.inbox.InboxTrigger" and kwargs == {"poll_s": 1.0, "db_url": None}
+    assert path == "continuum.orchestration.inbox.InboxTrigger"
+    assert kwargs == {"poll_s": 1.0, "db_url": None, "retry_s": 10.0}

@@ -100,7 +100,7 @@ def test_a_signed_webhook_starts_an_inbox_run_that_makes_the_issue(event_stack: 
                    lambda: [r for r in _runs(stack) if r["state"] == "success"], stack)
     assert run["run_type"] == "asset_triggered"
     tis = {t["task_id"]: t["state"] for t in stack.task_instances(INBOX_DAG, run["dag_run_id"])}
-    assert tis == {"migrate_store": "success", "process_inbox": "success"}
+    assert tis == {"process_inbox": "success"}
     with db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(interactions)).scalar_one() == 1
         assert [r.state for r in conn.execute(select(inbox.c.state))] == ["processed"]

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from continuum.orchestration.inbox import InboxTrigger
 from continuum.store import inbox
-from continuum.store.db import utcnow
+from continuum.store.db import open_store, utcnow
 
 
 def _add(db: Engine, delivery: str, system: str = "github") -> bool:
@@ -58,3 +58,21 @@ def test_the_trigger_fires_for_pending_deliveries(tmp_path: Path, sqlite_db: Eng
     assert asyncio.run(first_event()) == {"deliveries": 1}
     with sqlite_db.connect() as conn:
         assert inbox.announce_new(conn) == 0  # it marked them announced
+
+
+def test_the_trigger_keeps_watching_a_store_not_migrated_yet(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'later.db'}"
+    trigger = InboxTrigger(poll_s=0.01, db_url=url, retry_s=0.01)
+
+    async def first_event() -> object:
+        watching = trigger.run()
+        pending = asyncio.ensure_future(watching.__anext__())
+        await asyncio.sleep(0.2)
+        assert not pending.done()  # no inbox table yet: it waits, it does not fail
+        db = await asyncio.to_thread(open_store, url)  # `continuum serve` migrates it, then takes a delivery
+        await asyncio.to_thread(_add, db, "d-1")
+        event = await pending
+        db.dispose()
+        return event.payload
+
+    assert asyncio.run(first_event()) == {"deliveries": 1}
