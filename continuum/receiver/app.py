@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -89,8 +90,8 @@ def build_app(hub: HubConfig, db: Engine, settings: ReceiverSettings | None = No
     async def hook(request: Request) -> Response:
         system = request.path_params["system"]
         endpoint = known.get(system)
-        if endpoint is None:
-            return _refuse(system, 404, "no configured system of that name takes webhooks")
+        if endpoint is None:  # the name comes from the URL: shown escaped and short in the log line
+            return _refuse(ascii(system[:64]), 404, "no configured system of that name takes webhooks")
         try:
             body = await _read_body(request, settings.max_body)
         except _TooLarge:
@@ -107,7 +108,12 @@ def build_app(hub: HubConfig, db: Engine, settings: ReceiverSettings | None = No
         if isinstance(verdict, Reply):
             log.info("webhook %s: handshake answered", system)
             return Response(verdict.body, status_code=verdict.status, media_type=verdict.content_type)
-        stored = await run_in_threadpool(_commit, db, system, verdict, body)
+        try:
+            stored = await run_in_threadpool(_commit, db, system, verdict, body)
+        except SQLAlchemyError as exc:  # never its text: SQLAlchemy's message carries the body as a parameter
+            log.error("webhook %s: the store did not commit delivery %s (%s); answered 503, the vendor retries",
+                      system, verdict.delivery_id, type(exc).__name__)
+            return JSONResponse({"error": "the store is not available"}, status_code=503)
         if not stored:
             return _refuse(system, 409, f"delivery {verdict.delivery_id} was received before (a replay)")
         log.info("webhook %s: committed delivery %s (%s)", system, verdict.delivery_id, verdict.event_type)

@@ -172,3 +172,22 @@ def test_a_receiver_killed_right_after_its_answer_loses_nothing(hooked: Loop) ->
     assert result.processed == 1
     assert _interactions(hooked) == 1 and len(hooked.jira.issues()) == 1
     assert datetime.now(UTC) >= receiver.deliveries()[0]["processed_at"].replace(tzinfo=UTC)
+
+
+def test_the_cli_processes_the_inbox_and_exits_75_while_the_lock_is_held(hooked: Loop) -> None:
+    topic_id, post_id = _request(hooked)
+    with running_receiver(hooked.hub, hooked.db) as receiver:
+        assert _deliver(receiver.hook("discourse"), post_id, topic_id).status_code == 200
+    env = {**os.environ, **hooked.env, "CONTINUUM_DB_URL": hooked.db_url}
+    command = [sys.executable, "-m", "continuum.cli", "inbox", "process", "--json"]
+    with pipeline_lock(hooked.db, "community"):
+        busy = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert busy.returncode == 75, busy.stderr[-2000:]
+    assert json.loads(busy.stdout)["left_pending"] == 1
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["processed"] == 1
+    status = subprocess.run([sys.executable, "-m", "continuum.cli", "inbox", "status", "--json"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert json.loads(status.stdout) == {"processed": 1}
+    assert _interactions(hooked) == 1 and len(hooked.jira.issues()) == 1

@@ -217,3 +217,20 @@ def test_two_receivers_on_one_store_commit_a_racing_delivery_once(any_db: Engine
                                         [first.hook("github"), second.hook("github")]))
             assert sorted(a.status_code for a in answers) == [200, 409]
         assert len(first.deliveries("github")) == 20
+
+
+def test_a_store_that_cannot_commit_answers_503_and_logs_no_body(receiver: Receiver, logs: Logs) -> None:
+    from sqlalchemy import text
+
+    with receiver.db.begin() as conn:
+        conn.execute(text("ALTER TABLE inbox RENAME TO inbox_away"))  # the store fails under the receiver
+    nonce = uuid.uuid4().hex
+    body = body_for("github", nonce)
+    answer = httpx.post(receiver.hook("github"), content=body, headers=signed("github", body))
+    assert answer.status_code == 503  # not 2xx: the vendor delivers it again later
+    assert "did not commit" in logs.text and nonce not in logs.text
+
+
+def test_an_unknown_system_name_is_logged_escaped(receiver: Receiver, logs: Logs) -> None:
+    assert httpx.post(receiver.hook("evil%0Aforged line"), content=b"{}").status_code == 404
+    assert "\nforged line" not in logs.text and "evil\\nforged line" in logs.text
