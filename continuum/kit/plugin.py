@@ -92,7 +92,22 @@ class ConnectorPlugin:
         """The Airflow connection (JSON form) that points this connector at a running simulator."""
         return {"conn_type": self.connection_type, "host": base_url, **dict(self.simulator_credentials)}
 
+    def form(self) -> dict[str, Any]:
+        """The Airflow connection form, with a masked field for each webhook secret when the system can push."""
+        form = dict(self.connection_form)
+        verifier = self.webhook_verifier()
+        if verifier is not None:
+            fields = dict(form.get("conn-fields") or {})
+            for name in verifier.secret_fields:
+                fields.setdefault(name, {
+                    "label": f"Webhook {name.replace('_', ' ')}",
+                    "schema": {"type": ["string", "null"], "format": "password"},  # masked in the form
+                    "description": "For `continuum serve`: what the vendor signs its webhook deliveries with "
+                                   "(leave empty without webhooks)."})
+            form["conn-fields"] = fields
+        return form
+
     def airflow_connection_type(self, hook_class: str) -> dict[str, Any]:
         """This system's entry in the provider's ``connection-types``."""
         return {"connection-type": self.connection_type, "hook-class-name": hook_class,
-                "hook-name": f"{self.summary.split(':')[0]} (Continuum)", **dict(self.connection_form)}
+                "hook-name": f"{self.summary.split(':')[0]} (Continuum)", **self.form()}
