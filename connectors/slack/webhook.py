@@ -51,11 +51,7 @@ class SlackWebhook:
         delivery = payload.get("event_id")
         if payload.get("type") != "event_callback" or not delivery:
             return Rejected(400, f"not an event_callback with an event_id (type {str(payload.get('type'))[:40]!r})")
-        subjects: tuple[str, ...] = ()
-        if event.get("channel") and event.get("ts"):
-            subjects = (f"message:{event['channel']}:{event['ts']}",)
-        return Accepted(str(delivery), str(event.get("type") or "unknown"), subjects)
-
+        return _accepted(str(delivery), event)
 
     def sign(self, body: bytes, secrets: Mapping[str, str], now: datetime, delivery_id: str,
              event: str) -> dict[str, str]:
@@ -64,6 +60,19 @@ class SlackWebhook:
         signature = "v0=" + hmac_hex(secrets["signing_secret"], b"v0:" + stamp.encode() + b":" + body)
         return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature,
                 "Content-Type": "application/json"}
+
+
+def _accepted(delivery: str, event: dict[str, Any]) -> Accepted:
+    """Which message it is about: an edit names the edited message, a deletion the deleted one.
+
+    A bot's message (the hub's own notices among them) is kept but wakes nothing."""
+    subtype = str(event.get("subtype") or "")
+    kind = str(event.get("type") or "unknown") + (f".{subtype}" if subtype else "")
+    edited = event.get("message") if isinstance(event.get("message"), dict) else {}
+    ts = event.get("deleted_ts") or (edited or {}).get("ts") or event.get("ts")
+    subjects = (f"message:{event['channel']}:{ts}",) if event.get("channel") and ts else ()
+    by_bot = bool(event.get("bot_id") or (edited or {}).get("bot_id")) or subtype == "bot_message"
+    return Accepted(delivery, kind, subjects, wake=not by_bot)
 
 
 VERIFIER = SlackWebhook()

@@ -234,3 +234,22 @@ def test_a_store_that_cannot_commit_answers_503_and_logs_no_body(receiver: Recei
 def test_an_unknown_system_name_is_logged_escaped(receiver: Receiver, logs: Logs) -> None:
     assert httpx.post(receiver.hook("evil%0Aforged line"), content=b"{}").status_code == 404
     assert "\nforged line" not in logs.text and "evil\\nforged line" in logs.text
+
+
+@pytest.mark.parametrize(("event", "kind", "subject", "state"), [
+    ({"type": "message", "channel": "C1", "ts": "1.1", "text": "hi", "user": "U1"}, "message", "message:C1:1.1",
+     "pending"),
+    ({"type": "message", "subtype": "message_changed", "channel": "C1", "ts": "2.2",
+      "message": {"ts": "1.1", "text": "hi, edited", "user": "U1"}}, "message.message_changed", "message:C1:1.1",
+     "pending"),
+    ({"type": "message", "subtype": "message_deleted", "channel": "C1", "ts": "3.3", "deleted_ts": "1.1"},
+     "message.message_deleted", "message:C1:1.1", "pending"),
+    ({"type": "message", "channel": "C1", "ts": "4.4", "text": "New ticket", "bot_id": "B1"}, "message",
+     "message:C1:4.4", "skipped"),  # a bot's message, the hub's notices among them: kept, wakes nothing
+])
+def test_slack_events_name_the_message_and_a_bots_wake_nothing(receiver: Receiver, event: dict[str, str],
+                                                                 kind: str, subject: str, state: str) -> None:
+    body = json.dumps({"type": "event_callback", "event_id": f"Ev{uuid.uuid4().hex}", "event": event}).encode()
+    assert httpx.post(receiver.hook("slack"), content=body, headers=signed("slack", body)).status_code == 200
+    (row,) = receiver.deliveries("slack")
+    assert (row["event_type"], row["subjects"], row["state"]) == (kind, [subject], state)
