@@ -23,6 +23,8 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "airflow": ("bench.airflow_runs", ["--sizes", "20"]),
     "requests": ("bench.requests", ["--requests", "20"]),
     "email": ("bench.email", ["--size", "20"]),
+    "webhooks": ("bench.webhooks", ["--rate", "20", "--seconds", "1", "--sqlite-only"]),
+    "webhook_latency": ("bench.webhook_latency", ["--events", "3"]),
 }
 
 

@@ -13,6 +13,7 @@ names the path looked at.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -162,8 +163,22 @@ def load_config(path: Path | None = None) -> HubConfig:
     return hub
 
 
+# Rule books by (path, content digest): a run asks for its rule book once per stage and parsing the YAML
+# was most of a webhook run's time; a changed file has another digest, so an edit is read at once.
+_RULEBOOKS: dict[tuple[str, str], RuleBook] = {}
+
+
 def load_rulebook(path: Path) -> RuleBook:
-    return validate_file(RuleBook, path)
+    try:
+        key = (str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest())
+    except OSError:
+        return validate_file(RuleBook, path)  # its error names the file
+    book = _RULEBOOKS.get(key)
+    if book is None:
+        if len(_RULEBOOKS) > 64:
+            _RULEBOOKS.clear()
+        book = _RULEBOOKS[key] = validate_file(RuleBook, path)
+    return book.model_copy(deep=True)  # callers may adjust their copy; the cached one stays as read
 
 
 def pipeline_rulebook(hub: HubConfig, pipeline: str) -> RuleBook:

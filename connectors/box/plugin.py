@@ -26,4 +26,5 @@ PLUGIN = ConnectorPlugin(
     simulator="connectors.box.simulator:BoxSimulator", seed="connectors.box.seed:seed",
     simulator_credentials={"password": SIM_TOKEN, "extra": {"root_folder_id": SIM_ROOT_FOLDER}},
     contract="connectors.box.contract:HARNESS",
+    webhook="connectors.box.webhook:VERIFIER",
 )

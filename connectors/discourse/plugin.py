@@ -20,4 +20,5 @@ PLUGIN = ConnectorPlugin(
     simulator="connectors.discourse.simulator:DiscourseSimulator", seed="connectors.discourse.seed:seed",
     simulator_credentials={"login": SIM_API_USERNAME, "password": SIM_API_KEY},
     contract="connectors.discourse.contract:HARNESS",
+    webhook="connectors.discourse.webhook:VERIFIER",
 )

@@ -21,4 +21,5 @@ PLUGIN = ConnectorPlugin(
     simulator="connectors.facebook.simulator:FacebookSimulator", seed="connectors.facebook.seed:seed",
     simulator_credentials={"login": SIM_PAGE_ID, "password": SIM_PAGE_TOKEN},
     contract="connectors.facebook.contract:FacebookHarness",
+    webhook="connectors.facebook.webhook:VERIFIER",
 )

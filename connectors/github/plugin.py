@@ -26,4 +26,5 @@ PLUGIN = ConnectorPlugin(
     simulator="connectors.github.simulator:GithubSimulator", seed="connectors.github.seed:seed",
     simulator_credentials={"login": SIM_LOGIN, "password": SIM_TOKEN, "extra": {"repository": SIM_REPOSITORY}},
     contract="connectors.github.contract:HARNESS",
+    webhook="connectors.github.webhook:VERIFIER",
 )

@@ -31,4 +31,5 @@ PLUGIN = ConnectorPlugin(
     simulator="connectors.jira.simulator:JiraSimulator", seed="connectors.jira.seed:seed",
     simulator_credentials={"login": SIM_LOGIN, "password": SIM_TOKEN},
     contract="connectors.jira.contract:HARNESS",
+    webhook="connectors.jira.webhook:VERIFIER",
 )

@@ -26,4 +26,5 @@ PLUGIN = ConnectorPlugin(
     seed="connectors.slack.seed:seed",
     simulator_credentials={"password": SIM_TOKEN},
     contract="connectors.slack.contract:HARNESS",
+    webhook="connectors.slack.webhook:VERIFIER",
 )

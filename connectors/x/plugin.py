@@ -23,4 +23,5 @@ PLUGIN = ConnectorPlugin(
     simulator="connectors.x.simulator:XSimulator", seed="connectors.x.seed:seed",
     simulator_credentials={"login": SIM_ACCOUNT, "password": SIM_TOKEN},
     contract="connectors.x.contract:HARNESS",
+    webhook="connectors.x.webhook:VERIFIER",
 )

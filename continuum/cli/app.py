@@ -6,7 +6,8 @@
 - :mod:`.records`: history (one interaction's whole story);
 - :mod:`.demo`: simulate, demo;
 - :mod:`.triage`: the text classifier (retrain, evaluate);
-- :mod:`.requests`: feature-request matching (suggest, merge, split, evaluate).
+- :mod:`.requests`: feature-request matching (suggest, merge, split, evaluate);
+- :mod:`.hooks`: real time: serve (the webhook receiver), inbox (process, status).
 
 Commands import the engine only when they run, so ``--help`` stays quick.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from continuum.cli import demo, people, records, runs, setup
+from continuum.cli import demo, hooks, people, records, runs, setup
 from continuum.cli.errors import CliGroup, epilog
 from continuum.cli.requests import requests_app
 from continuum.cli.triage import triage_app
@@ -33,6 +34,7 @@ def _options(ctx: typer.Context,
 app.add_typer(people.customers_app, name="customers")
 app.add_typer(triage_app, name="triage")
 app.add_typer(requests_app, name="requests")
+app.add_typer(hooks.inbox_app, name="inbox")
 app.command()(people.override)
 app.command()(people.plan)
 app.command()(setup.migrate)
@@ -47,3 +49,4 @@ app.command()(records.history)
 app.command()(demo.simulate)
 app.command()(demo.demo)
 app.command()(setup.pools)
+app.command()(hooks.serve)

@@ -27,6 +27,7 @@ from continuum.store.dead_letters import failed_since
 from continuum.store.locking import pipeline_lock
 
 DEAD_LETTERED = "dead_lettered"
+READ_COVERS = ("source", "read_back")  # the stages that read a system's stream
 
 
 def max_dead_letters() -> int:
@@ -42,7 +43,11 @@ def count_dead_lettered(db: Engine, pipeline: str, since: datetime) -> int:
         return failed_since(conn, pipeline, since)
 
 
-def run_pipeline(ctx: SyncContext) -> RunStats:
+def run_pipeline(ctx: SyncContext, woken: frozenset[str] | None = None) -> RunStats:
+    """Every stage, in order, under the pipeline's lock.
+
+    ``woken`` (a webhook run, :mod:`continuum.engine.inbox`): only these systems' streams are read
+    (sources and read-backs); every other stage runs as in a scheduled run, under the same lock."""
     with pipeline_lock(ctx.db, ctx.pipeline_name):
         started = utcnow()
         stats = RunStats()
@@ -51,6 +56,8 @@ def run_pipeline(ctx: SyncContext) -> RunStats:
         ctx.held_offered.clear()
         for stage in STAGES:
             for unit in units(stage, ctx.hub, ctx.pipeline_name):
+                if woken is not None and stage.covers in READ_COVERS and unit["system"] not in woken:
+                    continue
                 stats.merge(stage.run(ctx, unit))
         failed = count_dead_lettered(ctx.db, ctx.pipeline_name, started)
         if failed:

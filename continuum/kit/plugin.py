@@ -23,6 +23,7 @@ from continuum.connector import Capabilities, ConnectionInfo, Connector
 
 if TYPE_CHECKING:
     from continuum.kit.config import ConnectorConfig
+    from continuum.kit.webhooks import WebhookVerifier
 
 
 def resolve(reference: str) -> Any:
@@ -59,6 +60,8 @@ class ConnectorPlugin:
     # What a connection to the running simulator holds besides its URL (login, password, extra).
     simulator_credentials: Mapping[str, Any] = field(default_factory=dict)
     contract: str | None = None  # "module:Harness", the contract suite's view of this system
+    # "module:VERIFIER", a continuum.kit.webhooks.WebhookVerifier: the system can push (``continuum serve``).
+    webhook: str | None = None
 
     @property
     def connection_type(self) -> str:
@@ -77,6 +80,10 @@ class ConnectorPlugin:
             raise LookupError(f"connector {self.name!r} ships no simulator")
         return resolve(self.simulator)  # type: ignore[no-any-return]
 
+    def webhook_verifier(self) -> WebhookVerifier | None:
+        """The verifier of this system's signed deliveries, or None when it cannot push."""
+        return resolve(self.webhook) if self.webhook else None
+
     def seed_simulator(self, sim: Any) -> None:
         if self.seed:
             resolve(self.seed)(sim)
@@ -85,7 +92,22 @@ class ConnectorPlugin:
         """The Airflow connection (JSON form) that points this connector at a running simulator."""
         return {"conn_type": self.connection_type, "host": base_url, **dict(self.simulator_credentials)}
 
+    def form(self) -> dict[str, Any]:
+        """The Airflow connection form, with a masked field for each webhook secret when the system can push."""
+        form = dict(self.connection_form)
+        verifier = self.webhook_verifier()
+        if verifier is not None:
+            fields = dict(form.get("conn-fields") or {})
+            for name in verifier.secret_fields:
+                fields.setdefault(name, {
+                    "label": f"Webhook {name.replace('_', ' ')}",
+                    "schema": {"type": ["string", "null"], "format": "password"},  # masked in the form
+                    "description": "For `continuum serve`: what the vendor signs its webhook deliveries with "
+                                   "(leave empty without webhooks)."})
+            form["conn-fields"] = fields
+        return form
+
     def airflow_connection_type(self, hook_class: str) -> dict[str, Any]:
         """This system's entry in the provider's ``connection-types``."""
         return {"connection-type": self.connection_type, "hook-class-name": hook_class,
-                "hook-name": f"{self.summary.split(':')[0]} (Continuum)", **dict(self.connection_form)}
+                "hook-name": f"{self.summary.split(':')[0]} (Continuum)", **self.form()}

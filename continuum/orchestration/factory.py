@@ -85,11 +85,15 @@ def dag_id(pipeline: str) -> str:
 
 
 def build_dags(hub: HubConfig | None = None) -> dict[str, DAG]:
-    """Every pipeline's DAG, by DAG id."""
+    """Every pipeline's DAG, by DAG id, and ``continuum_inbox`` when a configured system can push."""
     from continuum.config import load_config
+    from continuum.orchestration.inbox import INBOX_DAG, build_inbox_dag, has_pushing_systems
 
     hub = hub or load_config()
-    return {dag_id(name): build_dag(hub, name) for name in hub.pipelines}
+    dags = {dag_id(name): build_dag(hub, name) for name in hub.pipelines}
+    if has_pushing_systems(hub):  # webhooks wake the pipelines through the event DAG (orchestration.inbox)
+        dags[INBOX_DAG] = build_inbox_dag()
+    return dags
 
 
 def build_dag(hub: HubConfig, name: str) -> DAG:

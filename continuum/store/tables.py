@@ -252,3 +252,27 @@ attachment_copies = Table(
     Column("stored_at", TS, nullable=False),
     UniqueConstraint("system", "customer_id", "sha256"),
 )
+
+# Signed webhook deliveries, committed before the receiver answers 2xx (``continuum serve``); one row per
+# (system, delivery id), so a replayed delivery is refused by the database even across receivers.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("system", String(64), nullable=False),
+    Column("delivery_id", String(256), nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("subjects", JSON, nullable=False),
+    # The delivery as received, until it is processed (then cleared: it may hold personal data).
+    Column("body", Text),
+    # pending -> processed | skipped (a delivery that changes no record, or no pipeline reads the system)
+    Column("state", String(16), nullable=False, default="pending"),
+    Column("received_at", TS, nullable=False),
+    # When the event DAG's watcher last announced it to Airflow (None: not yet).
+    Column("announced_at", TS),
+    Column("processed_at", TS),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    UniqueConstraint("system", "delivery_id"),
+    Index("ix_inbox_state_id", "state", "id"),
+)

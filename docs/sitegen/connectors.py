@@ -106,7 +106,7 @@ def streams(plugin: Any) -> list[str]:
 
 
 def connection_form(plugin: Any) -> list[str]:
-    form = plugin.connection_form or {}
+    form = plugin.form() if hasattr(plugin, "form") else plugin.connection_form or {}
     behaviour: Mapping[str, Any] = form.get("ui-field-behaviour") or {}
     relabel: Mapping[str, str] = behaviour.get("relabeling") or {}
     placeholders: Mapping[str, str] = behaviour.get("placeholders") or {}

@@ -74,3 +74,14 @@ def test_no_secret_is_written_into_the_compose_file() -> None:
     for name in ("FERNET_KEY", "JWT_SECRET", "SECRET_KEY", "POSTGRES_PASSWORD", "CONTINUUM_DB_PASSWORD"):
         for value in re.findall(rf"{name}: (\S+)", text):
             assert value.startswith("${"), f"{name} is set to a literal in docker-compose.yaml"
+
+
+def test_the_webhook_receiver_is_a_service_on_the_same_image_and_store() -> None:
+    services = compose()["services"]
+    receiver = services["continuum-receiver"]
+    assert receiver["image"] == services["airflow-apiserver"]["image"]
+    assert receiver["entrypoint"] == "continuum" and receiver["command"][0] == "serve"
+    assert "0.0.0.0" in receiver["command"] and "/healthz" in " ".join(receiver["healthcheck"]["test"])
+    assert receiver["environment"]["CONTINUUM_DB_URL"] == services["airflow-triggerer"]["environment"][
+        "CONTINUUM_DB_URL"]  # the triggerer's watcher reads the inbox the receiver writes
+    assert receiver["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"

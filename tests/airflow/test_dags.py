@@ -15,6 +15,7 @@ import yaml
 
 from continuum.config import HubConfig, config_path, load_config
 from continuum.orchestration.factory import DAG_FILE_SOURCE, build_dags, dag_id
+from continuum.orchestration.inbox import INBOX_DAG
 from continuum.orchestration.pools import pool_name
 from continuum.orchestration.schedule import ScheduleError, airflow_schedule, check_schedule, pipeline_asset_uri
 from tests.airflow.conftest import DAGS_FOLDER, base_env
@@ -27,7 +28,7 @@ def test_the_dag_file_is_the_thin_factory_call() -> None:
 def test_one_dag_per_pipeline_with_schedule_single_run_no_catchup_and_retries() -> None:
     hub = load_config()
     dags = build_dags(hub)
-    assert set(dags) == {dag_id(name) for name in hub.pipelines}
+    assert set(dags) == {dag_id(name) for name in hub.pipelines} | {INBOX_DAG}  # webhooks: the event DAG
     dag = dags[dag_id("community")]
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert hub.pipelines["community"].schedule and dag.timetable.expression == hub.pipelines["community"].schedule
@@ -111,7 +112,7 @@ print(json.dumps({{"dags": sorted(bag.dag_ids), "errors": bag.import_errors,
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["errors"] == {}
-    assert result["dags"] == sorted(dag_id(p) for p in load_config().pipelines)
+    assert result["dags"] == sorted([*(dag_id(p) for p in load_config().pipelines), INBOX_DAG])
     assert result["seconds"] < 10, result
 
 
@@ -128,3 +129,19 @@ def test_airflow_lists_no_import_errors_for_the_dag_folder(tmp_path: Path) -> No
     assert done.stdout.strip().splitlines()[-1] in ("[]", "No data found"), done.stdout
     assert time.monotonic() - started < 60
     assert os.environ.get("AIRFLOW_HOME") != str(tmp_path)  # the test's home, never the user's
+
+
+def test_webhooks_wake_pipelines_through_the_inbox_dag_watching_an_asset() -> None:
+    from continuum.orchestration.inbox import INBOX_ASSET_URI, InboxTrigger
+
+    dag = build_dags()[INBOX_DAG]
+    assert dag.max_active_runs == 1 and dag.catchup is False
+    assert [t.task_id for t in dag.tasks] == ["process_inbox"]
+    (asset,) = dag.timetable.asset_condition.objects
+    assert asset.uri.rstrip("/") == INBOX_ASSET_URI
+    (watcher,) = asset.watchers
+    assert isinstance(watcher.trigger, InboxTrigger)
+    # The triggerer rebuilds it from this: the class path must import, and nothing secret is in it.
+    path, kwargs = watcher.trigger.serialize()
+    assert path == "continuum.orchestration.inbox.InboxTrigger"
+    assert kwargs == {"poll_s": 1.0, "db_url": None, "retry_s": 10.0}

@@ -51,7 +51,9 @@ print(json.dumps({"hooks": hooks, "widgets": widgets, "jira": pm.field_behaviour
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["hooks"] == {"jira": "continuum.orchestration.hooks.JiraHook",
                               "discourse": "continuum.orchestration.hooks.DiscourseHook"}
-    assert found["widgets"] == ["extra__jira__auth", "extra__jira__project"]
+    # Theirs, and the webhook secret each can push with (a masked field).
+    assert found["widgets"] == ["extra__discourse__webhook_secret", "extra__jira__auth", "extra__jira__project",
+                                "extra__jira__webhook_secret"]
     assert found["jira"]["relabeling"]["host"] == "Jira URL"
 
 
