@@ -33,29 +33,40 @@ from continuum.store.rows import InteractionRow
 
 def delete_record(conn: Connection, ctx: SyncContext, source: SourceSpec, source_id: str, stats: RunStats) -> None:
     system = source.system
-    now = utcnow()
     row = deletions.interaction_by_source(conn, system, source_id)
     if row is None:
-        deletions.add_tombstone(conn, system, source_id, None, now)
+        deletions.add_tombstone(conn, system, source_id, None, utcnow())
         stats.add("deleted_unseen")
         return
+    erase_row(conn, ctx, row, "author", stats)
+
+
+def erase_row(conn: Connection, ctx: SyncContext, row: InteractionRow, by: str, stats: RunStats) -> JSON:
+    """Purge one interaction the store holds, tombstone it, and plan the updates of the tickets its text
+    reached; returns what was done (tables purged, keys of the updates planned), which names no text.
+
+    ``by`` says who asked: its author deleted it (``author``), or the person was erased (``erasure``)."""
+    now = utcnow()
     ticket_update = _ticket_update(conn, ctx, row)  # rendered from the text, so before the purge
     feature = _FeatureTicket.before(conn, ctx, row)
     touched = deletions.purge_interaction(conn, row)
     # Recorded after the purge, which cancels the interaction's effects not sent yet.
     update_key = record_effect(conn, ctx, **ticket_update) if ticket_update else None
+    feature_key = None
     if row["feature_request_id"] is not None:
         fr_id = row["feature_request_id"]
         feature_requests.set_votes(conn, fr_id, interactions.count_voters(conn, fr_id))
-        if feature is not None and feature.after(conn, ctx):
-            stats.add("deleted_ticket_updates")
-    deletions.add_tombstone(conn, system, source_id, row["id"], now)
-    audit(conn, "interaction", row["id"], "deleted",
-          {"by": "author", "source_id": source_id, "purged": touched, "ticket_update": update_key},
-          ctx.pipeline_name, system)
+        if feature is not None:
+            feature_key = feature.after(conn, ctx)
+            if feature_key:
+                stats.add("deleted_ticket_updates")
+    deletions.add_tombstone(conn, row["source_system"], row["source_id"], row["id"], now)
+    done: JSON = {"by": by, "source_id": row["source_id"], "purged": touched, "ticket_update": update_key}
+    audit(conn, "interaction", row["id"], "deleted", done, ctx.pipeline_name, row["source_system"])
     stats.add("interactions_deleted")
     if update_key:
         stats.add("deleted_ticket_updates")
+    return {**done, "feature_update": feature_key}
 
 
 def _ticket_update(conn: Connection, ctx: SyncContext, row: InteractionRow) -> JSON | None:
