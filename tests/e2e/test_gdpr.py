@@ -1,0 +1,157 @@
+"""A person's rights, end to end on the simulators: export what is held, then erase it everywhere it can be.
+
+Zofia writes on three channels (a bug and a feature request on the forum, the same request on X and on
+Mastodon); the community manager confirms her three accounts are one person.  After ``erase`` (and a sync
+that re-reads every channel), neither the store nor any system the hub writes to (the simulators' state)
+holds her name, handles or e-mail; her own posts stay on the channels, as the erase result says.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, inspect, select, text
+
+from connectors.x.plugin import SIM_ACCOUNT as X_ACCOUNT
+from continuum.config import HubConfig, load_config
+from continuum.demo.simulators import simulators
+from continuum.engine.run import sync
+from continuum.ops import customers as customer_ops
+from continuum.ops.gdpr import erase, export, find_customer
+from continuum.store.customers import summaries
+from continuum.store.db import open_store
+from continuum.store.tables import audit_events, customers, interactions, tombstones
+
+NAME, EMAIL = "Zofia Quillfeather", "zofia.quillfeather@quillhaus.example"
+HANDLES = ("zquillfeather", "zofia_quillfeather", "zofiaqf")  # forum, X, Mastodon (zofiaqf@quillhaus.example)
+MARKS = (NAME, EMAIL, *HANDLES, "Quillfeather")
+CHANNELS = ("discourse", "x", "mastodon")
+# What only her words contain: a copy of them anywhere is a copy the erasure missed.
+WORDS = "pelican-grey"
+
+
+def _say(running: dict[str, Any]) -> None:
+    """Her posts, added to the shipped story before the first sync."""
+    forum = running["discourse"]
+    forum.add_user(HANDLES[0], NAME, EMAIL)
+    forum.create_topic(HANDLES[0], "feature-requests", "Offline mode for the field app",
+                       f"Please add an offline mode to the field app: our {WORDS} sites have no signal at all, "
+                       "so the app should keep our work and sync it later.")
+    forum.create_topic(HANDLES[0], "bugs", "Field app crashes when a photo is attached",
+                       f"Since 4.2 the field app crashes whenever I attach a photo to a {WORDS} site report. "
+                       "It happens every time, on two phones.")
+    running["x"].add_user(HANDLES[1], NAME)
+    running["x"].post(HANDLES[1], f"@{X_ACCOUNT} an offline mode for the field app, please: our {WORDS} sites have no "
+                                  "signal and the app loses our work")
+    running["mastodon"].add_account(HANDLES[2], NAME, "quillhaus.example")
+    running["mastodon"].post(f"{HANDLES[2]}@quillhaus.example", f"@acme please give the field app an offline "
+                                                                f"mode, our {WORDS} sites have no signal at all")
+
+
+def _state_text(sim: Any) -> str:
+    """Everything a simulator holds (its objects), lower-cased; not its request log."""
+    skip = {"lock", "exchanges", "faults", "_url_map", "_server", "_thread", "record_exchanges", "_counts"}
+    parts: list[str] = []
+    seen: set[int] = set()
+
+    def walk(value: Any, depth: int) -> None:
+        if depth > 14 or id(value) in seen:
+            return
+        if value is None or isinstance(value, str | int | float | bool):
+            parts.append(str(value))
+            return
+        seen.add(id(value))
+        if isinstance(value, bytes):
+            parts.append(value.decode("utf-8", "replace"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key, depth + 1)
+                walk(item, depth + 1)
+        elif isinstance(value, list | tuple | set | frozenset):
+            for item in value:
+                walk(item, depth + 1)
+        elif hasattr(value, "__dict__") or hasattr(value, "__slots__"):
+            fields = getattr(value, "__dict__", None) or {s: getattr(value, s, None)
+                                                          for s in getattr(type(value), "__slots__", ())}
+            walk(fields, depth + 1)
+
+    walk({k: v for k, v in vars(sim).items() if k not in skip}, 0)
+    return " ".join(parts).lower()
+
+
+def _store_hits(db: Engine, marks: tuple[str, ...]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    with db.connect() as conn:
+        for name in inspect(conn).get_table_names():
+            for row in conn.execute(text(f'SELECT * FROM "{name}"')):
+                line = " ".join(str(v) for v in row).lower()
+                for mark in marks:
+                    if mark.lower() in line:
+                        found.setdefault(name, []).append(mark)
+    return found
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubConfig, Engine, dict[str, Any]]]:
+    hub = load_config()
+    url = f"sqlite:///{tmp_path_factory.mktemp('gdpr') / 'store.db'}"
+    with simulators(hub) as running:
+        _say(running)
+        db = open_store(url)
+        for name in hub.pipelines:
+            sync(name, hub, db)
+        with db.begin() as conn:  # the community manager: these three accounts are one person
+            ids = [p["id"] for p in summaries(conn, "quillfeather")]
+            for other in ids[1:]:
+                customer_ops.merge(conn, ids[0], other)
+        for name in hub.pipelines:
+            sync(name, hub, db)
+        yield hub, db, running
+        db.dispose()
+
+
+def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_to(
+        world: tuple[HubConfig, Engine, dict[str, Any]], tmp_path: Path) -> None:
+    hub, db, running = world
+    with db.connect() as conn:
+        person = find_customer(conn, EMAIL)
+        held = export(conn, person)
+    assert {i["system"] for i in held["identities"]} == set(CHANNELS)
+    assert {e["source_system"] for e in held["interactions"]} >= set(CHANNELS)
+    assert held["tickets"] and held["feature_requests"]  # a ticket, and the request her voices joined
+    assert held["audit"]
+    json.dumps(held, default=str)  # one JSON document
+    written = [s for s in hub.systems if s not in CHANNELS and s in running]
+    before = {s: [m for m in MARKS if m.lower() in _state_text(running[s])] for s in written}
+    assert before["jira"], "her name was never on a ticket: the test proves nothing"
+
+    plan = erase(db, hub, person, dry_run=True)
+    assert plan["dry_run"] and plan["updates"]
+    with db.connect() as conn:  # the dry run changed nothing
+        assert find_customer(conn, EMAIL) == person
+
+    done = erase(db, hub, person)
+    for name in hub.pipelines:  # every channel is read again: her old posts are tombstoned, not read anew
+        sync(name, hub, db)
+
+    assert _store_hits(db, (*MARKS, WORDS)) == {}
+    after = {s: [m for m in (*MARKS, WORDS) if m.lower() in _state_text(running[s])] for s in written}
+    assert after == {s: [] for s in written}
+    left = {(item["system"], item["action"]) for item in done["not_erased_remotely"]}
+    assert {(c, "post") for c in CHANNELS} <= left  # her own posts, hers to delete on each platform
+    with db.connect() as conn:
+        assert conn.execute(select(customers.c.display_name).where(customers.c.id == person)).scalar_one() \
+            == "[erased]"
+        assert conn.execute(select(interactions.c.status).where(interactions.c.customer_id == person)
+                            ).scalars().all() == ["deleted"] * held_inbound(held)
+        assert len(conn.execute(select(tombstones)).all()) >= len(CHANNELS)
+        (event,) = conn.execute(select(audit_events.c.changes).where(audit_events.c.action == "erased")).scalars()
+    assert event["not_erased_remotely"] == json.loads(json.dumps(done["not_erased_remotely"]))
+
+
+def held_inbound(held: dict[str, Any]) -> int:
+    return sum(1 for e in held["interactions"] if e["customer_id"] is not None and e["direction"] == "inbound")
