@@ -8,6 +8,7 @@ first, as every message the CLI prints is.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -100,6 +101,9 @@ def stacked(volume: list[JSON], series: str, height: float = 200) -> StackedChar
     column = max(8.0, min(48.0, (BAR_CHART_WIDTH - 40) / max(1, len(days)) - 4))
     segments: list[Segment] = []
     labels: list[tuple[float, str]] = []
+    one_year = len({day[:4] for day in days}) <= 1
+    # A label is about 7 px a character: every how many columns one fits without touching the next.
+    step = math.ceil((len(days[0][5 if one_year else 2:]) * 7 + 6) / (column + 4)) if days else 1
     for index, day in enumerate(days):
         x, y = 40 + index * (column + 4), height
         for name in names:
@@ -110,7 +114,8 @@ def stacked(volume: list[JSON], series: str, height: float = 200) -> StackedChar
             y -= h
             segments.append(Segment(round(x, 1), round(y, 1), round(column, 1), round(h, 1), colors[name],
                                     f"{day} {name}: {count}"))
-        labels.append((round(x + column / 2, 1), day[2:]))  # 26-03-02: the year counts, the century not
+        if index % step == 0:
+            labels.append((round(x + column / 2, 1), day[5:] if one_year else day[2:]))
     width = max(BAR_CHART_WIDTH, 40 + len(days) * (column + 4))
     return StackedChart(width, height, segments, labels, list(colors.items()), top)
 
