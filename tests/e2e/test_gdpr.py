@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, inspect, select, text
+from typer.testing import CliRunner
 
 from connectors.x.plugin import SIM_ACCOUNT as X_ACCOUNT
+from continuum.cli import app
 from continuum.config import HubConfig, load_config
 from continuum.demo.simulators import simulators
 from continuum.engine.run import sync
@@ -115,7 +117,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubConfig,
 
 
 def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_to(
-        world: tuple[HubConfig, Engine, dict[str, Any]], tmp_path: Path) -> None:
+        world: tuple[HubConfig, Engine, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     hub, db, running = world
     with db.connect() as conn:
         person = find_customer(conn, EMAIL)
@@ -129,8 +131,14 @@ def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_t
     before = {s: [m for m in MARKS if m.lower() in _state_text(running[s])] for s in written}
     assert before["jira"], "her name was never on a ticket: the test proves nothing"
 
-    plan = erase(db, hub, person, dry_run=True)
-    assert plan["dry_run"] and plan["updates"]
+    monkeypatch.setenv("CONTINUUM_DB_URL", str(db.url))
+    exported = CliRunner().invoke(app, ["export", EMAIL, "--out", str(tmp_path / "zofia.json")])
+    assert exported.exit_code == 0, exported.output
+    assert json.loads((tmp_path / "zofia.json").read_text())["customer"]["id"] == person
+    dry = CliRunner().invoke(app, ["erase", str(person), "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    plan = json.loads(dry.stdout)
+    assert plan["dry_run"] and {u["system"] for u in plan["updates"]} == {"jira"}
     with db.connect() as conn:  # the dry run changed nothing
         assert find_customer(conn, EMAIL) == person
 
