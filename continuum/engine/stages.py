@@ -147,7 +147,7 @@ STAGES: tuple[Stage, ...] = (
 
 
 def run_unit(stage: Stage, ctx: SyncContext, unit: Unit) -> RunStats:
-    """Run one stage for one unit, and keep the HTTP calls it made per system in the store (for the report).
+    """Run one stage for one unit, and add the HTTP calls it made per system to the store's counts (the report's).
 
     Both runners go through here; the counters are the process's, so the difference is this call's own."""
     from continuum.http import STATS
@@ -160,7 +160,7 @@ def run_unit(stage: Stage, ctx: SyncContext, unit: Unit) -> RunStats:
               for system, counts in after.items()}
     if any(counts.get("calls") for counts in deltas.values()):
         with ctx.db.begin() as conn:
-            record_calls(conn, ctx.pipeline_name, stage.name, deltas)
+            record_calls(conn, ctx.pipeline_name, deltas)
     return stats
 
 

@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from statistics import median
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 
 from continuum.connector import JSON
-from continuum.store.audit import audit
+from continuum.store.base import insert_ignore
+from continuum.store.db import utcnow
 from continuum.store.tables import (
-    audit_events,
+    call_counts,
     customers,
     dead_letters,
     feature_requests,
@@ -26,7 +27,7 @@ from continuum.store.tables import (
     outbox,
 )
 
-CALLS = "calls"  # the audit action of a stage's call counts (record type "run")
+COUNTED = ("calls", "retries", "throttled")  # the HTTP layer's counters the report keeps
 REASON_CHARS = 80  # a dead letter's reason: the start of its error, so equal causes count together
 
 
@@ -133,21 +134,28 @@ def reason_of(error: str | None) -> str:
     return line if len(line) <= REASON_CHARS else line[:REASON_CHARS - 1] + "…"
 
 
-def record_calls(conn: Connection, pipeline: str, stage: str, deltas: dict[str, dict[str, float]]) -> None:
-    """What one stage's run called, per system (the HTTP layer's counters): kept for the report."""
+def record_calls(conn: Connection, pipeline: str, deltas: dict[str, dict[str, float]],
+                 now: datetime | None = None) -> None:
+    """Add what one stage's run called, per system (the HTTP layer's counters), to the day's counts."""
+    moment = now or utcnow()
+    day = moment.astimezone(UTC).date().isoformat()
     for system, counts in sorted(deltas.items()):
-        if counts.get("calls"):
-            audit(conn, "run", None, CALLS, {"stage": stage, **{k: v for k, v in counts.items() if v}},
-                  pipeline, system)
+        added = {name: int(counts.get(name, 0) or 0) for name in COUNTED}
+        if not added["calls"]:
+            continue
+        where = (call_counts.c.pipeline == pipeline) & (call_counts.c.system == system) & (call_counts.c.day == day)
+        increment = {name: call_counts.c[name] + n for name, n in added.items()}
+        if conn.execute(update(call_counts).where(where).values(**increment, updated_at=moment)).rowcount:
+            continue
+        row = {"pipeline": pipeline, "system": system, "day": day, **added, "updated_at": moment}
+        if not insert_ignore(conn, call_counts, [row], ["pipeline", "system", "day"]):
+            # Another run made the day's row between the two statements: add to it.
+            conn.execute(update(call_counts).where(where).values(**increment, updated_at=moment))
 
 
 def calls_by_system(conn: Connection) -> list[JSON]:
     """HTTP calls per system over every recorded run, with the retries and 429 answers among them."""
-    totals: dict[str, dict[str, float]] = {}
-    for system, changes in conn.execute(select(audit_events.c.system, audit_events.c.changes).where(
-            audit_events.c.record_type == "run", audit_events.c.action == CALLS)):
-        entry = totals.setdefault(system or "?", {"calls": 0, "retries": 0, "throttled": 0})
-        for name in entry:
-            entry[name] += float((changes or {}).get(name, 0) or 0)
-    return [{"system": system, **{k: int(v) for k, v in counts.items()}}
-            for system, counts in sorted(totals.items())]
+    rows = conn.execute(select(call_counts.c.system, *[func.sum(call_counts.c[name]).label(name)
+                                                       for name in COUNTED])
+                        .group_by(call_counts.c.system).order_by(call_counts.c.system))
+    return [{"system": row.system, **{name: int(getattr(row, name) or 0) for name in COUNTED}} for row in rows]

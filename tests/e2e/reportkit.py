@@ -44,8 +44,9 @@ def seed_store(db: Engine) -> None:
             {"pipeline": "p", "system": "jira", "stream": "issues", "stage": "apply", "record_key": "jira/1",
              "error": f"401 from https://bot:{SECRET}@jira.example/rest <b>denied</b>", "payload": {},
              "state": "open", "created_at": NOW, "updated_at": NOW}])
-        record_calls(conn, "p", "read", {"x": {"calls": 12, "retries": 2, "throttled": 1}, "jira": {"calls": 0}})
-        record_calls(conn, "p", "apply", {"jira": {"calls": 5}, "x": {"calls": 3}})
+        record_calls(conn, "p", {"x": {"calls": 12, "retries": 2, "throttled": 1}, "jira": {"calls": 0}}, NOW)
+        record_calls(conn, "p", {"jira": {"calls": 5}, "x": {"calls": 3}}, NOW)  # the same day: added up
+        record_calls(conn, "q", {"x": {"calls": 1}}, NOW + timedelta(days=1))
 
 
 def _row(n: int, system: str, kind: str, customer: int, created: datetime, team: str,
