@@ -24,6 +24,7 @@ from continuum.store import erasure
 from continuum.store.audit import audit
 from continuum.store.customers import get_customer, summaries
 from continuum.store.db import utcnow
+from continuum.store.locking import AnotherRunHoldsTheLock
 from continuum.store.rows import InteractionRow
 
 # What the customer's own posts are: theirs on the platform, for them (not the hub) to delete there.
@@ -36,7 +37,7 @@ def find_customer(conn: Connection, reference: str) -> int:
     if text.isdigit():
         if get_customer(conn, int(text)) is None:
             raise CustomerError(f"no customer {text}")
-        return int(text)
+        return erasure.root_of(conn, int(text))  # a customer merged into another is part of it
     found = summaries(conn, text, limit=20)
     exact = [p for p in found if text.lower() in _names(p)]
     chosen = exact or found
@@ -95,7 +96,11 @@ def erase(db: Engine, hub: HubConfig, customer_id: int, dry_run: bool = False,
             return {**result, "dry_run": True}
         transaction.commit()
     systems = sorted({(u["pipeline"], u["system"]) for u in result["updates"]})
-    result["sent"] = (send or send_updates)(hub, db, systems) if systems else {}
+    try:
+        result["sent"] = (send or send_updates)(hub, db, systems) if systems else {}
+    except AnotherRunHoldsTheLock as exc:
+        # Committed and in the outbox: that run (or the next sync) sends them.
+        result["sent"] = {"waiting": f"{exc}; the next sync sends the updates"}
     return {**result, "dry_run": False}
 
 

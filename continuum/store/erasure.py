@@ -46,6 +46,16 @@ SWEPT: tuple[tuple[Any, tuple[str, ...]], ...] = (
 )
 
 
+def root_of(conn: Connection, customer_id: int) -> int:
+    """The customer that ``customer_id`` was merged into, if it was (following a chain of merges)."""
+    seen = {customer_id}
+    while (parent := conn.execute(select(customers.c.merged_into).where(
+            customers.c.id == customer_id)).scalar()) is not None and parent not in seen:
+        customer_id = int(parent)
+        seen.add(customer_id)
+    return customer_id
+
+
 def family(conn: Connection, customer_id: int) -> list[int]:
     """The customer and every customer merged into it (their rows keep their names)."""
     found, frontier = [customer_id], [customer_id]
@@ -111,8 +121,9 @@ def redact(value: Any, pattern: re.Pattern[str]) -> Any:
 
 
 def pattern_of(marks: list[str]) -> re.Pattern[str]:
-    """One pattern for every mark (longest first), an ``@`` before a handle included, any case."""
-    return re.compile("@?(?:" + "|".join(re.escape(m) for m in marks) + ")", re.IGNORECASE)
+    """One pattern for every mark (longest first), an ``@`` before a handle included, any case, as a whole
+    word: a handle ``ben`` is not cut out of "benefit"."""
+    return re.compile(r"(?<![\w.])@?(?:" + "|".join(re.escape(m) for m in marks) + r")(?!\w)", re.IGNORECASE)
 
 
 def sweep(conn: Connection, marks: list[str]) -> dict[str, int]:
