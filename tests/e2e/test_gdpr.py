@@ -131,7 +131,7 @@ def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_t
     before = {s: [m for m in MARKS if m.lower() in _state_text(running[s])] for s in written}
     assert before["jira"], "her name was never on a ticket: the test proves nothing"
 
-    monkeypatch.setenv("CONTINUUM_DB_URL", str(db.url))
+    monkeypatch.setenv("CONTINUUM_DB_URL", db.url.render_as_string(hide_password=False))
     exported = CliRunner().invoke(app, ["export", EMAIL, "--out", str(tmp_path / "zofia.json")])
     assert exported.exit_code == 0, exported.output
     assert json.loads((tmp_path / "zofia.json").read_text())["customer"]["id"] == person

@@ -16,10 +16,10 @@ from tests.e2e.reportkit import HOSTILE_NAME, HOSTILE_TITLE, NOW, SECRET, seed_s
 
 
 @pytest.fixture
-def store(sqlite_db: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+def store(any_db: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
     monkeypatch.setenv("AIRFLOW_CONN_REPORT_TEST", json.dumps({"conn_type": "http", "password": SECRET}))
-    seed_store(sqlite_db)
-    return sqlite_db
+    seed_store(any_db)
+    return any_db
 
 
 def test_the_figures_are_what_the_store_holds(store: Engine) -> None:
@@ -59,7 +59,7 @@ def test_the_page_escapes_customer_text_loads_nothing_and_shows_no_secret(store:
 
 def test_the_cli_writes_the_page_and_prints_the_same_figures_as_json(store: Engine, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CONTINUUM_DB_URL", str(store.url))
+    monkeypatch.setenv("CONTINUUM_DB_URL", store.url.render_as_string(hide_password=False))
     runner = CliRunner()
     page = tmp_path / "out" / "report.html"
 

@@ -32,18 +32,18 @@ def _people(db: Engine) -> None:
              "changes": {"text": "Thanks @Ben, and thanks ben_o! A benefit for 17 teams.", "by": "ben@ode.example"}}])
 
 
-def test_marks_are_names_handles_and_emails_of_everyone_merged_but_not_bare_numbers(sqlite_db: Engine) -> None:
-    _people(sqlite_db)
-    with sqlite_db.connect() as conn:
+def test_marks_are_names_handles_and_emails_of_everyone_merged_but_not_bare_numbers(any_db: Engine) -> None:
+    _people(any_db)
+    with any_db.connect() as conn:
         assert erasure.family(conn, 1) == [1, 2]
         assert erasure.root_of(conn, 2) == 1
         marks = erasure.marks_of(conn, [1, 2])
     assert marks == ["ben@ode.example", "Ben Ode", "ben_o", "ben"]  # longest first; account "17" is no mark
 
 
-def test_the_sweep_cuts_whole_words_only_and_keeps_the_rest(sqlite_db: Engine) -> None:
-    _people(sqlite_db)
-    with sqlite_db.begin() as conn:
+def test_the_sweep_cuts_whole_words_only_and_keeps_the_rest(any_db: Engine) -> None:
+    _people(any_db)
+    with any_db.begin() as conn:
         marks = erasure.marks_of(conn, [1, 2])
         assert set(erasure.mentioning(conn, marks)) >= {"audit_events"}
         changed = erasure.sweep(conn, marks)
@@ -52,9 +52,9 @@ def test_the_sweep_cuts_whole_words_only_and_keeps_the_rest(sqlite_db: Engine) -
     assert changes == {"text": "Thanks [erased], and thanks [erased]! A benefit for 17 teams.", "by": "[erased]"}
 
 
-def test_a_customer_is_named_by_id_handle_or_email_and_a_merged_id_means_its_root(sqlite_db: Engine) -> None:
-    _people(sqlite_db)
-    with sqlite_db.connect() as conn:
+def test_a_customer_is_named_by_id_handle_or_email_and_a_merged_id_means_its_root(any_db: Engine) -> None:
+    _people(any_db)
+    with any_db.connect() as conn:
         assert find_customer(conn, "ben@ode.example") == 1
         assert find_customer(conn, "2") == 1
         assert find_customer(conn, "Cleo") == 3
