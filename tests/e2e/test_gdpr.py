@@ -26,6 +26,7 @@ from continuum.ops import customers as customer_ops
 from continuum.ops.gdpr import erase, export, find_customer
 from continuum.store.customers import summaries
 from continuum.store.db import open_store
+from continuum.store.links import link_in
 from continuum.store.tables import audit_events, customers, interactions, tombstones
 
 NAME, EMAIL = "Zofia Quillfeather", "zofia.quillfeather@quillhaus.example"
@@ -110,6 +111,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubConfig,
             ids = [p["id"] for p in summaries(conn, "quillfeather")]
             for other in ids[1:]:
                 customer_ops.merge(conn, ids[0], other)
+        with db.connect() as conn:  # staff answer her bug in Jira: the hub replies in her forum thread
+            bug = conn.execute(select(interactions.c.id).where(
+                interactions.c.customer_id == ids[0], interactions.c.source_system == "discourse",
+                interactions.c.title.like("Field app crashes%"))).scalar_one()
+            ticket = link_in(conn, "interaction", bug, "jira")
+        assert ticket is not None
+        running["jira"].staff_answer(ticket["external_id"], "Fixed in 4.2.1, thanks for the report!")
         for name in hub.pipelines:
             sync(name, hub, db)
         yield hub, db, running
@@ -151,6 +159,7 @@ def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_t
     assert after == {s: [] for s in written}
     left = {(item["system"], item["action"]) for item in done["not_erased_remotely"]}
     assert {(c, "post") for c in CHANNELS} <= left  # her own posts, hers to delete on each platform
+    assert ("discourse", "reply") in left  # the hub's answer in her thread: no connector deletes a reply
     with db.connect() as conn:
         assert conn.execute(select(customers.c.display_name).where(customers.c.id == person)).scalar_one() \
             == "[erased]"
