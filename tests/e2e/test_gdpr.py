@@ -146,6 +146,10 @@ def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_t
     dry = CliRunner().invoke(app, ["erase", str(person), "--dry-run", "--json"])
     assert dry.exit_code == 0, dry.output
     plan = json.loads(dry.stdout)
+    said = CliRunner().invoke(app, ["erase", EMAIL, "--dry-run"])
+    assert said.exit_code == 0 and f"would erase {plan['interactions_purged']} interactions" in said.stdout, \
+        said.output
+    assert "update planned: jira" in said.stdout and "not erased remotely: x post" in said.stdout
     assert plan["dry_run"] and {u["system"] for u in plan["updates"]} == {"jira"}
     with db.connect() as conn:  # the dry run changed nothing
         assert find_customer(conn, EMAIL) == person
