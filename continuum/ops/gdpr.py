@@ -13,6 +13,7 @@ transaction that is rolled back: the result is the plan, and nothing changed any
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -24,7 +25,7 @@ from continuum.store import erasure
 from continuum.store.audit import audit
 from continuum.store.customers import get_customer, summaries
 from continuum.store.db import utcnow
-from continuum.store.locking import AnotherRunHoldsTheLock
+from continuum.store.locking import pipeline_lock
 from continuum.store.rows import InteractionRow
 
 # What the customer's own posts are: theirs on the platform, for them (not the hub) to delete there.
@@ -83,24 +84,26 @@ def _own_row(table: str, row: JSON, own: list[int]) -> bool:
 def erase(db: Engine, hub: HubConfig, customer_id: int, dry_run: bool = False,
           send: Callable[[HubConfig, Engine, list[tuple[str, str]]], JSON] | None = None) -> JSON:
     """Erase the person; with ``dry_run``, only say what would be done.  ``send`` applies the planned
-    updates (default: :func:`send_updates`); its result is added under ``sent``."""
-    with db.connect() as conn:
-        transaction = conn.begin()
-        try:
-            result = _erase(conn, hub, customer_id)
-        except BaseException:
-            transaction.rollback()
-            raise
-        if dry_run:
-            transaction.rollback()
-            return {**result, "dry_run": True}
-        transaction.commit()
-    systems = sorted({(u["pipeline"], u["system"]) for u in result["updates"]})
-    try:
+    updates (default: :func:`send_updates`); its result is added under ``sent``.
+
+    Every pipeline's run lock is held throughout (:class:`AnotherRunHoldsTheLock` when a run has one), so
+    no run plans or sends from their records while they are purged, and the updates go out once."""
+    with ExitStack() as locks:
+        for pipeline in hub.pipelines:
+            locks.enter_context(pipeline_lock(db, pipeline))
+        with db.connect() as conn:
+            transaction = conn.begin()
+            try:
+                result = _erase(conn, hub, customer_id)
+            except BaseException:
+                transaction.rollback()
+                raise
+            if dry_run:
+                transaction.rollback()
+                return {**result, "dry_run": True}
+            transaction.commit()
+        systems = sorted({(u["pipeline"], u["system"]) for u in result["updates"]})
         result["sent"] = (send or send_updates)(hub, db, systems) if systems else {}
-    except AnotherRunHoldsTheLock as exc:
-        # Committed and in the outbox: that run (or the next sync) sends them.
-        result["sent"] = {"waiting": f"{exc}; the next sync sends the updates"}
     return {**result, "dry_run": False}
 
 
@@ -177,17 +180,15 @@ def _left_remotely(conn: Connection, hub: HubConfig, people: list[int], rows: li
 
 
 def send_updates(hub: HubConfig, db: Engine, systems: list[tuple[str, str]]) -> JSON:
-    """Apply the open effects of each (pipeline, system) now, under the pipeline's run lock, as a sync's
-    apply stage does; returns the counts per system."""
+    """Apply the open effects of each (pipeline, system) now, as a sync's apply stage does (the caller holds
+    the pipelines' run locks); returns the counts per system."""
     from continuum.config import pipeline_systems
     from continuum.engine.apply import apply_effects
     from continuum.engine.context import SyncContext, build_connectors
-    from continuum.store.locking import pipeline_lock
 
     sent: JSON = {}
     for pipeline, system in systems:
         ctx = SyncContext(db=db, hub=hub, pipeline_name=pipeline,
                           connectors=build_connectors(hub, pipeline_systems(hub, pipeline)))
-        with pipeline_lock(db, pipeline):
-            sent[f"{pipeline}/{system}"] = dict(apply_effects(ctx, system).counts)
+        sent[f"{pipeline}/{system}"] = dict(apply_effects(ctx, system).counts)
     return sent

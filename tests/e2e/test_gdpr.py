@@ -27,6 +27,7 @@ from continuum.ops.gdpr import erase, export, find_customer
 from continuum.store.customers import summaries
 from continuum.store.db import open_store
 from continuum.store.links import link_in
+from continuum.store.locking import EXIT_LOCKED, pipeline_lock
 from continuum.store.tables import audit_events, customers, interactions, tombstones
 
 NAME, EMAIL = "Zofia Quillfeather", "zofia.quillfeather@quillhaus.example"
@@ -122,6 +123,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubConfig,
             sync(name, hub, db)
         yield hub, db, running
         db.dispose()
+
+
+def test_erase_waits_for_no_run_it_is_refused_while_one_holds_a_lock_and_changes_nothing(
+        world: tuple[HubConfig, Engine, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    hub, db, _ = world
+    monkeypatch.setenv("CONTINUUM_DB_URL", db.url.render_as_string(hide_password=False))
+    with pipeline_lock(db, next(iter(hub.pipelines))):  # a sync of the pipeline is running
+        refused = CliRunner().invoke(app, ["erase", EMAIL])
+    assert refused.exit_code == EXIT_LOCKED, refused.output
+    with db.connect() as conn:
+        assert find_customer(conn, EMAIL)  # still there: nothing was done
 
 
 def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_to(
