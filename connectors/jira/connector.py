@@ -243,8 +243,23 @@ class JiraConnector:
         issue = self.api.rest("PUT", f"issue/{target}", params={"returnIssue": "true"},
                               body={"fields": self._jira_fields(effect.fields)})
         url = self.config.browse_url(issue["key"]) if "key" in issue else None
+        if effect.context.get("drop_source_link"):
+            self._drop_source_links(target)
         return succeeded(effect, str(issue.get("id") or target), object_type="issue", url=url,
                          version=(issue.get("fields") or {}).get("updated"))
+
+
+    def _drop_source_links(self, target: str) -> None:
+        """Delete the hub's "source" remote links of an issue (their URL and title quote a post that is gone);
+        a link already gone (404) is what was wanted."""
+        for link in self.api.rest("GET", f"issue/{target}/remotelink") or []:
+            if (link.get("application") or {}).get("type") != "org.continuum.hub" or not link.get("globalId"):
+                continue
+            try:
+                self.api.rest("DELETE", f"issue/{target}/remotelink", params={"globalId": link["globalId"]})
+            except JiraError as exc:
+                if exc.status != 404:
+                    raise
 
 
 def _target(effect: Effect) -> str:

@@ -271,6 +271,20 @@ class JiraSimulator(SearchRoutes, StaffActions, Simulator):
         return self.json_response({"id": existing["id"],
                                    "self": f"{self.render.api}/issue/{issue.id}/remotelink/{existing['id']}"}, status)
 
+    @api("/issue/<id_or_key>/remotelink", "DELETE")
+    def delete_remote_link(self, request: SimRequest, id_or_key: str) -> Response:
+        """Jira's delete by ``globalId`` (required here: the hub never deletes a link it cannot name)."""
+        issue = self._issue(id_or_key)
+        global_id = request.args.get("globalId")
+        if not global_id:
+            return self._error(400, errors={"globalId": "'globalId' is required."})
+        kept = [link for link in issue.links if link.get("globalId") != global_id]
+        if len(kept) == len(issue.links):
+            return self._error(404, "No remote link with the given globalId exists.")
+        issue.links[:] = kept
+        issue.updated = self.now()
+        return Response(status=204)
+
     # -- endpoints: transitions -----------------------------------------------------------
     @api("/issue/<id_or_key>/transitions", "GET")
     def list_transitions(self, request: SimRequest, id_or_key: str) -> Response:

@@ -4,6 +4,8 @@
 - :mod:`.runs`: sync, status, dead-letters, replay, reconcile;
 - :mod:`.people`: customers, override, plan;
 - :mod:`.records`: history (one interaction's whole story);
+- :mod:`.report`: report (the HTML page with charts);
+- :mod:`.gdpr`: export and erase (a person's right of access and erasure);
 - :mod:`.demo`: simulate, demo;
 - :mod:`.triage`: the text classifier (retrain, evaluate);
 - :mod:`.requests`: feature-request matching (suggest, merge, split, evaluate);
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import typer
 
-from continuum.cli import demo, hooks, people, records, runs, setup
+from continuum.cli import demo, gdpr, hooks, people, records, report, runs, setup
 from continuum.cli.errors import CliGroup, epilog
 from continuum.cli.requests import requests_app
 from continuum.cli.triage import triage_app
@@ -46,6 +48,9 @@ app.command("dead-letters")(runs.dead_letters)
 app.command()(runs.replay)
 app.command()(runs.reconcile)
 app.command()(records.history)
+app.command()(report.report)
+app.command()(gdpr.export)
+app.command()(gdpr.erase)
 app.command()(demo.simulate)
 app.command()(demo.demo)
 app.command()(setup.pools)

@@ -81,8 +81,19 @@ def play_story(db: Any, hub: HubConfig, running: dict[str, Any], sync_round: Syn
         "shipped_voters_by_channel": _voters_by_channel(db, staff["shipped_request"]),
         "staff_answers": staff["answered"],
         "features_shipped": staff["shipped"],
+        "report": write_demo_report(db),
     })
     return summary
+
+
+def write_demo_report(db: Any) -> str:
+    """The report of what the demo did (``continuum report``), kept after the demo's store is removed."""
+    from continuum.ops.report import write_report
+
+    path = Path(tempfile.mkdtemp(prefix="continuum-report-")) / "report.html"
+    with db.connect() as conn:
+        write_report(conn, path)
+    return str(path)
 
 
 def _voters_by_channel(db: Any, fr_id: int | None) -> dict[str, int]:

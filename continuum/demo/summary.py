@@ -47,3 +47,5 @@ def print_demo_summary(summary: dict[str, Any], console: Console) -> None:
                   f"({summary['rerun_calls']} read calls): {verdict}.")
     console.print(f"Outbox pending: {summary['outbox_pending']}; dead letters: {summary['dead_letters']} "
                   f"(see `continuum dead-letters`).")
+    if summary.get("report"):
+        console.print(f"Report with charts: {summary['report']}", highlight=False, soft_wrap=True)

@@ -33,32 +33,44 @@ from continuum.store.rows import InteractionRow
 
 def delete_record(conn: Connection, ctx: SyncContext, source: SourceSpec, source_id: str, stats: RunStats) -> None:
     system = source.system
-    now = utcnow()
     row = deletions.interaction_by_source(conn, system, source_id)
     if row is None:
-        deletions.add_tombstone(conn, system, source_id, None, now)
+        deletions.add_tombstone(conn, system, source_id, None, utcnow())
         stats.add("deleted_unseen")
         return
-    ticket_update = _ticket_update(conn, ctx, row)  # rendered from the text, so before the purge
+    erase_row(conn, ctx, row, "author", stats)
+
+
+def erase_row(conn: Connection, ctx: SyncContext, row: InteractionRow, by: str, stats: RunStats) -> JSON:
+    """Purge one interaction the store holds, tombstone it, and plan the updates of the tickets its text
+    reached; returns what was done (tables purged, keys of the updates planned), which names no text.
+
+    ``by`` says who asked: its author deleted it (``author``), or the person was erased (``erasure``)."""
+    now = utcnow()
+    purpose = "deleted_by_author" if by == "author" else "erased"
+    ticket_update = _ticket_update(conn, ctx, row, purpose)  # rendered from the text, so before the purge
     feature = _FeatureTicket.before(conn, ctx, row)
     touched = deletions.purge_interaction(conn, row)
     # Recorded after the purge, which cancels the interaction's effects not sent yet.
     update_key = record_effect(conn, ctx, **ticket_update) if ticket_update else None
+    feature_key = None
     if row["feature_request_id"] is not None:
         fr_id = row["feature_request_id"]
         feature_requests.set_votes(conn, fr_id, interactions.count_voters(conn, fr_id))
-        if feature is not None and feature.after(conn, ctx):
-            stats.add("deleted_ticket_updates")
-    deletions.add_tombstone(conn, system, source_id, row["id"], now)
-    audit(conn, "interaction", row["id"], "deleted",
-          {"by": "author", "source_id": source_id, "purged": touched, "ticket_update": update_key},
-          ctx.pipeline_name, system)
+        if feature is not None:
+            feature_key = feature.after(conn, ctx, purpose)
+            if feature_key:
+                stats.add("deleted_ticket_updates")
+    deletions.add_tombstone(conn, row["source_system"], row["source_id"], row["id"], now)
+    done: JSON = {"by": by, "source_id": row["source_id"], "purged": touched, "ticket_update": update_key}
+    audit(conn, "interaction", row["id"], "deleted", done, ctx.pipeline_name, row["source_system"])
     stats.add("interactions_deleted")
     if update_key:
         stats.add("deleted_ticket_updates")
+    return {**done, "feature_update": feature_key}
 
 
-def _ticket_update(conn: Connection, ctx: SyncContext, row: InteractionRow) -> JSON | None:
+def _ticket_update(conn: Connection, ctx: SyncContext, row: InteractionRow, purpose: str) -> JSON | None:
     """An ``update`` of the ticket made from the interaction: the fields its text reached, re-rendered
     (``record_effect``'s arguments), or None when there is no such ticket or its system cannot update it."""
     for target in ctx.pipeline.targets:
@@ -81,7 +93,8 @@ def _ticket_update(conn: Connection, ctx: SyncContext, row: InteractionRow) -> J
         return {"system": target.system, "action": "update", "object_type": ticket["object_type"],
                 "record_type": "interaction", "record_id": row["id"],
                 "subject": f"deleted:{row['source_system']}:{row['source_id']}", "fields": changed,
-                "target_id": ticket["external_id"], "context": {"purpose": "deleted_by_author"}}
+                # Its link back to the post quotes the post's URL and title: the connector drops it, if it can.
+                "target_id": ticket["external_id"], "context": {"purpose": purpose, "drop_source_link": True}}
     return None
 
 
@@ -102,8 +115,10 @@ def _changed(before: JSON, after: JSON) -> JSON:
 class _FeatureTicket:
     """The feature request's ticket, rendered before the purge and again after it: the difference is sent."""
 
-    def __init__(self, row: InteractionRow, system: str, mapping: Any, ticket: JSON, fields: JSON) -> None:
+    def __init__(self, row: InteractionRow, system: str, mapping: Any, ticket: JSON, fields: JSON,
+                 was_source: bool) -> None:
         self.row, self.system, self.mapping, self.ticket, self.fields = row, system, mapping, ticket, fields
+        self.was_source = was_source  # the ticket's link back to a post points at this one
 
     @classmethod
     def before(cls, conn: Connection, ctx: SyncContext, row: InteractionRow) -> _FeatureTicket | None:
@@ -117,14 +132,16 @@ class _FeatureTicket:
         mapping = ctx.mapping(name)
         if ticket is None or "create" not in mapping.outbound:
             return None
+        context = feature_context(conn, ctx, fr_id, system)
         try:
-            fields = _flatten(map_outbound(mapping, "create", feature_context(conn, ctx, fr_id, system),
-                                           connector.escape_text))
+            fields = _flatten(map_outbound(mapping, "create", context, connector.escape_text))
         except MappingError:
             return None
-        return cls(row, system, mapping, dict(ticket), fields)
+        voices = context.get("voices") or []
+        was_source = bool(voices and row["url"] and voices[0].get("url") == row["url"])
+        return cls(row, system, mapping, dict(ticket), fields, was_source)
 
-    def after(self, conn: Connection, ctx: SyncContext) -> str | None:
+    def after(self, conn: Connection, ctx: SyncContext, purpose: str) -> str | None:
         fr_id = self.row["feature_request_id"]
         assert fr_id is not None
         context = feature_context(conn, ctx, fr_id, self.system)
@@ -139,7 +156,8 @@ class _FeatureTicket:
         key = record_effect(conn, ctx, system=self.system, action="update", object_type=self.ticket["object_type"],
                             record_type="feature_request", record_id=fr_id,
                             subject=f"deleted:{self.row['source_system']}:{self.row['source_id']}", fields=changed,
-                            target_id=self.ticket["external_id"], context={"purpose": "deleted_by_author"})
+                            target_id=self.ticket["external_id"],
+                            context={"purpose": purpose, "drop_source_link": self.was_source})
         # These voices are on the ticket now: the voices refresh has nothing more to send.
         feature_requests.set_voices_hash(conn, fr_id, content_hash(context["voices"]))
         return key

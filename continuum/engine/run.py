@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from continuum.config import HubConfig, load_config, pipeline_systems
 from continuum.engine.context import Progress, RunStats, SyncContext, build_connectors
-from continuum.engine.stages import STAGES, units
+from continuum.engine.stages import STAGES, run_unit, units
 from continuum.store.db import open_store, utcnow
 from continuum.store.dead_letters import failed_since
 from continuum.store.locking import pipeline_lock
@@ -58,7 +58,7 @@ def run_pipeline(ctx: SyncContext, woken: frozenset[str] | None = None) -> RunSt
             for unit in units(stage, ctx.hub, ctx.pipeline_name):
                 if woken is not None and stage.covers in READ_COVERS and unit["system"] not in woken:
                     continue
-                stats.merge(stage.run(ctx, unit))
+                stats.merge(run_unit(stage, ctx, unit))
         failed = count_dead_lettered(ctx.db, ctx.pipeline_name, started)
         if failed:
             stats.add(DEAD_LETTERED, failed)

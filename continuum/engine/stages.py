@@ -146,6 +146,24 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
+def run_unit(stage: Stage, ctx: SyncContext, unit: Unit) -> RunStats:
+    """Run one stage for one unit, and add the HTTP calls it made per system to the store's counts (the report's).
+
+    Both runners go through here; the counters are the process's, so the difference is this call's own."""
+    from continuum.http import STATS
+    from continuum.store.report import record_calls
+
+    before = STATS.snapshot()
+    stats = stage.run(ctx, unit)
+    after = STATS.snapshot()
+    deltas = {system: {name: value - before.get(system, {}).get(name, 0) for name, value in counts.items()}
+              for system, counts in after.items()}
+    if any(counts.get("calls") for counts in deltas.values()):
+        with ctx.db.begin() as conn:
+            record_calls(conn, ctx.pipeline_name, deltas)
+    return stats
+
+
 def stage_named(name: str) -> Stage:
     for stage in STAGES:
         if stage.name == name:

@@ -61,12 +61,12 @@ def _counts(stats: RunStats) -> Counts:
 def run_stage(pipeline: str, stage: str, unit: Unit) -> Counts:
     """Run one stage for one unit; a stage that sends or settles effects holds the pipeline's run lock,
     so a ``continuum sync`` of the same pipeline never sends the same effects at once."""
-    from continuum.engine.stages import stage_named
+    from continuum.engine.stages import run_unit, stage_named
     from continuum.store.locking import pipeline_lock
 
     found = stage_named(stage)
     with sync_context(pipeline) as ctx, pipeline_lock(ctx.db, pipeline) if found.locked else nullcontext():
-        return _counts(found.run(ctx, unit))
+        return _counts(run_unit(found, ctx, unit))
 
 
 def migrate_store() -> tuple[str | None, str | None]:

@@ -276,3 +276,18 @@ inbox = Table(
     UniqueConstraint("system", "delivery_id"),
     Index("ix_inbox_state_id", "state", "id"),
 )
+
+
+# HTTP calls per pipeline, system and day (each stage's run adds its own): what the report's "calls per
+# system" reads.  Not audit events: a re-run that changes nothing still calls, and adds no audit event.
+call_counts = Table(
+    "call_counts",
+    metadata,
+    Column("pipeline", String(128), primary_key=True),
+    Column("system", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("calls", Integer, nullable=False, default=0),
+    Column("retries", Integer, nullable=False, default=0),
+    Column("throttled", Integer, nullable=False, default=0),
+    Column("updated_at", TS, nullable=False),
+)

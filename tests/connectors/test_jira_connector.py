@@ -206,6 +206,26 @@ def test_transition_matches_target_status_and_skips_when_already_there(sim: Jira
     assert sim.effect_counts()["transitions"] == 1
 
 
+def test_an_update_for_a_purged_post_drops_the_hubs_source_link_and_only_it(sim: JiraSimulator) -> None:
+    connector = connect(sim)
+    [made] = connector.write([create(1, context={"source_url": "https://x.example/ann/status/9",
+                                                 "source_title": "Ann's words"})])
+    issue = made.external_id or ""
+    staff_link = {"globalId": "staff:wiki", "application": {"type": "com.wiki"},
+                  "object": {"url": "https://wiki.example/p", "title": "Runbook"}}
+    requests.post(f"{sim.base_url}/rest/api/3/issue/{issue}/remotelink", json=staff_link,
+                  auth=(SIM_LOGIN, SIM_TOKEN), timeout=5).raise_for_status()
+    update = Effect("up-2", "update", "issue", {"summary": "[deleted by the author]"}, target_id=issue,
+                    context={"purpose": "erased", "drop_source_link": True})
+
+    [result] = connector.write([update])
+    [again] = connector.write([dataclasses.replace(update, maybe_applied=True)])  # the link is gone already
+
+    assert result.ok and again.ok
+    assert [link["globalId"] for link in sim.remote_links(issue)] == ["staff:wiki"]
+    assert calls(sim, "DELETE", "/remotelink") == 1
+
+
 def test_update_converts_rich_text(sim: JiraSimulator) -> None:
     connector = connect(sim)
     issue_id = sim.add_staff_issue("Draft")

@@ -51,6 +51,9 @@ def _scenario() -> JiraSimulator:
             Effect("tr-1", "transition", "issue", {"status": "Done"}, target_id=first),
             Effect("up-1", "update", "issue", {"description": "Rewritten"}, target_id=created[1].external_id),
             Effect("cm-1", "comment", "comment", {"body": "Thanks"}, target_id=first, maybe_applied=True),
+            # A purged post: its ticket's link back to it goes (GET the links, DELETE by globalId).
+            Effect("up-2", "update", "issue", {"description": "[deleted by the author]"},
+                   target_id=created[2].external_id, context={"drop_source_link": True}),
         ])
         assert all(r.ok for r in results), [r.error for r in results if not r.ok]
         # Recovery of a create: one labels search, then found, not created again.
@@ -71,7 +74,8 @@ def test_connector_traffic_matches_the_official_description() -> None:
     assert {("GET", "/rest/api/3/myself"), ("POST", "/rest/api/3/issue/bulk"), ("GET", "/rest/api/3/search/jql"),
             ("POST", "/rest/api/3/issue/{id}/comment"), ("GET", "/rest/api/3/issue/{id}/comment"),
             ("POST", "/rest/api/3/issue/{id}/transitions"), ("GET", "/rest/api/3/issue/{id}/transitions"),
-            ("POST", "/rest/api/3/issue/{id}/remotelink"), ("PUT", "/rest/api/3/issue/{id}")} <= used
+            ("POST", "/rest/api/3/issue/{id}/remotelink"), ("PUT", "/rest/api/3/issue/{id}"),
+            ("GET", "/rest/api/3/issue/{id}/remotelink"), ("DELETE", "/rest/api/3/issue/{id}/remotelink")} <= used
     assert any("nextPageToken=" in x.query_string for x in sim.exchanges)
     assert any("expand=properties" in x.query_string for x in sim.exchanges)
     assert contract_errors(SPEC, _rfc3339(sim.exchanges)) == []

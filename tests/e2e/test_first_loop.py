@@ -10,6 +10,7 @@ d. syncing again, any number of times, changes nothing anywhere.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -181,3 +182,6 @@ def test_the_demo_json_has_the_promised_keys() -> None:
     # Each answer reaches every thread behind its ticket, and the shipped feature's askers are told.
     assert summary["effects"]["discourse"]["replies"] > summary["staff_answers"]
     assert summary["effects"]["slack"]["notifications"] == 2  # the HR question and the sales lead
+    # The report of the run outlives the demo's throwaway store, and counts the calls it made.
+    page = Path(summary["report"]).read_text(encoding="utf-8")
+    assert 'id="chart-calls"' in page and 'id="chart-requests"' in page and "jira" in page
