@@ -26,6 +26,11 @@ def until_midnight_utc(now: datetime | None = None) -> float:
     return ((now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0) - now).total_seconds()
 
 
+def iso_ms(ms: int) -> str:
+    """LinkedIn's epoch milliseconds as ISO 8601 UTC."""
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class LinkedInClient:
     def __init__(self, config: LinkedInConfig, session: requests.Session | None = None) -> None:
         self.base_url = config.url + "/rest"
@@ -96,6 +101,17 @@ class LinkedInClient:
         if not isinstance(data.get("id"), str):
             raise ClientError("linkedin", f"unexpected answer to a new comment: {str(data)[:200]}", status=201)
         return data
+
+    def post(self, post: str) -> JSON:
+        return self.request("GET", f"/posts/{urn(post)}")
+
+    def notifications(self, organization: str, actions: list[str], since: int, until: int, start: int,
+                      count: int) -> JSON:
+        """The page's social action notifications of ``actions`` in [since, until) (epoch ms); Rest.li 2.0
+        keeps the structural characters of ``List(...)`` and ``(start:…,end:…)`` as they are."""
+        return self.request("GET", "/organizationalEntityNotifications",
+                            f"q=criteria&organizationalEntity={urn(organization)}&actions=List({','.join(actions)})"
+                            f"&timeRange=(start:{since},end:{until})&start={start}&count={count}")
 
     def whoami(self, organization: str) -> JSON:
         """The first of the page's posts: proves the token and that it may read the page."""

@@ -1,8 +1,9 @@
 """What the shared contract suite needs to know about LinkedIn (the plugin's ``contract`` reference).
 
 LinkedIn publishes no machine-readable description, and its official client may not be redistributed, so the
-documented shapes of the Community Management API (Posts, Comments, Rest.li collections, batch GET and error
-bodies) are written down here as pydantic models; every exchange the simulator recorded must load into them.
+documented shapes of the Community Management API (Posts, Comments, Organization Social Action Notifications,
+Rest.li collections, batch GET and error bodies) are written down here as pydantic models; every exchange
+the simulator recorded must load into them.
 Test-only: the suite resolves it lazily, production never imports it.
 """
 
@@ -101,6 +102,25 @@ class Comments(Strict):
     elements: list[Comment]
 
 
+class Notification(Strict):
+    """One Organization Social Action Notification as the criteria finder serves it (the webhook adds
+    ``subscriber`` and the ``decorated…`` summaries)."""
+
+    action: Literal["LIKE", "COMMENT", "SHARE", "SHARE_MENTION", "ADMIN_COMMENT", "COMMENT_EDIT", "COMMENT_DELETE"]
+    notificationId: int | None = None
+    lastModifiedAt: int
+    organizationalEntity: str = Field(pattern=r"^urn:li:organization:\d+$")
+    sourcePost: str | None = Field(default=None, pattern=URN)
+    generatedActivity: str | None = Field(default=None, pattern=URN)
+    decoratedSourcePost: dict[str, Any] | None = None
+    decoratedGeneratedActivity: dict[str, Any] | None = None
+
+
+class Notifications(Strict):
+    paging: Paging
+    elements: list[Notification]
+
+
 class BatchComments(Strict):
     results: dict[str, Comment]
     statuses: dict[str, int]
@@ -134,6 +154,10 @@ def exchange_errors(x: Exchange) -> list[str]:
         model = Error
     elif x.path.endswith("/posts"):
         model = Posts
+    elif "/posts/" in x.path:
+        model = Post
+    elif x.path.endswith("/organizationalEntityNotifications"):
+        model = Notifications
     elif x.method == "POST" or re.search(r"/comments/\d+$", x.path):
         model = Comment
     else:
