@@ -82,7 +82,7 @@ class LinkedInConnector:
                 if len(batch) == self.config.page_size:
                     yield Page(batch, mark())
                     batch = []
-            if batch or newest != state.mention_newest:
+            if batch or (newest, seen) != (state.mention_newest, state.mention_seen):
                 yield Page(batch, mark())
         answer = self.client.organization_posts(self.config.organization, 0, self.config.posts_watched)
         watched = [p for p in answer.get("elements") or [] if isinstance(p, dict) and isinstance(p.get("id"), str)]

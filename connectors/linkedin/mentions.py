@@ -10,6 +10,7 @@ documented action, so it is not read.  Each mention is a thread of its own, star
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from continuum.kit import ClientError
 if TYPE_CHECKING:
     from connectors.linkedin.connector import LinkedInConnector
 
+log = logging.getLogger(__name__)
 ACTIONS = ["SHARE_MENTION"]
 # Each run asks again from a little before the newest notification read: one LinkedIn files late is still
 # found, and the cursor's ``seen`` (what was read within this overlap) keeps it from being read twice.
@@ -71,8 +73,11 @@ def read(connector: LinkedInConnector, newest: int, seen: dict[str, int]) -> Ite
         try:
             post = connector.client.post(urn)
         except ClientError as exc:
-            if exc.status != 404:  # deleted since it was posted: nothing left to read
+            # Deleted since (404), or not visible to the page (403: its author narrowed who sees it); a token
+            # without the permission would have failed at the finder already.
+            if exc.status not in (403, 404):
                 raise
+            log.warning("linkedin: the post %s that mentions the page is not readable (%s); skipped", urn, exc.status)
             post = {}
         newest = max(newest, at)
         seen[urn] = at

@@ -13,8 +13,8 @@ application's daily quota: past it every call gets LinkedIn's 429, without Retry
 
 Who may call: the hub's token (:data:`SIM_TOKEN`, a page admin, acting as the organization) and a member token
 per customer (``sim-linkedin-member-<id>``) that comments as that member.  Helpers (``add_person``,
-``add_post``, ``add_comment``, ``edit_comment``, ``delete_comment``; ``add_post`` with a member as author and
-the page mentioned is a mention) change state as people would in the app.
+``add_post``, ``add_comment``, ``edit_comment``, ``delete_comment``, ``delete_post``; ``add_post`` with a
+member as author and the page mentioned is a mention) change state as people would in the app.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class SimPost:
     created: int
     modified: int
     edited: bool = False
+    deleted: bool = False
 
     @property
     def urn(self) -> str:
@@ -139,6 +140,10 @@ class LinkedInSimulator(Simulator):
             comment = self._by_urn(comment_urn)
             comment.text, comment.modified = text, self._now()
 
+    def delete_post(self, post_urn: str) -> None:
+        with self.lock:
+            self._post(post_urn).deleted = True
+
     def delete_comment(self, comment_urn: str) -> None:
         with self.lock:
             self._by_urn(comment_urn).deleted = True
@@ -170,7 +175,7 @@ class LinkedInSimulator(Simulator):
 
     def _post(self, urn: str) -> SimPost:
         found = self.posts.get(int(urn.rpartition(":")[2])) if re.fullmatch(r"urn:li:share:\d+", urn) else None
-        if found is None:
+        if found is None or found.deleted:
             self.reject(_error(404, "NOT_FOUND", f"Not found: {urn}", 100))
         return found
 
@@ -246,8 +251,8 @@ class LinkedInSimulator(Simulator):
         if author != self._caller and self._caller != SIM_ORGANIZATION:
             return _error(403, "ACCESS_DENIED", "Not enough permissions to access: posts.FINDER-author", 100)
         key = (lambda p: p.created) if sort == "CREATED" else (lambda p: p.modified)
-        page = self._paged(request, lambda: sorted(self.posts.where(lambda p: p.author == author), key=key,
-                                                   reverse=True), 100)
+        page = self._paged(request, lambda: sorted(self.posts.where(lambda p: p.author == author and not p.deleted),
+                                                   key=key, reverse=True), 100)
         return self.json_response({**page, "elements": [self._post_json(p) for p in page["elements"]]})
 
     @rest("/posts/<target>", "GET")

@@ -106,6 +106,17 @@ def test_a_notification_filed_late_within_the_overlap_is_still_read(sim: LinkedI
     assert lost not in cursor["mention_seen"] and read(make(sim), cursor)[0] == []
 
 
+def test_a_mention_deleted_before_it_is_read_is_skipped_and_the_rest_still_read(sim: LinkedInSimulator) -> None:
+    _, cursor = read(make(sim), None)
+    gone = sim.add_post(f"{MENTION} wrong account, sorry", author=INES)
+    kept = sim.add_post(f"{MENTION} export to CSV, please!", author=INES)
+    sim.delete_post(gone)
+    records, cursor = read(make(sim), cursor)
+    assert [r.external_id for r in records] == [kept]
+    assert gone in cursor["mention_seen"] and [x.status for x in sim.calls("GET", f"/posts/{gone}")] == [404]
+    assert read(make(sim), cursor)[0] == []
+
+
 def test_many_mentions_page_through_the_finder_and_each_is_read_once(sim: LinkedInSimulator) -> None:
     made = [sim.add_post(f"{MENTION} question {n}: can reports be exported?", author=INES) for n in range(24)]
     sim.set_paging_faults("repeat", rate=1.0)  # every later page starts a little before where the last ended
