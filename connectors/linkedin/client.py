@@ -74,7 +74,8 @@ class LinkedInClient:
 
     def batch_comments(self, target: str, ids: list[str]) -> dict[str, JSON]:
         """The comments among ``ids`` (comment ids, not URNs) that still exist, by id; a batch GET per call,
-        one GET per id where the tier refuses batch calls (Development tier answers 403)."""
+        one GET per id where the tier refuses batch calls (Development tier answers 403); none where the post
+        is gone."""
         try:
             listed = ",".join(urn(i) for i in ids)
             answer = self.request("GET", f"/socialActions/{urn(target)}/comments", f"ids=List({listed})",
@@ -82,6 +83,8 @@ class LinkedInClient:
             results = answer.get("results")
             return {str(k): v for k, v in results.items() if isinstance(v, dict)} if isinstance(results, dict) else {}
         except ClientError as exc:
+            if exc.status == 404:  # the post itself is gone (deleted by its author), and its comments with it
+                return {}
             if exc.status not in (400, 403):
                 raise
         found: dict[str, JSON] = {}

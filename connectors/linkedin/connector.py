@@ -14,7 +14,7 @@ from connectors.linkedin.config import LinkedInConfig
 from connectors.linkedin.markup import escape_text, unescape
 from connectors.linkedin.plugin import CAPABILITIES
 from continuum.connector import JSON, Effect, EffectResult, Page, SourceRecord
-from continuum.kit import EffectDispatcher, Stream, StreamCursor, split_for_limit, succeeded
+from continuum.kit import ClientError, EffectDispatcher, Stream, StreamCursor, split_for_limit, succeeded
 
 COMMENT_LIMIT = 1250  # characters of a comment's text
 _COMMENT = re.compile(r"^urn:li:comment:\((urn:li:[a-zA-Z]+:\d+),(\d+)\)$")
@@ -30,6 +30,8 @@ class PostsCursor(StreamCursor):
     # Mentions (``mentions: true``): the newest notification time read, and the posts read in the overlap.
     mention_newest: int = 0
     mention_seen: dict[str, int] = Field(default_factory=dict)
+    # The newest mentions (post URN -> createdAt, at most ``posts_watched``) whose comments are read too.
+    mention_posts: dict[str, int] = Field(default_factory=dict)
 
 
 POSTS = Stream(name="posts", object_type="post", cursor=PostsCursor)
@@ -60,17 +62,17 @@ class LinkedInConnector:
     # -- reading ----------------------------------------------------------------
     def read_changes(self, stream: str, cursor: JSON | None) -> Iterator[Page]:
         """Edits and deletions among recent comments, then new mentions of the page (``mentions: true``), the
-        page's newest posts, then each post's new comments and replies, oldest first; every Page's cursor
-        covers what came before it."""
+        page's newest posts, then the new comments and replies on each of those and of the newest mentions,
+        oldest first; every Page's cursor covers what came before it."""
         if stream != POSTS.name:
             raise ValueError(f"LinkedIn has no stream {stream!r}; it has {POSTS.name!r}")
         state = PostsCursor.from_json(cursor)
         posts, threads, recent = dict(state.posts), dict(state.threads), dict(state.recent)
-        newest, seen = state.mention_newest, dict(state.mention_seen)
+        newest, seen, mentioned = state.mention_newest, dict(state.mention_seen), dict(state.mention_posts)
 
         def mark() -> JSON:
             return PostsCursor(posts=posts, threads=threads, recent=recent, mention_newest=newest,
-                               mention_seen=seen).to_json()
+                               mention_seen=seen, mention_posts=mentioned).to_json()
 
         if changed := self._recheck(recent):
             yield Page(changed, mark())
@@ -78,7 +80,9 @@ class LinkedInConnector:
             batch: list[SourceRecord] = []
             for found, at, read in mentions.read(self, newest, seen):
                 newest, seen = at, read  # mark() reads them
-                batch += [found] if found else []
+                if found:
+                    batch.append(found)
+                    mentioned = mentions.watch(mentioned, found, self.config.posts_watched)
                 if len(batch) == self.config.page_size:
                     yield Page(batch, mark())
                     batch = []
@@ -91,9 +95,18 @@ class LinkedInConnector:
         posts = {p["id"]: _time(p, "lastModifiedAt") for p in watched}
         if fresh:
             yield Page([self._post(p) for p in fresh], mark())
-        kept = set(posts)  # thread marks are kept for watched posts and the comments listed on them
-        for post in watched:
-            listed = self._listing(post["id"])
+        kept = set(posts) | set(mentioned)  # thread marks are kept for watched posts and the comments on them
+        threaded = watched + [{"id": urn} for urn, _ in sorted(mentioned.items(), key=lambda kv: kv[1])]
+        last = threaded[-1] if threaded else None
+        for post in threaded:
+            try:
+                listed = self._listing(post["id"])
+            except ClientError as exc:  # a member's post that mentioned the page can be deleted since
+                if exc.status != 404 or post["id"] not in mentioned:
+                    raise
+                mentioned = {k: v for k, v in mentioned.items() if k != post["id"]}
+                kept.discard(post["id"])
+                listed = []
             kept.update(c["commentUrn"] for c in listed)
             pending: dict[str, tuple[int, int]] = {}
             comments = self._unread(post["id"], listed, threads, recent, pending)
@@ -112,9 +125,9 @@ class LinkedInConnector:
                 self._prune(recent)
                 if n == len(chunks or [[]]):  # marks move only with the post's last chunk: a crash re-reads the rest
                     threads = {**threads, **pending}
-                    if post is watched[-1]:
+                    if post is last:
                         threads = {k: v for k, v in threads.items() if k in kept}
-                if chunk or moved or post is watched[-1]:
+                if chunk or moved or post is last:
                     yield Page([self._comment(c, post["id"]) for c in chunk], mark())
 
     def _listing(self, target: str) -> list[JSON]:

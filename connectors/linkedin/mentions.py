@@ -5,7 +5,8 @@ LinkedIn tells a page about them only through the Organization Social Action Not
 ``GET /rest/organizationalEntityNotifications?q=criteria``.  Its ``generatedActivity`` is the member's post
 (``urn:li:share:…`` or ``urn:li:ugcPost:…``) and ``sourcePost`` that post's activity URN, which the Posts API
 does not take; ``GET /rest/posts/<urn>`` then gives the text and the author.  A mention inside a comment has no
-documented action, so it is not read.  Each mention is a thread of its own, started by the member.
+documented action, so it is not read.  Each mention is a thread of its own, started by the member; the
+comments under the newest ones are read as on the page's own posts (the connector's comment reading).
 """
 
 from __future__ import annotations
@@ -85,6 +86,12 @@ def read(connector: LinkedInConnector, newest: int, seen: dict[str, int]) -> Ite
         author = post.get("author")
         ours = author == connector.config.organization  # the company's own posts are never a customer's
         yield (None if ours or not isinstance(author, str) else record(connector, post, urn)), newest, seen
+
+
+def watch(mentioned: dict[str, int], found: SourceRecord, most: int) -> dict[str, int]:
+    """The newest ``most`` mentions (post URN -> createdAt) once ``found`` is among them."""
+    mentioned = {**mentioned, found.external_id: _ms(found.payload.get("createdAt"))}
+    return dict(sorted(mentioned.items(), key=lambda kv: kv[1])[-most:])
 
 
 def record(connector: LinkedInConnector, post: JSON, urn: str) -> SourceRecord:

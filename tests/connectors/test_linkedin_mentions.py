@@ -143,6 +143,38 @@ def test_the_answer_to_a_mention_is_a_comment_on_the_member_s_post_as_the_page(s
     assert retry.external_id == ours["commentUrn"] and len(sim.comments_by(SIM_ORGANIZATION)) == 1
 
 
+def test_comments_under_a_mention_thread_under_it_and_an_answer_lands_in_their_branch(sim: LinkedInSimulator) -> None:
+    records, cursor = read(make(sim), None)
+    [found] = mentions(records)
+    kenji = sim.add_comment("urn:li:person:kenji-watanabe-9", found.external_id, "Same here, CSV would be great.")
+    records, cursor = read(make(sim), cursor)
+    [comment] = records
+    assert comment.external_id == kenji and comment.payload["continuum"]["thread_id"] == found.external_id
+    assert comment.payload["continuum"]["parent_id"] == found.external_id == comment.parent_id
+    [result] = make(sim).write([Effect(key="m2", action="reply", object_type="post", fields={"text": "Noted!"},
+                                       target_id=found.external_id, context={"in_reply_to": kenji})])
+    [ours] = sim.comments_by(SIM_ORGANIZATION)
+    assert result.ok and ours["parentComment"] == kenji and ours["object"] == found.external_id
+    records, cursor = read(make(sim), cursor)  # the page's own answer comes back once, as the company's voice
+    assert [(r.external_id, r.payload["continuum"]["author"]) for r in records] == [(ours["commentUrn"],
+                                                                                      SIM_ORGANIZATION)]
+    assert read(make(sim), cursor)[0] == []
+    sim.delete_post(found.external_id)  # gone: its thread is no longer listed, and nothing fails
+    records, cursor = read(make(sim), cursor)
+    assert found.external_id not in cursor["mention_posts"] and all(r.deleted for r in records)
+
+
+def test_only_the_newest_mentions_have_their_comments_read(sim: LinkedInSimulator) -> None:
+    for n in range(3):
+        sim.add_post(f"{MENTION} note {n}", author=INES)
+    _, cursor = read(make(sim, posts_watched=2), None)
+    newest_two = [p.urn for p in sim.posts.values()][-2:]
+    assert list(cursor["mention_posts"]) == newest_two
+    older = [p.urn for p in sim.posts.values() if p.author == INES][:-2]
+    listed = {x.path.split("/")[3] for x in sim.calls("GET", "/comments") if "ids=" not in x.query_string}
+    assert set(newest_two) <= listed and not set(older) & listed and len(older) == 2
+
+
 def test_the_finder_is_the_page_admin_s_and_takes_only_documented_actions(sim: LinkedInSimulator) -> None:
     url = f"{sim.base_url}/rest/organizationalEntityNotifications"
     org = SIM_ORGANIZATION.replace(":", "%3A")
