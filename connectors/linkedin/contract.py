@@ -175,6 +175,7 @@ class LinkedInHarness(ContractHarness):
     system: ClassVar[str] = "linkedin"
     stream: ClassVar[str | None] = "posts"
     page_size: ClassVar[int] = 100  # the connector's default Page size, also the most one comments call serves
+    options: ClassVar[dict[str, Any]] = {"mentions": True}  # the notifications finder faces the suite too
 
     def __init__(self) -> None:
         self.texts: dict[str, str] = {}  # LinkedIn keeps no key on a comment: what was written under each
@@ -214,8 +215,11 @@ class LinkedInHarness(ContractHarness):
     def add_records(self, sim: Any, count: int) -> None:
         customer = sim.add_person("contract-customer", "Contract Customer")
         post = sim.add_post("Tell us how exports work for you.")
-        for n in range(count):
-            sim.add_comment(customer, post, f"Exports still time out, attempt {n}.")
+        for n in range(count):  # every third one a post of the customer's own that mentions the page
+            if n % 3 == 2:
+                sim.add_post(f"@[Acme App]({SIM_ORGANIZATION}) exports still time out, attempt {n}.", author=customer)
+            else:
+                sim.add_comment(customer, post, f"Exports still time out, attempt {n}.")
 
     def check_exchanges(self, sim: Any) -> None:
         problems = [p for x in sim.exchanges if x.fault is None for p in exchange_errors(x)]
