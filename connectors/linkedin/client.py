@@ -26,6 +26,11 @@ def until_midnight_utc(now: datetime | None = None) -> float:
     return ((now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0) - now).total_seconds()
 
 
+def iso_ms(ms: int) -> str:
+    """LinkedIn's epoch milliseconds as ISO 8601 UTC."""
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class LinkedInClient:
     def __init__(self, config: LinkedInConfig, session: requests.Session | None = None) -> None:
         self.base_url = config.url + "/rest"
@@ -69,7 +74,8 @@ class LinkedInClient:
 
     def batch_comments(self, target: str, ids: list[str]) -> dict[str, JSON]:
         """The comments among ``ids`` (comment ids, not URNs) that still exist, by id; a batch GET per call,
-        one GET per id where the tier refuses batch calls (Development tier answers 403)."""
+        one GET per id where the tier refuses batch calls (Development tier answers 403); none where the post
+        is gone."""
         try:
             listed = ",".join(urn(i) for i in ids)
             answer = self.request("GET", f"/socialActions/{urn(target)}/comments", f"ids=List({listed})",
@@ -77,6 +83,8 @@ class LinkedInClient:
             results = answer.get("results")
             return {str(k): v for k, v in results.items() if isinstance(v, dict)} if isinstance(results, dict) else {}
         except ClientError as exc:
+            if exc.status == 404:  # the post itself is gone (deleted by its author), and its comments with it
+                return {}
             if exc.status not in (400, 403):
                 raise
         found: dict[str, JSON] = {}
@@ -96,6 +104,17 @@ class LinkedInClient:
         if not isinstance(data.get("id"), str):
             raise ClientError("linkedin", f"unexpected answer to a new comment: {str(data)[:200]}", status=201)
         return data
+
+    def post(self, post: str) -> JSON:
+        return self.request("GET", f"/posts/{urn(post)}")
+
+    def notifications(self, organization: str, actions: list[str], since: int, until: int, start: int,
+                      count: int) -> JSON:
+        """The page's social action notifications of ``actions`` in [since, until) (epoch ms); Rest.li 2.0
+        keeps the structural characters of ``List(...)`` and ``(start:…,end:…)`` as they are."""
+        return self.request("GET", "/organizationalEntityNotifications",
+                            f"q=criteria&organizationalEntity={urn(organization)}&actions=List({','.join(actions)})"
+                            f"&timeRange=(start:{since},end:{until})&start={start}&count={count}")
 
     def whoami(self, organization: str) -> JSON:
         """The first of the page's posts: proves the token and that it may read the page."""

@@ -27,6 +27,9 @@ class LinkedInConfig(ConnectorConfig):
     # Comments re-looked up for edits and deletions: read within this many days, at most this many.
     recheck_days: int = Field(default=7, ge=0, le=30)
     recheck_max: int = Field(default=300, ge=0, le=1000)
+    # Members' own posts that mention the page, from the Organization Social Action Notifications finder:
+    # needs the rw_organization_admin scope and LinkedIn's approval of the use case, so it is off by default.
+    mentions: bool = False
 
     @field_validator("organization", mode="before")
     @classmethod

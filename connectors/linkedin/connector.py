@@ -1,19 +1,20 @@
-"""LinkedIn as a Continuum system: the company page's posts and the comments on them, answered as the page."""
+"""LinkedIn as a Continuum system: the company page's posts and the comments on them, members' posts that
+mention the page (``mentions: true``, see :mod:`connectors.linkedin.mentions`), answered as the page."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 
 from pydantic import Field
 
-from connectors.linkedin.client import LinkedInClient
+from connectors.linkedin import mentions
+from connectors.linkedin.client import LinkedInClient, iso_ms
 from connectors.linkedin.config import LinkedInConfig
 from connectors.linkedin.markup import escape_text, unescape
 from connectors.linkedin.plugin import CAPABILITIES
 from continuum.connector import JSON, Effect, EffectResult, Page, SourceRecord
-from continuum.kit import EffectDispatcher, Stream, StreamCursor, split_for_limit, succeeded
+from continuum.kit import ClientError, EffectDispatcher, Stream, StreamCursor, split_for_limit, succeeded
 
 COMMENT_LIMIT = 1250  # characters of a comment's text
 _COMMENT = re.compile(r"^urn:li:comment:\((urn:li:[a-zA-Z]+:\d+),(\d+)\)$")
@@ -26,13 +27,14 @@ class PostsCursor(StreamCursor):
     threads: dict[str, tuple[int, int]] = Field(default_factory=dict)
     # Comments read lately: URN -> (listed under, comment id, created.time, lastModified.time), re-looked up.
     recent: dict[str, tuple[str, str, int, int]] = Field(default_factory=dict)
+    # Mentions (``mentions: true``): the newest notification time read, and the posts read in the overlap.
+    mention_newest: int = 0
+    mention_seen: dict[str, int] = Field(default_factory=dict)
+    # The newest mentions (post URN -> createdAt, at most ``posts_watched``) whose comments are read too.
+    mention_posts: dict[str, int] = Field(default_factory=dict)
 
 
 POSTS = Stream(name="posts", object_type="post", cursor=PostsCursor)
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _time(item: JSON, field: str) -> int:
@@ -59,18 +61,33 @@ class LinkedInConnector:
 
     # -- reading ----------------------------------------------------------------
     def read_changes(self, stream: str, cursor: JSON | None) -> Iterator[Page]:
-        """Edits and deletions among recent comments, then the page's newest posts, then each post's new
-        comments and replies, oldest first; every Page's cursor covers what came before it."""
+        """Edits and deletions among recent comments, then new mentions of the page (``mentions: true``), the
+        page's newest posts, then the new comments and replies on each of those and of the newest mentions,
+        oldest first; every Page's cursor covers what came before it."""
         if stream != POSTS.name:
             raise ValueError(f"LinkedIn has no stream {stream!r}; it has {POSTS.name!r}")
         state = PostsCursor.from_json(cursor)
         posts, threads, recent = dict(state.posts), dict(state.threads), dict(state.recent)
+        newest, seen, mentioned = state.mention_newest, dict(state.mention_seen), dict(state.mention_posts)
 
         def mark() -> JSON:
-            return PostsCursor(posts=posts, threads=threads, recent=recent).to_json()
+            return PostsCursor(posts=posts, threads=threads, recent=recent, mention_newest=newest,
+                               mention_seen=seen, mention_posts=mentioned).to_json()
 
         if changed := self._recheck(recent):
             yield Page(changed, mark())
+        if self.config.mentions:
+            batch: list[SourceRecord] = []
+            for found, at, read in mentions.read(self, newest, seen):
+                newest, seen = at, read  # mark() reads them
+                if found:
+                    batch.append(found)
+                    mentioned = mentions.watch(mentioned, found, self.config.posts_watched)
+                if len(batch) == self.config.page_size:
+                    yield Page(batch, mark())
+                    batch = []
+            if batch or (newest, seen) != (state.mention_newest, state.mention_seen):
+                yield Page(batch, mark())
         answer = self.client.organization_posts(self.config.organization, 0, self.config.posts_watched)
         watched = [p for p in answer.get("elements") or [] if isinstance(p, dict) and isinstance(p.get("id"), str)]
         watched.sort(key=lambda p: _time(p, "createdAt"))
@@ -78,9 +95,18 @@ class LinkedInConnector:
         posts = {p["id"]: _time(p, "lastModifiedAt") for p in watched}
         if fresh:
             yield Page([self._post(p) for p in fresh], mark())
-        kept = set(posts)  # thread marks are kept for watched posts and the comments listed on them
-        for post in watched:
-            listed = self._listing(post["id"])
+        kept = set(posts) | set(mentioned)  # thread marks are kept for watched posts and the comments on them
+        threaded = watched + [{"id": urn} for urn, _ in sorted(mentioned.items(), key=lambda kv: kv[1])]
+        last = threaded[-1] if threaded else None
+        for post in threaded:
+            try:
+                listed = self._listing(post["id"])
+            except ClientError as exc:  # a member's post that mentioned the page can be deleted since
+                if exc.status != 404 or post["id"] not in mentioned:
+                    raise
+                mentioned = {k: v for k, v in mentioned.items() if k != post["id"]}
+                kept.discard(post["id"])
+                listed = []
             kept.update(c["commentUrn"] for c in listed)
             pending: dict[str, tuple[int, int]] = {}
             comments = self._unread(post["id"], listed, threads, recent, pending)
@@ -99,9 +125,9 @@ class LinkedInConnector:
                 self._prune(recent)
                 if n == len(chunks or [[]]):  # marks move only with the post's last chunk: a crash re-reads the rest
                     threads = {**threads, **pending}
-                    if post is watched[-1]:
+                    if post is last:
                         threads = {k: v for k, v in threads.items() if k in kept}
-                if chunk or moved or post is watched[-1]:
+                if chunk or moved or post is last:
                     yield Page([self._comment(c, post["id"]) for c in chunk], mark())
 
     def _listing(self, target: str) -> list[JSON]:
@@ -167,15 +193,15 @@ class LinkedInConnector:
         created, modified = _time(post, "createdAt"), _time(post, "lastModifiedAt")
         return self._record(post, post["id"], post["id"], {
             "kind": "post", "parent_id": None, "is_thread_start": True, "author": post.get("author"),
-            "text": unescape(str(post.get("commentary") or "")), "created_at": _iso(created),
-            "updated_at": _iso(modified or created)}, modified or created)
+            "text": unescape(str(post.get("commentary") or "")), "created_at": iso_ms(created),
+            "updated_at": iso_ms(modified or created)}, modified or created)
 
     def _comment(self, comment: JSON, post: str) -> SourceRecord:
         created, modified = _time(comment, "created"), _time(comment, "lastModified")
         return self._record(comment, comment["commentUrn"], post, {
             "kind": "comment", "parent_id": comment.get("parentComment") or post, "is_thread_start": False,
             "author": comment.get("actor"), "text": str((comment.get("message") or {}).get("text") or ""),
-            "created_at": _iso(created), "updated_at": _iso(modified or created)}, modified or created)
+            "created_at": iso_ms(created), "updated_at": iso_ms(modified or created)}, modified or created)
 
     # -- answering --------------------------------------------------------------
     def _reply(self, effect: Effect) -> EffectResult:

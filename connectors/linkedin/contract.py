@@ -1,8 +1,9 @@
 """What the shared contract suite needs to know about LinkedIn (the plugin's ``contract`` reference).
 
 LinkedIn publishes no machine-readable description, and its official client may not be redistributed, so the
-documented shapes of the Community Management API (Posts, Comments, Rest.li collections, batch GET and error
-bodies) are written down here as pydantic models; every exchange the simulator recorded must load into them.
+documented shapes of the Community Management API (Posts, Comments, Organization Social Action Notifications,
+Rest.li collections, batch GET and error bodies) are written down here as pydantic models; every exchange
+the simulator recorded must load into them.
 Test-only: the suite resolves it lazily, production never imports it.
 """
 
@@ -101,6 +102,25 @@ class Comments(Strict):
     elements: list[Comment]
 
 
+class Notification(Strict):
+    """One Organization Social Action Notification as the criteria finder serves it (the webhook adds
+    ``subscriber`` and the ``decorated…`` summaries)."""
+
+    action: Literal["LIKE", "COMMENT", "SHARE", "SHARE_MENTION", "ADMIN_COMMENT", "COMMENT_EDIT", "COMMENT_DELETE"]
+    notificationId: int | None = None
+    lastModifiedAt: int
+    organizationalEntity: str = Field(pattern=r"^urn:li:organization:\d+$")
+    sourcePost: str | None = Field(default=None, pattern=URN)
+    generatedActivity: str | None = Field(default=None, pattern=URN)
+    decoratedSourcePost: dict[str, Any] | None = None
+    decoratedGeneratedActivity: dict[str, Any] | None = None
+
+
+class Notifications(Strict):
+    paging: Paging
+    elements: list[Notification]
+
+
 class BatchComments(Strict):
     results: dict[str, Comment]
     statuses: dict[str, int]
@@ -134,6 +154,10 @@ def exchange_errors(x: Exchange) -> list[str]:
         model = Error
     elif x.path.endswith("/posts"):
         model = Posts
+    elif "/posts/" in x.path:
+        model = Post
+    elif x.path.endswith("/organizationalEntityNotifications"):
+        model = Notifications
     elif x.method == "POST" or re.search(r"/comments/\d+$", x.path):
         model = Comment
     else:
@@ -151,6 +175,7 @@ class LinkedInHarness(ContractHarness):
     system: ClassVar[str] = "linkedin"
     stream: ClassVar[str | None] = "posts"
     page_size: ClassVar[int] = 100  # the connector's default Page size, also the most one comments call serves
+    options: ClassVar[dict[str, Any]] = {"mentions": True}  # the notifications finder faces the suite too
 
     def __init__(self) -> None:
         self.texts: dict[str, str] = {}  # LinkedIn keeps no key on a comment: what was written under each
@@ -190,8 +215,11 @@ class LinkedInHarness(ContractHarness):
     def add_records(self, sim: Any, count: int) -> None:
         customer = sim.add_person("contract-customer", "Contract Customer")
         post = sim.add_post("Tell us how exports work for you.")
-        for n in range(count):
-            sim.add_comment(customer, post, f"Exports still time out, attempt {n}.")
+        for n in range(count):  # every third one a post of the customer's own that mentions the page
+            if n % 3 == 2:
+                sim.add_post(f"@[Acme App]({SIM_ORGANIZATION}) exports still time out, attempt {n}.", author=customer)
+            else:
+                sim.add_comment(customer, post, f"Exports still time out, attempt {n}.")
 
     def check_exchanges(self, sim: Any) -> None:
         problems = [p for x in sim.exchanges if x.fault is None for p in exchange_errors(x)]

@@ -27,3 +27,18 @@ def escape_text(text: str) -> str:
 def unescape(text: str) -> str:
     """What a reader sees of little text (escapes resolved; templates are the caller's to find)."""
     return re.sub(r"\\([|{}@\[\]()<>#\\*_~])", r"\1", text)
+
+
+# A mention ``@[Name](urn:li:…)``, a hashtag ``{hashtag|\#|tag}``, or one escaped character.
+_TEMPLATE = re.compile(r"@\[(?P<name>(?:\\.|[^\]\\])*)\]\(urn:li:[a-zA-Z]+:[^()\s]+\)"
+                       r"|\{hashtag\|\\#\|(?P<tag>[^{}|]*)\}|\\(?P<char>[|{}@\[\]()<>#\\*_~])")
+
+
+def readable(text: str) -> str:
+    """Little text as a reader sees it on LinkedIn: ``@Name`` for a mention, ``#tag`` for a hashtag."""
+    def one(m: re.Match[str]) -> str:
+        if m.group("name") is not None:
+            return "@" + unescape(m.group("name"))
+        return "#" + m.group("tag") if m.group("tag") is not None else m.group("char")
+
+    return _TEMPLATE.sub(one, text)

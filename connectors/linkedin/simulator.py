@@ -3,14 +3,18 @@
 Rest.li 2.0 as LinkedIn serves it: every call needs ``LinkedIn-Version: YYYYMM`` and
 ``X-Restli-Protocol-Version: 2.0.0``; URNs arrive percent-encoded in paths and in ``List(...)``; collections
 page with ``start``/``count`` and answer ``{"paging": {"start", "count", "total", "links"}, "elements"}``;
-a batch GET answers ``{"results", "statuses", "errors"}``.  Comments are listed oldest first, one level deep:
+a batch GET answers ``{"results", "statuses", "errors"}``.  The Organization Social Action Notifications pull
+finder (``q=criteria``) serves what happened to the page: ``SHARE_MENTION`` when a member's post mentions it
+(``@[Acme App](urn:li:organization:1001)`` in the commentary), ``COMMENT``/``ADMIN_COMMENT`` on its posts.
+Comments are listed oldest first, one level deep:
 replies hang under a top-level comment (``parentComment``) and are listed under that comment's URN.  Errors
 carry LinkedIn's body (``status``, ``serviceErrorCode``, ``code``, ``message``).  ``daily_limit`` models the
 application's daily quota: past it every call gets LinkedIn's 429, without Retry-After, until ``new_day()``.
 
 Who may call: the hub's token (:data:`SIM_TOKEN`, a page admin, acting as the organization) and a member token
 per customer (``sim-linkedin-member-<id>``) that comments as that member.  Helpers (``add_person``,
-``add_post``, ``add_comment``, ``edit_comment``, ``delete_comment``) change state as people would in the app.
+``add_post``, ``add_comment``, ``edit_comment``, ``delete_comment``, ``delete_post``; ``add_post`` with a
+member as author and the page mentioned is a mention) change state as people would in the app.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ rest = under("/rest")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MEMBER_TOKEN = "sim-linkedin-member-"
 _COMMENT = re.compile(r"^urn:li:comment:\((urn:li:activity:\d+),(\d+)\)$")
+# The notification actions LinkedIn documents for the criteria finder; any other value is a 400.
+ACTIONS = frozenset({"LIKE", "COMMENT", "SHARE", "SHARE_MENTION", "ADMIN_COMMENT", "COMMENT_EDIT", "COMMENT_DELETE"})
+_MENTION = re.compile(r"@\[(?:\\.|[^\]\\])*\]\((urn:li:organization:\d+)\)")
 
 
 @dataclass
@@ -40,6 +47,7 @@ class SimPost:
     created: int
     modified: int
     edited: bool = False
+    deleted: bool = False
 
     @property
     def urn(self) -> str:
@@ -61,6 +69,15 @@ class SimComment:
     @property
     def urn(self) -> str:
         return f"urn:li:comment:(urn:li:activity:{self.post},{self.id})"
+
+
+@dataclass
+class SimNotification:
+    id: int
+    action: str
+    at: int
+    source: int  # the post acted on (a mention: the member's post that mentions the page)
+    generated: str  # the URN of what the action made: the mentioning post, the comment
 
 
 def _error(status: int, code: str, message: str, service_code: int) -> Response:
@@ -85,6 +102,7 @@ class LinkedInSimulator(Simulator):
         self.people: dict[str, str] = {SIM_ORGANIZATION: "Acme App"}
         self.posts: Table[int, SimPost] = Table("post")
         self.comments: Table[int, SimComment] = Table("comment")
+        self.notifications: Table[int, SimNotification] = Table("notification")
         self.clock = Clock(START, timedelta(minutes=3))
         self._serial = 7_250_000_000_000_000_000
         self._caller, self._calls_today = SIM_ORGANIZATION, 0
@@ -106,7 +124,10 @@ class LinkedInSimulator(Simulator):
     def add_post(self, commentary: str, author: str = SIM_ORGANIZATION) -> str:
         with self.lock:
             now = self._now()
-            return self.posts.add(SimPost(self._next_id(), author, commentary, now, now)).urn
+            post = self.posts.add(SimPost(self._next_id(), author, commentary, now, now))
+            if author != SIM_ORGANIZATION and SIM_ORGANIZATION in _MENTION.findall(commentary):
+                self._notify("SHARE_MENTION", post, post.urn, now)
+            return post.urn
 
     def add_comment(self, actor: str, on: str, text: str) -> str:
         """``actor`` comments on a post, or (``on`` a comment URN) replies in that comment's thread."""
@@ -118,6 +139,10 @@ class LinkedInSimulator(Simulator):
         with self.lock:
             comment = self._by_urn(comment_urn)
             comment.text, comment.modified = text, self._now()
+
+    def delete_post(self, post_urn: str) -> None:
+        with self.lock:
+            self._post(post_urn).deleted = True
 
     def delete_comment(self, comment_urn: str) -> None:
         with self.lock:
@@ -141,11 +166,16 @@ class LinkedInSimulator(Simulator):
                                             parent.id if parent else None))
         if parent is not None:
             parent.replies.append(made.id)
+        if post.author == SIM_ORGANIZATION:
+            self._notify("ADMIN_COMMENT" if actor == SIM_ORGANIZATION else "COMMENT", post, made.urn, now)
         return made
+
+    def _notify(self, action: str, post: SimPost, generated: str, at: int) -> None:
+        self.notifications.add(SimNotification(len(self.notifications) + 1, action, at, post.id, generated))
 
     def _post(self, urn: str) -> SimPost:
         found = self.posts.get(int(urn.rpartition(":")[2])) if re.fullmatch(r"urn:li:share:\d+", urn) else None
-        if found is None:
+        if found is None or found.deleted:
             self.reject(_error(404, "NOT_FOUND", f"Not found: {urn}", 100))
         return found
 
@@ -221,9 +251,43 @@ class LinkedInSimulator(Simulator):
         if author != self._caller and self._caller != SIM_ORGANIZATION:
             return _error(403, "ACCESS_DENIED", "Not enough permissions to access: posts.FINDER-author", 100)
         key = (lambda p: p.created) if sort == "CREATED" else (lambda p: p.modified)
-        page = self._paged(request, lambda: sorted(self.posts.where(lambda p: p.author == author), key=key,
-                                                   reverse=True), 100)
+        page = self._paged(request, lambda: sorted(self.posts.where(lambda p: p.author == author and not p.deleted),
+                                                   key=key, reverse=True), 100)
         return self.json_response({**page, "elements": [self._post_json(p) for p in page["elements"]]})
+
+    @rest("/posts/<target>", "GET")
+    def get_post(self, request: SimRequest, target: str) -> Response:
+        """One post by URN: the page's, or a member's public post (the page reads the ones that mention it)."""
+        return self.json_response(self._post_json(self._post(unquote(target))))
+
+    @rest("/organizationalEntityNotifications", "GET")
+    def find_notifications(self, request: SimRequest) -> Response:
+        """The criteria finder: the page's notifications of the listed ``actions``, within ``timeRange``
+        (epoch ms, ``(start:…,end:…)``), newest first; LinkedIn pages it without a ``total``."""
+        args = request.args
+        wanted = re.fullmatch(r"List\(([A-Z_,]*)\)", args.get("actions", ""))
+        if args.get("q") != "criteria" or not args.get("organizationalEntity") or wanted is None:
+            return _error(400, "ILLEGAL_ARGUMENT", "q=criteria needs organizationalEntity and actions=List(...)", 100)
+        actions = set(filter(None, wanted.group(1).split(",")))
+        if not actions or actions - ACTIONS:
+            return _error(400, "ILLEGAL_ARGUMENT", f"unknown actions: {sorted(actions - ACTIONS)}", 100)
+        if self._caller != SIM_ORGANIZATION or args["organizationalEntity"] != SIM_ORGANIZATION:
+            return _error(403, "ACCESS_DENIED", "Not enough permissions to access: "
+                                                "organizationalEntityNotifications.FINDER-criteria", 100)
+        span = re.fullmatch(r"\((?:start:(\d+))?,?(?:end:(\d+))?\)", args.get("timeRange", "()"))
+        if span is None:
+            return _error(400, "ILLEGAL_ARGUMENT", "timeRange must be (start:<ms>,end:<ms>)", 100)
+        start, end = int(span.group(1) or 0), int(span.group(2) or 2**63)
+
+        def rows() -> list[SimNotification]:
+            return self.notifications.where(lambda n: n.action in actions and start <= n.at < end, newest_first=True)
+
+        page = self._paged(request, rows, 100)
+        del page["paging"]["total"]
+        return self.json_response({**page, "elements": [{
+            "action": n.action, "notificationId": n.id, "lastModifiedAt": n.at,
+            "organizationalEntity": SIM_ORGANIZATION, "sourcePost": f"urn:li:activity:{n.source}",
+            "generatedActivity": n.generated} for n in page["elements"]]})
 
     def _under(self, target: str) -> tuple[SimPost, SimComment | None]:
         target = unquote(target)
