@@ -34,12 +34,17 @@ class ConfluenceApi:
         limits = policy or RetryPolicy()
         self.session = new_session(SYSTEM, policy)
         # cloud=True: the Cloud client whatever the host (a simulator on loopback too); no call is made here.
-        self.client = Confluence(config.url, username=config.login, password=config.api_token.get_secret_value(),
-                                 cloud=True, session=self.session, timeout=int(limits.read_timeout_s),
-                                 backoff_and_retry=False)
+        self.client = Confluence(
+            config.url,
+            username=config.login,
+            password=config.api_token.get_secret_value(),
+            cloud=True,
+            session=self.session,
+            timeout=int(limits.read_timeout_s),
+            backoff_and_retry=False,
+        )
 
-    def call(self, method: str, path: str, *, params: JSON | None = None, body: JSON | list[JSON] | None = None
-             ) -> Any:
+    def call(self, method: str, path: str, *, params: JSON | None = None, body: JSON | list[JSON] | None = None) -> Any:
         """The decoded answer; a failure is a :class:`ConfluenceError` built from the answer, never the request
         (the library's own message is kept out: it may quote what was sent)."""
         where = f"/{path}"
@@ -52,15 +57,22 @@ class ConfluenceApi:
             raise ConfluenceError(SYSTEM, f"{type(exc).__name__}: no answer", method=method, path=where) from None
         if response.status_code >= 400:
             retry_after = response.headers.get("Retry-After")
-            raise ConfluenceError(SYSTEM, _message(response), status=response.status_code, method=method,
-                                  path=where, retry_after=float(retry_after) if _number(retry_after) else None)
+            raise ConfluenceError(
+                SYSTEM,
+                _message(response),
+                status=response.status_code,
+                method=method,
+                path=where,
+                retry_after=float(retry_after) if _number(retry_after) else None,
+            )
         if not response.content:
             return {}
         try:
             return response.json()
         except ValueError:
-            raise ConfluenceError(SYSTEM, "the answer is not JSON", status=response.status_code, method=method,
-                                  path=where) from None
+            raise ConfluenceError(
+                SYSTEM, "the answer is not JSON", status=response.status_code, method=method, path=where
+            ) from None
 
     # -- v1 --------------------------------------------------------------------------
     def me(self) -> JSON:
@@ -73,8 +85,13 @@ class ConfluenceApi:
     def space_id(self, key: str) -> str:
         found = self.call("GET", f"{V2}/spaces", params={"keys": key, "limit": 1}).get("results") or []
         if not found:
-            raise ConfluenceError(SYSTEM, f"no space with the key {key!r} (or the account cannot see it)",
-                                  status=404, method="GET", path=f"/{V2}/spaces")
+            raise ConfluenceError(
+                SYSTEM,
+                f"no space with the key {key!r} (or the account cannot see it)",
+                status=404,
+                method="GET",
+                path=f"/{V2}/spaces",
+            )
         return str(found[0]["id"])
 
     def page(self, page_id: str) -> JSON | None:
@@ -88,13 +105,29 @@ class ConfluenceApi:
 
     def page_titled(self, space_id: str, title: str) -> JSON | None:
         """The current page of that title in the space: titles are unique in a space, so it is the page's key."""
-        found = self.call("GET", f"{V2}/pages", params={"space-id": space_id, "title": title, "status": "current",
-                                                        "body-format": "storage", "limit": 1}).get("results") or []
+        found = (
+            self.call(
+                "GET",
+                f"{V2}/pages",
+                params={
+                    "space-id": space_id,
+                    "title": title,
+                    "status": "current",
+                    "body-format": "storage",
+                    "limit": 1,
+                },
+            ).get("results")
+            or []
+        )
         return dict(found[0]) if found else None
 
     def create_page(self, space_id: str, parent_id: str | None, title: str, storage: str) -> JSON:
-        body: JSON = {"spaceId": space_id, "status": "current", "title": title,
-                      "body": {"representation": "storage", "value": storage}}
+        body: JSON = {
+            "spaceId": space_id,
+            "status": "current",
+            "title": title,
+            "body": {"representation": "storage", "value": storage},
+        }
         if parent_id:
             body["parentId"] = parent_id
         return dict(self.call("POST", f"{V2}/pages", body=body))
@@ -102,9 +135,13 @@ class ConfluenceApi:
     def update_page(self, page: JSON, title: str, storage: str, message: str) -> JSON:
         """Save the page as the next version after the one read: a 409 means someone saved it meanwhile."""
         number = int((page.get("version") or {}).get("number") or 0) + 1
-        body: JSON = {"id": str(page["id"]), "status": "current", "title": title,
-                      "body": {"representation": "storage", "value": storage},
-                      "version": {"number": number, "message": message}}
+        body: JSON = {
+            "id": str(page["id"]),
+            "status": "current",
+            "title": title,
+            "body": {"representation": "storage", "value": storage},
+            "version": {"number": number, "message": message},
+        }
         return dict(self.call("PUT", f"{V2}/pages/{page['id']}", body=body))
 
 

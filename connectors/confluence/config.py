@@ -13,8 +13,10 @@ class ConfluenceConfig(ConnectorConfig):
     system: ClassVar[str] = "confluence"
     connection_fields: ClassVar[dict[str, str]] = {"host": "url", "login": "login", "password": "api_token"}
     field_labels: ClassVar[dict[str, str]] = {
-        "host": "host (the site, https://YOUR-SITE.atlassian.net)", "login": "login (the account's e-mail)",
-        "password": "password (the account's API token)"}
+        "host": "host (the site, https://YOUR-SITE.atlassian.net)",
+        "login": "login (the account's e-mail)",
+        "password": "password (the account's API token)",
+    }
     default_scheme: ClassVar[str | None] = "https"
 
     login: str = Field(min_length=1)

@@ -101,8 +101,9 @@ class ConfluenceConnector:
                     raise
                 fresh = self.api.page(str(page["id"]))  # saved by someone since we read it: splice into theirs
                 if fresh is None:
-                    raise ConfluenceError(SYSTEM, f"page {page['id']} was deleted while the hub wrote it",
-                                          status=404) from None
+                    raise ConfluenceError(
+                        SYSTEM, f"page {page['id']} was deleted while the hub wrote it", status=404
+                    ) from None
                 page = fresh
                 continue
             self.writes += 1
@@ -122,5 +123,6 @@ class ConfluenceConnector:
         links = page.get("_links") or {}
         webui = str(links.get("webui") or "")
         url = f"{links.get('base') or self.config.wiki}{webui}" if webui else None
-        return succeeded(effect, str(page["id"]), object_type="page", version=str(version_of(page)), url=url,
-                         found_existing=found)
+        return succeeded(
+            effect, str(page["id"]), object_type="page", version=str(version_of(page)), url=url, found_existing=found
+        )

@@ -22,8 +22,16 @@ TEMPLATE_TAGS = {"p", "h2", "table", "tbody", "tr", "th", "td", "a", "br", "em",
 
 
 def page_effect(key: str, title: str, text: str, **more: Any) -> Effect:
-    document = {"intro": text, "blocks": [{"heading": "What they wrote", "columns": ["Text", "Source"],
-                                           "rows": [[text, {"text": text, "url": "https://example.com/post/1"}]]}]}
+    document = {
+        "intro": text,
+        "blocks": [
+            {
+                "heading": "What they wrote",
+                "columns": ["Text", "Source"],
+                "rows": [[text, {"text": text, "url": "https://example.com/post/1"}]],
+            }
+        ],
+    }
     return Effect(key, "publish", "page", {"title": title, "document": document, **more})
 
 
@@ -64,8 +72,9 @@ class ConfluenceHarness(ContractHarness):
         assert hrefs == ["https://example.com/post/1"], f"{text!r} made links {hrefs}"
         expected = clean(text)
         intro = root.find("p")
-        assert intro is not None and paragraph_text(intro) == expected, \
+        assert intro is not None and paragraph_text(intro) == expected, (
             f"{text!r} does not read back literally: {paragraph_text(intro) if intro is not None else None!r}"
+        )
         cells = [paragraph_text(td) for td in root.iter("td")]
         assert cells[:1] == [expected], f"{text!r} does not read back literally from its cell: {cells[:1]!r}"
 

@@ -15,8 +15,17 @@ SEED_SHAPE = "confluence: {pages: [{title, body}]}"
 
 
 def seed(sim: ConfluenceSimulator) -> None:
-    load(sim, {"pages": [{"title": "How we write customer pages",
-                          "body": "<p>The hub keeps each customer's history; add your notes above it.</p>"}]})
+    load(
+        sim,
+        {
+            "pages": [
+                {
+                    "title": "How we write customer pages",
+                    "body": "<p>The hub keeps each customer's history; add your notes above it.</p>",
+                }
+            ]
+        },
+    )
 
 
 def load(sim: ConfluenceSimulator, data: dict[str, Any]) -> None:

@@ -27,8 +27,10 @@ v1, v2 = under("/wiki/rest/api"), under("/wiki/api/v2")
 HUB_ACCOUNT, STAFF_ACCOUNT = "712020:5e1c0b1d-hub0-4c3a-9c7e-continuum01", "557058:staff-1"
 SPACE_ID = "98305"
 # Storage format uses these prefixes without declaring them; a parser needs them declared.
-_WRAP = ('<root xmlns:ac="http://atlassian.com/content" xmlns:ri="http://atlassian.com/resource/identifier">',
-         "</root>")
+_WRAP = (
+    '<root xmlns:ac="http://atlassian.com/content" xmlns:ri="http://atlassian.com/resource/identifier">',
+    "</root>",
+)
 
 Edit = Callable[[str], str]
 
@@ -60,24 +62,47 @@ def well_formed(body: str) -> str | None:
 class ConfluenceSimulator(Simulator):
     system = "confluence"
     effects = ("pages_created", "pages_updated", "labels_added", "conflicts", "calls")
-    accounts = ({"role": "hub", "login": SIM_LOGIN, "password": SIM_TOKEN,
-                 "does": "the hub's account and API token (its connection)"},)
+    accounts = (
+        {
+            "role": "hub",
+            "login": SIM_LOGIN,
+            "password": SIM_TOKEN,
+            "does": "the hub's account and API token (its connection)",
+        },
+    )
 
     def __init__(self) -> None:
         super().__init__()
         self.clock = Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
         self._pages: Table[int, SimPage] = Table("page", first_id=int(SIM_PARENT) + 1)
-        self._pages.add(SimPage(int(SIM_PARENT) - 1, "Support home", "<p>Welcome to the support space.</p>", None,
-                                STAFF_ACCOUNT, self.clock.now()))
-        self._pages.add(SimPage(int(SIM_PARENT), "Customers", "<p>One page per customer.</p>", int(SIM_PARENT) - 1,
-                                STAFF_ACCOUNT, self.clock.now()))
+        self._pages.add(
+            SimPage(
+                int(SIM_PARENT) - 1,
+                "Support home",
+                "<p>Welcome to the support space.</p>",
+                None,
+                STAFF_ACCOUNT,
+                self.clock.now(),
+            )
+        )
+        self._pages.add(
+            SimPage(
+                int(SIM_PARENT),
+                "Customers",
+                "<p>One page per customer.</p>",
+                int(SIM_PARENT) - 1,
+                STAFF_ACCOUNT,
+                self.clock.now(),
+            )
+        )
         self._pending_edits: dict[int, Edit] = {}
 
     # -- the staff's side ------------------------------------------------------------
     def add_page(self, title: str, body: str, parent: int | str | None = SIM_PARENT) -> int:
         with self.lock:
-            page = SimPage(self._pages.next_id(), title, body, int(parent) if parent else None, STAFF_ACCOUNT,
-                           self.clock.now())
+            page = SimPage(
+                self._pages.next_id(), title, body, int(parent) if parent else None, STAFF_ACCOUNT, self.clock.now()
+            )
             page.history.append((1, STAFF_ACCOUNT, body))
             return self._pages.add(page).id
 
@@ -96,13 +121,19 @@ class ConfluenceSimulator(Simulator):
     def page(self, page_id: int | str) -> JSON:
         with self.lock:
             p = self._pages.require(int(page_id))
-            return {"id": str(p.id), "title": p.title, "body": p.body, "version": p.version, "labels": list(p.labels),
-                    "parent": str(p.parent) if p.parent else None, "saves": list(p.history)}
+            return {
+                "id": str(p.id),
+                "title": p.title,
+                "body": p.body,
+                "version": p.version,
+                "labels": list(p.labels),
+                "parent": str(p.parent) if p.parent else None,
+                "saves": list(p.history),
+            }
 
     def pages(self, under_page: int | str | None = None) -> list[JSON]:
         with self.lock:
-            return [self.page(p.id) for p in self._pages.values()
-                    if under_page is None or p.parent == int(under_page)]
+            return [self.page(p.id) for p in self._pages.values() if under_page is None or p.parent == int(under_page)]
 
     # -- plumbing ---------------------------------------------------------------------
     def _save(self, page: SimPage, body: str, who: str, title: str | None = None) -> None:
@@ -113,18 +144,28 @@ class ConfluenceSimulator(Simulator):
 
     def authenticate(self, request: SimRequest) -> Response | None:
         if request.basic_credentials() != (SIM_LOGIN, SIM_TOKEN):
-            return Response('{"statusCode":401,"message":"Unauthorized; scope does not match"}', status=401,
-                            content_type="application/json",
-                            headers={"WWW-Authenticate": 'Basic realm="Atlassian Confluence"'})
+            return Response(
+                '{"statusCode":401,"message":"Unauthorized; scope does not match"}',
+                status=401,
+                content_type="application/json",
+                headers={"WWW-Authenticate": 'Basic realm="Atlassian Confluence"'},
+            )
         return None
 
     def _v2_error(self, status: int, code: str, title: str) -> Response:
-        return self.json_response({"errors": [{"status": status, "code": code, "title": title, "detail": None}]},
-                                  status)
+        return self.json_response(
+            {"errors": [{"status": status, "code": code, "title": title, "detail": None}]}, status
+        )
 
     def _v1_error(self, status: int, message: str) -> Response:
-        return self.json_response({"statusCode": status, "message": message, "data": {"authorized": True,
-                                   "valid": False, "errors": [], "successful": False}}, status)
+        return self.json_response(
+            {
+                "statusCode": status,
+                "message": message,
+                "data": {"authorized": True, "valid": False, "errors": [], "successful": False},
+            },
+            status,
+        )
 
     def _page(self, page_id: str) -> SimPage:
         page = self._pages.get(int(page_id)) if page_id.isdigit() else None
@@ -135,14 +176,29 @@ class ConfluenceSimulator(Simulator):
     def _render(self, page: SimPage, with_body: bool) -> JSON:
         stamp = (page.version_at or page.at).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         made: JSON = {
-            "id": str(page.id), "status": "current", "title": page.title, "spaceId": SPACE_ID,
-            "parentId": str(page.parent) if page.parent else None, "parentType": "page" if page.parent else None,
-            "position": page.id % 1000, "authorId": page.author, "ownerId": page.author, "lastOwnerId": None,
+            "id": str(page.id),
+            "status": "current",
+            "title": page.title,
+            "spaceId": SPACE_ID,
+            "parentId": str(page.parent) if page.parent else None,
+            "parentType": "page" if page.parent else None,
+            "position": page.id % 1000,
+            "authorId": page.author,
+            "ownerId": page.author,
+            "lastOwnerId": None,
             "createdAt": page.at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "version": {"createdAt": stamp, "message": "", "number": page.version, "minorEdit": False,
-                        "authorId": page.version_by or page.author},
-            "_links": {"webui": f"/spaces/{SIM_SPACE}/pages/{page.id}", "editui": f"/pages/resumedraft.action?"
-                       f"draftId={page.id}", "tinyui": f"/x/{page.id}"},
+            "version": {
+                "createdAt": stamp,
+                "message": "",
+                "number": page.version,
+                "minorEdit": False,
+                "authorId": page.version_by or page.author,
+            },
+            "_links": {
+                "webui": f"/spaces/{SIM_SPACE}/pages/{page.id}",
+                "editui": f"/pages/resumedraft.action?draftId={page.id}",
+                "tinyui": f"/x/{page.id}",
+            },
         }
         if made["parentId"] is None:  # the description gives no null for these: left out, as Confluence does
             del made["parentId"], made["parentType"]
@@ -150,9 +206,12 @@ class ConfluenceSimulator(Simulator):
         return made
 
     def _single(self, page: SimPage, with_body: bool = True) -> Response:
-        return self.json_response({**self._render(page, with_body),
-                                   "_links": {**self._render(page, False)["_links"],
-                                              "base": f"{self.base_url}/wiki"}})
+        return self.json_response(
+            {
+                **self._render(page, with_body),
+                "_links": {**self._render(page, False)["_links"], "base": f"{self.base_url}/wiki"},
+            }
+        )
 
     def _clash(self, title: str, other_than: int | None = None) -> bool:
         return self._pages.find(lambda p: p.title == title and p.id != other_than) is not None
@@ -169,9 +228,19 @@ class ConfluenceSimulator(Simulator):
     # -- v1 ------------------------------------------------------------------------------
     @v1("/user/current")
     def current_user(self, request: SimRequest) -> Response:
-        return self.json_response({"type": "known", "accountId": HUB_ACCOUNT, "accountType": "atlassian",
-                                   "email": SIM_LOGIN, "publicName": "Continuum", "displayName": "Continuum",
-                                   "timeZone": "Etc/UTC", "isExternalCollaborator": False, "_links": {}})
+        return self.json_response(
+            {
+                "type": "known",
+                "accountId": HUB_ACCOUNT,
+                "accountType": "atlassian",
+                "email": SIM_LOGIN,
+                "publicName": "Continuum",
+                "displayName": "Continuum",
+                "timeZone": "Etc/UTC",
+                "isExternalCollaborator": False,
+                "_links": {},
+            }
+        )
 
     @v1("/content/<page_id>/label", "POST")
     def add_label(self, request: SimRequest, page_id: str) -> Response:
@@ -188,18 +257,28 @@ class ConfluenceSimulator(Simulator):
                 page.labels.append(name.lower())
                 self.count("labels_added")
         results = [{"prefix": "global", "name": n, "id": str(1000 + i), "label": n} for i, n in enumerate(page.labels)]
-        return self.json_response({"results": results, "start": 0, "limit": 200, "size": len(results),
-                                   "_links": {}})
+        return self.json_response({"results": results, "start": 0, "limit": 200, "size": len(results), "_links": {}})
 
     # -- v2 ------------------------------------------------------------------------------
     @v2("/spaces")
     def spaces(self, request: SimRequest) -> Response:
         keys = request.args.get("keys", "").split(",")
-        found = [{"id": SPACE_ID, "key": SIM_SPACE, "name": "Support", "type": "global", "status": "current",
-                  "authorId": STAFF_ACCOUNT, "homepageId": str(int(SIM_PARENT) - 1),
-                  "createdAt": "2026-01-05T09:00:00.000Z", "_links": {"webui": f"/spaces/{SIM_SPACE}"}}]
-        return self.json_response({"results": [s for s in found if s["key"] in keys],
-                                   "_links": {"base": f"{self.base_url}/wiki"}})
+        found = [
+            {
+                "id": SPACE_ID,
+                "key": SIM_SPACE,
+                "name": "Support",
+                "type": "global",
+                "status": "current",
+                "authorId": STAFF_ACCOUNT,
+                "homepageId": str(int(SIM_PARENT) - 1),
+                "createdAt": "2026-01-05T09:00:00.000Z",
+                "_links": {"webui": f"/spaces/{SIM_SPACE}"},
+            }
+        ]
+        return self.json_response(
+            {"results": [s for s in found if s["key"] in keys], "_links": {"base": f"{self.base_url}/wiki"}}
+        )
 
     @v2("/pages")
     def list_pages(self, request: SimRequest) -> Response:
@@ -207,8 +286,9 @@ class ConfluenceSimulator(Simulator):
         with_body = request.args.get("body-format") == "storage"
         rows = [p for p in self._pages.values() if space in (None, SPACE_ID) and title in (None, p.title)]
         limit = int(request.args.get("limit", "25") or 25)
-        return self.json_response({"results": [self._render(p, with_body) for p in rows[:limit]],
-                                   "_links": {"base": f"{self.base_url}/wiki"}})
+        return self.json_response(
+            {"results": [self._render(p, with_body) for p in rows[:limit]], "_links": {"base": f"{self.base_url}/wiki"}}
+        )
 
     @v2("/pages/<page_id>")
     def get_page(self, request: SimRequest, page_id: str) -> Response:
@@ -223,9 +303,11 @@ class ConfluenceSimulator(Simulator):
         if not isinstance(title, str) or not title.strip() or len(title) > 255:
             return self._v2_error(400, "INVALID_REQUEST_PARAMETER", "A page title is required (255 at most)")
         if self._clash(title):
-            return self._v2_error(400, "INVALID_REQUEST_PARAMETER",
-                                  "A page with this title already exists: A page already exists with the same "
-                                  "TITLE in this space")
+            return self._v2_error(
+                400,
+                "INVALID_REQUEST_PARAMETER",
+                "A page with this title already exists: A page already exists with the same TITLE in this space",
+            )
         value = self._checked_body(body.get("body"))
         parent = body.get("parentId") or str(int(SIM_PARENT) - 1)
         self._page(str(parent))
@@ -245,8 +327,9 @@ class ConfluenceSimulator(Simulator):
         number = (body.get("version") or {}).get("number") if isinstance(body.get("version"), dict) else None
         if number != page.version + 1:
             self.count("conflicts")
-            return self._v2_error(409, "CONFLICT", f"Version must be incremented on update. Current version is: "
-                                                   f"{page.version}")
+            return self._v2_error(
+                409, "CONFLICT", f"Version must be incremented on update. Current version is: {page.version}"
+            )
         title = body.get("title")
         if not isinstance(title, str) or not title.strip() or self._clash(title, page.id):
             return self._v2_error(400, "INVALID_REQUEST_PARAMETER", "A page with this title already exists")

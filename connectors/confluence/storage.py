@@ -10,7 +10,7 @@ where a cell is text or ``{"text": ..., "url": ...}``.  It is rendered by one Ji
 on (``templates/section.xhtml.j2``): customer text can never become an element, a macro (``<ac:...>``), a
 mention (``<ri:user>``) or an entity.  Characters XML 1.0 cannot carry and direction overrides are dropped
 first (:func:`clean`), so the page is well-formed and reads as written.  Only ``http``/``https`` URLs become
-links; any other URL is shown as text.
+links; a cell with any other URL shows its text without the link.
 
 The hub owns the part of a page between two anchor macros (:data:`START`, :data:`END`); the rest is the
 staff's.  :func:`splice` puts a new section in place of the old one and leaves every other byte as it was.
@@ -28,8 +28,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-ANCHOR = '<ac:structured-macro ac:name="anchor" ac:schema-version="1"><ac:parameter ac:name="">{}</ac:parameter>' \
-         '</ac:structured-macro>'
+ANCHOR = (
+    '<ac:structured-macro ac:name="anchor" ac:schema-version="1"><ac:parameter ac:name="">{}</ac:parameter>'
+    "</ac:structured-macro>"
+)
 START, END = ANCHOR.format("continuum-start"), ANCHOR.format("continuum-end")
 MAX_TITLE = 255  # Confluence's limit for a page title
 # Not allowed in XML 1.0 (Confluence refuses such a page), and the direction overrides that make text read
@@ -59,9 +61,12 @@ def _cell(value: Any) -> Markup:
 
 @functools.cache
 def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      undefined=StrictUndefined, keep_trailing_newline=False)
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+    )
     env.filters.update(lines=_lines, cell=_cell)
     return env
 
@@ -90,10 +95,12 @@ def check_document(document: Any) -> Mapping[str, Any]:
 def render_section(document: Any) -> str:
     """The hub's section (markers included) for ``document``."""
     checked = check_document(document)
-    view = {"intro": checked.get("intro"), "footer": checked.get("footer"),
-            "blocks": [_block(b) for b in checked["blocks"]]}
-    return _environment().get_template("section.xhtml.j2").render(document=view, start=Markup(START),
-                                                                   end=Markup(END))
+    view = {
+        "intro": checked.get("intro"),
+        "footer": checked.get("footer"),
+        "blocks": [_block(b) for b in checked["blocks"]],
+    }
+    return _environment().get_template("section.xhtml.j2").render(document=view, start=Markup(START), end=Markup(END))
 
 
 def _block(block: Mapping[str, Any]) -> dict[str, Any]:
@@ -114,8 +121,10 @@ def splice(body: str, section: str) -> str:
     if starts == ends == 0:
         return f"{body}{section}" if body else section
     if starts != 1 or ends != 1 or body.index(START) > body.index(END):
-        raise HumanEditedMarkers(f"the page's hub section markers were edited ({starts} start, {ends} end): fix "
-                                 "or remove them in Confluence; the page is not written until then")
+        raise HumanEditedMarkers(
+            f"the page's hub section markers were edited ({starts} start, {ends} end): fix "
+            "or remove them in Confluence; the page is not written until then"
+        )
     before, _, rest = body.partition(START)
     _, _, after = rest.partition(END)
     return f"{before}{section}{after}"
