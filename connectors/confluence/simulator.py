@@ -61,7 +61,7 @@ def well_formed(body: str) -> str | None:
 
 class ConfluenceSimulator(Simulator):
     system = "confluence"
-    effects = ("pages_created", "pages_updated", "labels_added", "conflicts", "calls")
+    effects = ("created", "updated", "labels", "conflicts", "calls")
     accounts = (
         {
             "role": "hub",
@@ -255,7 +255,7 @@ class ConfluenceSimulator(Simulator):
                 return self._v1_error(400, f"Invalid label: {str(name)[:60]!r}")
             if name.lower() not in page.labels:
                 page.labels.append(name.lower())
-                self.count("labels_added")
+                self.count("labels")
         results = [{"prefix": "global", "name": n, "id": str(1000 + i), "label": n} for i, n in enumerate(page.labels)]
         return self.json_response({"results": results, "start": 0, "limit": 200, "size": len(results), "_links": {}})
 
@@ -314,7 +314,7 @@ class ConfluenceSimulator(Simulator):
         page = SimPage(self._pages.next_id(), title, value, int(parent), HUB_ACCOUNT, self.clock.now())
         page.history.append((1, HUB_ACCOUNT, value))
         self._pages.add(page)
-        self.count("pages_created")
+        self.count("created")
         return self._single(page)
 
     @v2("/pages/<page_id>", "PUT")
@@ -334,5 +334,5 @@ class ConfluenceSimulator(Simulator):
         if not isinstance(title, str) or not title.strip() or self._clash(title, page.id):
             return self._v2_error(400, "INVALID_REQUEST_PARAMETER", "A page with this title already exists")
         self._save(page, self._checked_body(body.get("body")), HUB_ACCOUNT, title)
-        self.count("pages_updated")
+        self.count("updated")
         return self._single(page)

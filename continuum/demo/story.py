@@ -81,8 +81,16 @@ def play_story(db: Any, hub: HubConfig, running: dict[str, Any], sync_round: Syn
         "shipped_voters_by_channel": _voters_by_channel(db, staff["shipped_request"]),
         "staff_answers": staff["answered"],
         "features_shipped": staff["shipped"],
+        "knowledge_pages": _pages(db),
     })
     return summary
+
+
+def _pages(db: Any) -> dict[str, int]:
+    from continuum.store.knowledge import pages_kept
+
+    with db.connect() as conn:
+        return pages_kept(conn)
 
 
 def _voters_by_channel(db: Any, fr_id: int | None) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Connection, and_, desc, or_, select
+from sqlalchemy import Connection, and_, desc, func, or_, select
 
 from continuum.store.rows import CustomerRow, FeatureRequestRow, InteractionRow, LinkRow
 from continuum.store.tables import audit_events, customers, feature_requests, interactions, links
@@ -132,3 +132,13 @@ def page_link(conn: Connection, record_type: str, record_id: int, system: str) -
         .first()
     )
     return None if row is None else cast(LinkRow, dict(row))
+
+
+PAGE_KINDS = ("customer_page", "feature_page", "feature_index")
+
+
+def pages_kept(conn: Connection) -> dict[str, int]:
+    """How many knowledge pages the hub keeps, by kind (``customer_page``...), in every wiki."""
+    rows = conn.execute(select(links.c.record_type, func.count(func.distinct(links.c.record_id))).where(
+        links.c.record_type.in_(PAGE_KINDS)).group_by(links.c.record_type))
+    return {str(kind): int(n) for kind, n in rows}

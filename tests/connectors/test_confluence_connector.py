@@ -47,7 +47,7 @@ def connect(sim: ConfluenceSimulator, **options: Any) -> ConfluenceConnector:
 
 def writes(sim: ConfluenceSimulator) -> int:
     counts = sim.effect_counts()
-    return counts["pages_created"] + counts["pages_updated"] + counts["labels_added"]
+    return counts["created"] + counts["updated"] + counts["labels"]
 
 
 def history(text: str) -> dict[str, Any]:

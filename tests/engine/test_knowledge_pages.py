@@ -77,7 +77,7 @@ def world(db: Engine, sim: ConfluenceSimulator, **knowledge: Any) -> tuple[SyncC
 
 def writes(sim: ConfluenceSimulator) -> int:
     counts = sim.effect_counts()
-    return counts["pages_created"] + counts["pages_updated"] + counts["labels_added"]
+    return counts["created"] + counts["updated"] + counts["labels"]
 
 
 def customer_pages(sim: ConfluenceSimulator) -> dict[str, dict[str, Any]]:
@@ -117,7 +117,7 @@ def test_a_new_interaction_is_one_write_on_that_customers_page_only(sqlite_db: E
     before, bob = writes(sim), customer_pages(sim)["bob (customer 2)"]
     forum.post("ann", 4, "And a high-contrast theme")
     stats = run_pipeline(ctx)
-    assert writes(sim) - before == 1 and sim.effect_counts()["pages_updated"] == 1
+    assert writes(sim) - before == 1 and sim.effect_counts()["updated"] == 1
     assert stats.counts["publish_applied"] == 1 and stats.counts["pages_unchanged"] == 1
     pages = customer_pages(sim)
     assert "And a high-contrast theme" in pages["ann (customer 1)"]["body"] and pages["bob (customer 2)"] == bob
@@ -176,7 +176,7 @@ def test_a_crash_after_the_write_finds_the_page_on_the_rerun(sqlite_db: Engine, 
         run_pipeline(ctx)
     monkeypatch.delenv("CONTINUUM_FAILPOINTS")
     stats = run_pipeline(ctx)
-    assert len(customer_pages(sim)) == 1 and sim.effect_counts()["pages_created"] == 1
+    assert len(customer_pages(sim)) == 1 and sim.effect_counts()["created"] == 1
     assert stats.counts.get("publish_found") == 1
     assert run_pipeline(ctx).counts.get("pages_unchanged") == 1
 
