@@ -58,9 +58,18 @@ def publish_pages(ctx: SyncContext, system: str) -> RunStats:
     return stats
 
 
+def ticket_systems(ctx: SyncContext) -> list[str]:
+    """Where the pipeline's tickets are: its targets, and the systems its rules route interactions and
+    feature requests to (not its channels, where the hub's replies are, nor chat)."""
+    book = ctx.rulebook
+    names = [t.system for t in ctx.pipeline.targets] + [r.then.route for r in book.rules if r.then.route]
+    names += [book.feature_requests.route] if book.feature_requests.route else []
+    return list(dict.fromkeys(names))
+
+
 def plan_pages(conn: Connection, ctx: SyncContext, spec: KnowledgeSpec, stats: RunStats) -> None:
     """Plan a ``publish`` for every customer and feature-request page whose content changed."""
-    systems, now = [spec.system], utcnow()
+    systems, now = ticket_systems(ctx), utcnow()
     pages = spec.customer_pages
     if pages is not None:
         for customer in knowledge.page_customers(conn, pages.select, pages.vip_tiers, systems):

@@ -57,10 +57,10 @@ def _ticket_row(conn: Connection, link: LinkRow, about: str) -> list[Any]:
 
 
 def customer_document(
-    conn: Connection, customer: CustomerRow, limit: int, page_systems: Iterable[str], now: datetime
+    conn: Connection, customer: CustomerRow, limit: int, ticket_systems: Iterable[str], now: datetime
 ) -> JSON:
     """The customer's history: identities, kept interactions, tickets, requests voted for, service levels."""
-    systems = list(page_systems)
+    systems = list(ticket_systems)
     rows, total = knowledge.kept_interactions(conn, customer["id"], limit)
     request_ids = sorted({r["feature_request_id"] for r in rows if r["feature_request_id"]})
     requests = {r["id"]: r for r in knowledge.requests_with_votes(conn, request_ids)}
@@ -100,12 +100,13 @@ def customer_document(
             },
             {
                 "heading": "Interactions",
-                "columns": ["Date", "Channel", "Kind", "Text", "Source"],
+                "columns": ["Date", "Channel", "Kind", "Status", "Text", "Source"],
                 "rows": [
                     [
                         when(r["created_at"]),
                         r["channel"] or r["source_system"],
                         r["kind"],
+                        _progress(r),
                         _short(r["text"]),
                         link_cell("open", r["url"]),
                     ]
@@ -145,13 +146,18 @@ def customer_document(
     }
 
 
+def _progress(row: InteractionRow) -> str:
+    """Where the interaction is in the loop: new, triaged, routed, answered (when), closed."""
+    return f"answered {when(row['answered_at'])}" if row["answered_at"] else row["status"]
+
+
 def _status(request: FeatureRequestRow) -> str:
     return f"shipped {when(request['shipped_at'])}" if request["shipped_at"] else request["status"]
 
 
-def feature_document(conn: Connection, request: FeatureRequestRow, page_systems: Iterable[str]) -> JSON:
+def feature_document(conn: Connection, request: FeatureRequestRow, ticket_systems: Iterable[str]) -> JSON:
     """One feature request: votes, status, shipped or not, its ticket, and every customer voice behind it."""
-    tickets = knowledge.tickets_for(conn, [], [request["id"]], list(page_systems))
+    tickets = knowledge.tickets_for(conn, [], [request["id"]], list(ticket_systems))
     said = voices(conn, request["id"])
     return {
         "intro": request["summary"] or request["title"],
@@ -180,10 +186,10 @@ def feature_document(conn: Connection, request: FeatureRequestRow, page_systems:
 
 
 def index_document(
-    conn: Connection, requests: list[FeatureRequestRow], pages: dict[int, LinkRow], page_systems: Iterable[str]
+    conn: Connection, requests: list[FeatureRequestRow], pages: dict[int, LinkRow], ticket_systems: Iterable[str]
 ) -> JSON:
     """Every feature request with votes, most votes first, each linked to its page once that page exists."""
-    systems = list(page_systems)
+    systems = list(ticket_systems)
     rows = []
     for request in requests:
         tickets = knowledge.tickets_for(conn, [], [request["id"]], systems)

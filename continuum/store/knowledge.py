@@ -21,15 +21,15 @@ def _kept() -> Any:
 
 
 def page_customers(
-    conn: Connection, select_by: Iterable[str], vip_tiers: Iterable[str], page_systems: Iterable[str]
+    conn: Connection, select_by: Iterable[str], vip_tiers: Iterable[str], ticket_systems: Iterable[str]
 ) -> list[CustomerRow]:
     """The customers (not merged into another) that any of ``select_by`` picks, by id.
 
-    ``ticket``: one of their kept interactions has a ticket, its own or its feature request's (a link outside
-    ``page_systems``, the systems pages go to); ``vip``: their tier is one of ``vip_tiers``; ``known``: they
+    ``ticket``: one of their kept interactions has a ticket, its own or its feature request's (a link, not a
+    comment, in one of ``ticket_systems``); ``vip``: their tier is one of ``vip_tiers``; ``known``: they
     have a primary e-mail; ``any``: they have a kept interaction."""
     wanted = set(select_by)
-    others = ~links.c.system.in_(list(page_systems)) & (links.c.object_type != "comment")
+    others = links.c.system.in_(list(ticket_systems)) & (links.c.object_type != "comment")
     ticketed = (
         select(interactions.c.customer_id)
         .join(
@@ -73,9 +73,10 @@ def kept_interactions(conn: Connection, customer_id: int, limit: int) -> tuple[l
 
 
 def tickets_for(
-    conn: Connection, interaction_ids: list[int], feature_request_ids: list[int], page_systems: Iterable[str]
+    conn: Connection, interaction_ids: list[int], feature_request_ids: list[int], ticket_systems: Iterable[str]
 ) -> list[LinkRow]:
-    """The tickets (not comments, not pages) standing for these interactions or feature requests, oldest first."""
+    """The tickets (in ``ticket_systems``, not comments) standing for these interactions or feature requests,
+    oldest first: not the hub's replies on the customer's channel, nor its chat notifications."""
     rows = conn.execute(
         select(links)
         .where(
@@ -84,7 +85,7 @@ def tickets_for(
                 and_(links.c.record_type == "feature_request", links.c.record_id.in_(feature_request_ids or [-1])),
             ),
             links.c.object_type != "comment",
-            ~links.c.system.in_(list(page_systems)),
+            links.c.system.in_(list(ticket_systems)),
         )
         .order_by(links.c.id)
     ).mappings()

@@ -43,7 +43,15 @@ def hub(**knowledge: Any) -> HubConfig:
             "pipelines": {
                 "p": {
                     "sources": [{"system": "forum", "stream": "posts", "mapping": str(MAPPINGS / "forum.post.yaml")}],
-                    "targets": [{"system": "tracker", "mapping": str(MAPPINGS / "tracker.issue.yaml")}],
+                    "targets": [
+                        {
+                            "system": "tracker",
+                            "mapping": str(MAPPINGS / "tracker.issue.yaml"),
+                            "comment_mapping": str(MAPPINGS / "tracker.comment.yaml"),
+                            "stream": "issues",
+                        }
+                    ],
+                    "reply_mapping": {"forum": str(MAPPINGS / "forum.post.yaml")},
                     "routing": [
                         {"name": "chat", "when": {"kind": ["noise"]}, "then": {"action": "ignore"}, "stop": True},
                         {"name": "ideas", "when": {"kind": ["feature_request"]}, "then": {"route": "tracker"}},
@@ -121,6 +129,23 @@ def test_a_new_interaction_is_one_write_on_that_customers_page_only(sqlite_db: E
     assert stats.counts["publish_applied"] == 1 and stats.counts["pages_unchanged"] == 1
     pages = customer_pages(sim)
     assert "And a high-contrast theme" in pages["ann (customer 1)"]["body"] and pages["bob (customer 2)"] == bob
+
+
+def test_a_staff_answer_changes_the_page_but_the_hubs_reply_is_no_ticket(sqlite_db: Engine, sim) -> None:
+    ctx, forum, tracker = world(sqlite_db, sim)
+    forum.post("ann", 1, "Please add dark mode")
+    run_pipeline(ctx)
+    tracker.staff_comment("100", "Dark mode ships next week")
+    stats = run_pipeline(ctx)
+    assert forum.replies == 1 and stats.counts["publish_applied"] == 1  # answered: her page changed
+    rows = [
+        [paragraph_text(td) for td in tr.iter("td")]
+        for tr in section(customer_pages(sim)["ann (customer 1)"]).iter("tr")
+    ]
+    tickets = [r for r in rows if len(r) == 4 and r[1] in ("tracker", "forum")]
+    assert [r[:2] for r in tickets] == [["100", "tracker"]], rows  # the reply on the forum is not a ticket
+    [interaction] = [r for r in rows if len(r) == 6 and r[2] == "feature_request"]
+    assert interaction[4] == "Please add dark mode" and interaction[3].startswith("answered 20")
 
 
 def test_the_staffs_notes_survive_and_a_concurrent_edit_is_not_overwritten(sqlite_db: Engine, sim) -> None:
