@@ -131,6 +131,24 @@ class FeatureRequestPagesSpec(BaseModel):
         return _check_title(value, ("title", "id"))
 
 
+class FaqPagesSpec(BaseModel):
+    """Knowledge capture: a staff answer to a customer's question becomes a draft FAQ page for staff to review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kinds: list[str] = Field(default_factory=lambda: ["question"], min_length=1,
+                             description="The kinds of interaction whose staff answer becomes an FAQ page")
+    title: str = Field("FAQ {id}: {question}",
+                       description="The page's title; {question} is the question's first words, {id} the answer's")
+    label: str = Field("continuum-kb", pattern=r"^[a-z0-9_-]{1,50}$",
+                       description="The label on every FAQ page (besides the wiki connector's own)")
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return _check_title(value, ("question", "id"))
+
+
 class KnowledgeSpec(BaseModel):
     """Where the pipeline writes knowledge pages (a wiki), after its effects are applied."""
 
@@ -141,6 +159,8 @@ class KnowledgeSpec(BaseModel):
         default_factory=CustomerPagesSpec, description="Customer history pages (null: none)")
     feature_request_pages: FeatureRequestPagesSpec | None = Field(
         None, description="Feature-request pages and their index (null: none)")
+    faq_pages: FaqPagesSpec | None = Field(
+        None, description="Draft FAQ pages from staff answers to questions (null: none)")
 
 
 class PipelineConfig(BaseModel):

@@ -12,8 +12,11 @@ For the pipeline's ``knowledge`` setting (:class:`continuum.config.KnowledgeSpec
    the feature requests' index, whose rows link to the pages just made.
 
 The connector owns its markup and its section of each page; the staff's part of a page is never written.
-Pages are records of their own kinds (``customer_page``, ``feature_page``, ``feature_index``), so no query
-that looks for a record's ticket ever finds a page.
+Knowledge capture (``faq_pages``): each staff answer to a customer's question becomes a draft FAQ page
+labelled for review (``continuum-kb``), with the question and the answer but not who asked.
+
+Pages are records of their own kinds (``customer_page``, ``feature_page``, ``feature_index``, ``faq_page``), so
+no query that looks for a record's ticket ever finds a page.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from continuum.config import KnowledgeSpec
 from continuum.connector import JSON, EffectResult
 from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.outbound import record_effect
-from continuum.engine.pagedocs import customer_document, feature_document, index_document
+from continuum.engine.pagedocs import customer_document, faq_document, feature_document, index_document
 from continuum.store import knowledge
 from continuum.store.base import content_hash
 from continuum.store.db import utcnow
@@ -90,6 +93,29 @@ def plan_pages(conn: Connection, ctx: SyncContext, spec: KnowledgeSpec, stats: R
                 feature_document(conn, request, systems),
                 stats,
             )
+    plan_faq_pages(conn, ctx, spec, stats)
+
+
+def plan_faq_pages(conn: Connection, ctx: SyncContext, spec: KnowledgeSpec, stats: RunStats) -> None:
+    """Knowledge capture: each staff answer to a question becomes a draft FAQ page, labelled for review."""
+    faq = spec.faq_pages
+    if faq is None:
+        return
+    systems = ticket_systems(ctx)
+    for answer, question in knowledge.answered_questions(conn, faq.kinds):
+        tickets = knowledge.tickets_for(conn, [question["id"]], [], systems)
+        asked = " ".join((question["title"] or question["text"]).split()[:12])
+        plan_page(
+            conn,
+            ctx,
+            spec.system,
+            "faq_page",
+            answer["id"],
+            faq.title.format(question=asked, id=answer["id"]),
+            faq_document(question, answer, tickets[0] if tickets else None),
+            stats,
+            labels=[faq.label],
+        )
 
 
 def plan_index(conn: Connection, ctx: SyncContext, spec: KnowledgeSpec, stats: RunStats) -> None:
@@ -121,9 +147,10 @@ def plan_page(
     title: str,
     document: JSON,
     stats: RunStats,
+    labels: list[str] | None = None,
 ) -> str | None:
     """Plan the page's ``publish`` unless it says this already; returns the effect's key (None: unchanged)."""
-    digest = content_hash({"title": title, "document": document})
+    digest = content_hash({"title": title, "document": document, **({"labels": labels} if labels else {})})
     link = knowledge.page_link(conn, record_type, record_id, system)
     if link is not None and link["content_hash"] == digest:
         stats.add("pages_unchanged")
@@ -139,7 +166,7 @@ def plan_page(
         record_type=record_type,
         record_id=record_id,
         subject=f"page|{record_type}|{record_id}|{written_at}|{digest}",
-        fields={"title": title, "document": document},
+        fields={"title": title, "document": document, **({"labels": labels} if labels else {})},
         target_id=link["external_id"] if link is not None else None,
         context={"content_hash": digest},
     )

@@ -213,3 +213,23 @@ def index_document(
             }
         ],
     }
+
+
+def faq_document(question: InteractionRow, answer: InteractionRow, ticket: LinkRow | None) -> JSON:
+    """A draft FAQ entry: the customer's question (not who asked) and the staff's answer, for staff to review."""
+    return {
+        "intro": "Draft: captured from a staff answer to a customer's question. Review it, then edit the page "
+        "outside the hub's section (or copy it) to publish it as an FAQ.",
+        "blocks": [
+            {"heading": "Question", "text": question["title"] or question["text"]},
+            {
+                "heading": "Asked",
+                "facts": [
+                    ["Where", link_cell(question["channel"] or question["source_system"], question["url"])],
+                    ["When", when(question["created_at"])],
+                    ["Ticket", link_cell(ticket["external_id"], ticket["url"]) if ticket else "none"],
+                ],
+            },
+            {"heading": "Answer", "text": answer["text"]},
+        ],
+    }

@@ -135,11 +135,36 @@ def page_link(conn: Connection, record_type: str, record_id: int, system: str) -
     return None if row is None else cast(LinkRow, dict(row))
 
 
-PAGE_KINDS = ("customer_page", "feature_page", "feature_index")
+PAGE_KINDS = ("customer_page", "feature_page", "feature_index", "faq_page")
 
 
 def pages_kept(conn: Connection) -> dict[str, int]:
     """How many knowledge pages the hub keeps, by kind (``customer_page``...), in every wiki."""
-    rows = conn.execute(select(links.c.record_type, func.count(func.distinct(links.c.record_id))).where(
-        links.c.record_type.in_(PAGE_KINDS)).group_by(links.c.record_type))
+    rows = conn.execute(
+        select(links.c.record_type, func.count(func.distinct(links.c.record_id)))
+        .where(links.c.record_type.in_(PAGE_KINDS))
+        .group_by(links.c.record_type)
+    )
     return {str(kind): int(n) for kind, n in rows}
+
+
+def answered_questions(conn: Connection, kinds: Iterable[str]) -> list[tuple[InteractionRow, InteractionRow]]:
+    """Each staff answer to a kept question of one of ``kinds``, with that question, oldest answer first."""
+    question = interactions.alias("question")
+    rows = conn.execute(
+        select(interactions.c.id, question.c.id)
+        .join(question, question.c.id == interactions.c.in_reply_to)
+        .where(
+            interactions.c.direction == "outbound",
+            interactions.c.kind == "answer",
+            question.c.kind.in_(list(kinds)),
+            question.c.status.notin_(HIDDEN_STATUSES),
+        )
+        .order_by(interactions.c.id)
+    ).all()
+    ids = {i for row in rows for i in row}
+    found = {
+        r["id"]: cast(InteractionRow, dict(r))
+        for r in conn.execute(select(interactions).where(interactions.c.id.in_(list(ids) or [-1]))).mappings()
+    }
+    return [(found[answer], found[asked]) for answer, asked in rows]

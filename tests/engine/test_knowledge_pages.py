@@ -280,3 +280,22 @@ def test_a_wiki_that_cannot_publish_is_a_clear_error(sqlite_db: Engine) -> None:
         run_pipeline(ctx)
     with sqlite_db.connect() as conn:
         assert conn.execute(select(links.c.id).where(links.c.system == "wiki")).first() is None
+
+
+def test_a_staff_answer_to_a_question_becomes_a_draft_faq_page(sqlite_db: Engine, sim) -> None:
+    ctx, forum, tracker = world(sqlite_db, sim, customer_pages=None, faq_pages={"kinds": ["feature_request"]})
+    forum.post("ann", 1, 'Please add dark mode <ac:structured-macro ac:name="html"/> <ri:user ri:account-id="1"/>')
+    run_pipeline(ctx)
+    assert not [p for p in sim.pages(SIM_PARENT) if p["title"].startswith("FAQ")]  # not answered yet
+    tracker.staff_comment("100", "Yes: Settings > Theme > Dark, since 2.4.")
+    run_pipeline(ctx)
+    [faq] = [p for p in sim.pages(SIM_PARENT) if p["title"].startswith("FAQ")]
+    assert faq["title"].startswith("FAQ 2: Please add dark mode") and faq["labels"] == ["continuum", "continuum-kb"]
+    root = section(faq)
+    texts = [paragraph_text(p) for p in root.iter("p")]
+    assert texts[0].startswith("Draft:") and "Yes: Settings > Theme > Dark, since 2.4." in texts
+    assert any(t.startswith("Please add dark mode <ac:structured-macro") for t in texts)  # the question, as text
+    assert len(list(root.iter("{http://atlassian.com/content}structured-macro"))) == 2  # only the hub's markers
+    assert "ann" not in "".join(root.itertext())  # a question, not who asked it
+    before = writes(sim)
+    assert run_pipeline(ctx).counts.get("pages_unchanged") == 1 and writes(sim) == before
