@@ -30,6 +30,7 @@ from continuum.engine.outbound import record_effect
 from continuum.engine.pagedocs import customer_document, faq_document, feature_document, index_document
 from continuum.store import knowledge
 from continuum.store.base import content_hash
+from continuum.store.customers import get_customer
 from continuum.store.db import utcnow
 from continuum.store.links import find_links, touch_link
 from continuum.store.rows import OutboxRow
@@ -79,6 +80,7 @@ def plan_pages(conn: Connection, ctx: SyncContext, spec: KnowledgeSpec, stats: R
             title = pages.title.format(name=customer["display_name"] or "", id=customer["id"])
             document = customer_document(conn, customer, pages.max_interactions, systems, now)
             plan_page(conn, ctx, spec.system, "customer_page", customer["id"], title, document, stats)
+        plan_gone_customers(conn, ctx, spec, stats)
     requests = spec.feature_request_pages
     if requests is not None:
         for request in knowledge.requests_with_votes(conn):
@@ -94,6 +96,21 @@ def plan_pages(conn: Connection, ctx: SyncContext, spec: KnowledgeSpec, stats: R
                 stats,
             )
     plan_faq_pages(conn, ctx, spec, stats)
+
+
+def plan_gone_customers(conn: Connection, ctx: SyncContext, spec: KnowledgeSpec, stats: RunStats) -> None:
+    """A customer merged into another, or erased, keeps no history on their old page: the hub's section says
+    where it went (or only that it was erased), and the title no longer names them once erased."""
+    assert spec.customer_pages is not None
+    for customer_id, merged_into in knowledge.pages_of_gone_customers(conn, spec.system):
+        if merged_into is None:
+            title = f"Erased customer {customer_id}"
+            document: JSON = {"intro": "Erased: the hub keeps nothing about this customer any more.", "blocks": []}
+        else:
+            gone = get_customer(conn, customer_id)
+            title = spec.customer_pages.title.format(name=gone["display_name"] if gone else "", id=customer_id)
+            document = {"intro": f"Merged into customer {merged_into}: their page has the whole history.", "blocks": []}
+        plan_page(conn, ctx, spec.system, "customer_page", customer_id, title, document, stats)
 
 
 def plan_faq_pages(conn: Connection, ctx: SyncContext, spec: KnowledgeSpec, stats: RunStats) -> None:

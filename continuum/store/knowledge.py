@@ -168,3 +168,19 @@ def answered_questions(conn: Connection, kinds: Iterable[str]) -> list[tuple[Int
         for r in conn.execute(select(interactions).where(interactions.c.id.in_(list(ids) or [-1]))).mappings()
     }
     return [(found[answer], found[asked]) for answer, asked in rows]
+
+
+def pages_of_gone_customers(conn: Connection, system: str) -> list[tuple[int, int | None]]:
+    """Customer pages in ``system`` whose customer is gone: ``(customer id, merged into)``, the second None when
+    the customer no longer exists (erased)."""
+    rows = conn.execute(
+        select(links.c.record_id, customers.c.id, customers.c.merged_into)
+        .join(customers, customers.c.id == links.c.record_id, isouter=True)
+        .where(
+            links.c.record_type == "customer_page",
+            links.c.system == system,
+            or_(customers.c.id.is_(None), customers.c.merged_into.is_not(None)),
+        )
+        .order_by(links.c.record_id)
+    ).all()
+    return list(dict.fromkeys((int(page), None if found is None else int(into)) for page, found, into in rows))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 
 from connectors.confluence.contract import HARNESS, paragraph_text
 from connectors.confluence.plugin import SIM_PARENT
@@ -24,7 +24,7 @@ from continuum.engine.stages import STAGES, units
 from continuum.failpoints import SimulatedCrash
 from continuum.store.db import utcnow
 from continuum.store.feature_requests import create_feature_request, set_votes
-from continuum.store.tables import customers, interactions, links
+from continuum.store.tables import customers, identities, interactions, links, outbox
 from continuum.testing.harness import HOSTILE_TEXTS
 from tests.engine.fakes import FakeForum, FakeTracker
 
@@ -299,3 +299,29 @@ def test_a_staff_answer_to_a_question_becomes_a_draft_faq_page(sqlite_db: Engine
     assert "ann" not in "".join(root.itertext())  # a question, not who asked it
     before = writes(sim)
     assert run_pipeline(ctx).counts.get("pages_unchanged") == 1 and writes(sim) == before
+
+
+def test_a_merged_or_erased_customers_page_keeps_no_history(sqlite_db: Engine, sim) -> None:
+    ctx, forum, _ = world(sqlite_db, sim)
+    forum.post("ann", 1, "Please add dark mode")
+    forum.post("bob", 2, "Export to CSV would help")
+    run_pipeline(ctx)
+    pages = customer_pages(sim)
+    ann_id, bob_id = pages["ann (customer 1)"]["id"], pages["bob (customer 2)"]["id"]
+    with sqlite_db.begin() as conn:
+        conn.execute(update(customers).where(customers.c.id == 2).values(merged_into=1))
+        conn.execute(update(interactions).where(interactions.c.customer_id == 2).values(customer_id=1))
+    run_pipeline(ctx)
+    bob = sim.page(bob_id)
+    assert "Merged into customer 1" in bob["body"] and "Export to CSV" not in bob["body"]
+    assert "Export to CSV would help" in sim.page(ann_id)["body"]  # the history moved with the merge
+    with sqlite_db.begin() as conn:  # erased (as an erasure would leave it): no customer 1 any more
+        conn.execute(delete(links).where(links.c.record_type == "interaction"))
+        conn.execute(delete(outbox).where(outbox.c.record_type == "interaction"))
+        conn.execute(delete(interactions))
+        conn.execute(delete(identities))
+        conn.execute(delete(customers))
+    run_pipeline(ctx)
+    ann = sim.page(ann_id)
+    assert ann["title"] == "Erased customer 1" and "dark mode" not in ann["body"] and "ann" not in ann["body"]
+    assert "Erased" in ann["body"] and sim.page(bob_id)["title"] == "Erased customer 2"
