@@ -85,6 +85,10 @@ class ConfluenceConnector:
             self.api.add_labels(str(made["id"]), labels)
             self.writes += 2
             return self._result(effect, made, found=False)
+        if effect.maybe_applied and "continuum-start" in storage_of(page):
+            # Perhaps our own create whose labelling was cut off: labelling is idempotent, so make sure of it.
+            self.api.add_labels(str(page["id"]), labels)
+            self.writes += 1
         return self._update(effect, page, title, section, labels)
 
     def _update(self, effect: Effect, page: JSON, title: str, section: str, labels: list[str]) -> EffectResult:

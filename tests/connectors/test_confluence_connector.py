@@ -251,4 +251,15 @@ def test_a_malformed_storage_body_is_refused_by_the_simulator(sim: ConfluenceSim
     assert page is not None
     with pytest.raises(Exception, match=r"400.*xhtml"):
         connector.api.update_page(page, "Customer: Ann Lee", "<p>unclosed", "test")
-    assert dataclasses.is_dataclass(Effect)
+
+
+def test_a_create_cut_off_before_its_label_is_labelled_on_the_retry(sim: ConfluenceSimulator) -> None:
+    connector = connect(sim)
+    sim.inject("500", times=10, path_contains="/label", method="POST")  # the page is made, its label fails
+    first = connector.write([page_effect("k-1", "Customer: Ann Lee", "hello")])[0]
+    assert not first.ok and len(sim.pages()) == 3  # two seeded pages and this one, unlabelled
+    sim.faults.queued.clear()
+    again = connector.write(
+        [dataclasses.replace(page_effect("k-1", "Customer: Ann Lee", "hello"), maybe_applied=True)]
+    )[0]
+    assert again.ok and again.found_existing and sim.page(again.external_id)["labels"] == ["continuum"]
