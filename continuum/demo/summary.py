@@ -32,8 +32,9 @@ def print_demo_summary(summary: dict[str, Any], console: Console) -> None:
         index = " with their index" if "feature_index" in pages else ""
         console.print(
             f"The wiki holds {pages.get('customer_page', 0)} customer history pages and "
-            f"{pages.get('feature_page', 0)} feature-request pages{index}; a page is written only when what it "
-            "shows changed, and staff notes around the hub's part stay.", highlight=False)
+            f"{pages.get('feature_page', 0)} feature-request pages{index} and {pages.get('faq_page', 0)} draft FAQ "
+            "pages; a page is written only when what it shows changed, and staff notes around the hub's part stay.",
+            highlight=False)
     status = Table(title="Interactions by status")
     status.add_column("status")
     status.add_column("count", justify="right")
