@@ -50,7 +50,7 @@ def publish_pages(ctx: SyncContext, system: str) -> RunStats:
     if ACTION not in effects:
         raise ValueError(
             f"pipelines.{ctx.pipeline_name}.knowledge.system: {system!r} cannot publish pages (its "
-            f"connector's effects: {', '.join(effects) or 'none'}); name a wiki such as Confluence"
+            f"connector's effects: {', '.join(effects) or 'none'}); name a wiki whose connector publishes pages"
         )
     with ctx.db.begin() as conn:
         plan_pages(conn, ctx, spec, stats)
