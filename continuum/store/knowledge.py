@@ -68,7 +68,7 @@ def kept_interactions(conn: Connection, customer_id: int, limit: int) -> tuple[l
         .order_by(desc(interactions.c.created_at), desc(interactions.c.id))
         .limit(limit)
     ).mappings()
-    total = len(conn.execute(select(interactions.c.id).where(*where)).all())
+    total = int(conn.execute(select(func.count()).select_from(interactions).where(*where)).scalar_one())
     return [cast(InteractionRow, dict(row)) for row in rows][::-1], total
 
 

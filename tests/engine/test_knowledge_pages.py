@@ -325,3 +325,16 @@ def test_a_merged_or_erased_customers_page_keeps_no_history(sqlite_db: Engine, s
     ann = sim.page(ann_id)
     assert ann["title"] == "Erased customer 1" and "dark mode" not in ann["body"] and "ann" not in ann["body"]
     assert "Erased" in ann["body"] and sim.page(bob_id)["title"] == "Erased customer 2"
+
+
+def test_a_page_shows_the_latest_interactions_and_says_how_many_there_are(sqlite_db: Engine, sim) -> None:
+    ctx, forum, _ = world(sqlite_db, sim, customer_pages={"max_interactions": 2})
+    for n in range(3):
+        forum.post("ann", n + 1, f"idea number {n}", created=f"2026-11-2{n}T10:00:00Z")
+    run_pipeline(ctx)
+    [page] = customer_pages(sim).values()
+    texts = [paragraph_text(p) for p in section(page).iter("p")] + [
+        paragraph_text(td) for td in section(page).iter("td")
+    ]
+    assert any("The latest 2 of 3 interactions are shown." in t for t in texts)
+    assert "idea number 0" not in texts and {"idea number 1", "idea number 2"} <= set(texts)
