@@ -47,17 +47,23 @@ class CountingTracker:
 
 
 def hub() -> HubConfig:
-    return HubConfig.model_validate({
-        "systems": {"discourse": {"connector": "discourse", "connection": "none"},
-                    "jira": {"connector": "jira", "connection": "none"},
-                    "confluence": {"connector": "confluence", "connection": "none"}},
-        "pipelines": {"p": {
-            "sources": [{"system": "discourse", "stream": "posts", "mapping": "discourse.post.yaml"}],
-            "targets": [{"system": "jira", "mapping": "jira.issue.yaml"}],
-            "routing": [{"name": "everything kept becomes a ticket", "when": {}, "then": {"route": "jira"}}],
-            "knowledge": {"system": "confluence", "customer_pages": {"select": ["any"]}},
-        }},
-    })
+    return HubConfig.model_validate(
+        {
+            "systems": {
+                "discourse": {"connector": "discourse", "connection": "none"},
+                "jira": {"connector": "jira", "connection": "none"},
+                "confluence": {"connector": "confluence", "connection": "none"},
+            },
+            "pipelines": {
+                "p": {
+                    "sources": [{"system": "discourse", "stream": "posts", "mapping": "discourse.post.yaml"}],
+                    "targets": [{"system": "jira", "mapping": "jira.issue.yaml"}],
+                    "routing": [{"name": "everything kept becomes a ticket", "when": {}, "then": {"route": "jira"}}],
+                    "knowledge": {"system": "confluence", "customer_pages": {"select": ["any"]}},
+                }
+            },
+        }
+    )
 
 
 def writes(sim: ConfluenceSimulator) -> int:
@@ -69,11 +75,18 @@ def run(size: int, workdir: Path) -> None:
     changed = max(1, size // 20)
     with ConfluenceSimulator() as sim, store("sqlite", workdir) as db:
         credentials = PLUGIN.simulator_connection(sim.base_url)
-        wiki = PLUGIN.create(ConnectionInfo("bench_confluence", sim.base_url, credentials["login"],
-                                            credentials["password"], credentials["extra"]))
+        wiki = PLUGIN.create(
+            ConnectionInfo(
+                "bench_confluence", sim.base_url, credentials["login"], credentials["password"], credentials["extra"]
+            )
+        )
         forum = GeneratedForum(size, authors=max(10, size // 4))
-        ctx = SyncContext(db=db, hub=hub(), pipeline_name="p",
-                          connectors={"discourse": forum, "jira": CountingTracker(), "confluence": wiki})
+        ctx = SyncContext(
+            db=db,
+            hub=hub(),
+            pipeline_name="p",
+            connectors={"discourse": forum, "jira": CountingTracker(), "confluence": wiki},
+        )
         timer = Timer()
         first = run_pipeline(ctx)
         first_s, pages, first_writes = timer.seconds, first.counts.get("publish_applied", 0), writes(sim)
@@ -87,16 +100,21 @@ def run(size: int, workdir: Path) -> None:
         updated = third.counts.get("publish_applied", 0)
         made = sim.effect_counts()["created"] - first.counts.get("publish_applied", 0)
         log(f"pages: {pages} made, re-run {rerun_writes} writes, then {updated} changed ({made} new)")
-        emit("knowledge_pages", size, {
-            "customer_pages": pages,
-            "first_run_writes": first_writes,
-            "first_run_s": round(first_s, 2),
-            "unchanged_rerun_writes": rerun_writes,
-            "unchanged_rerun_calls": rerun_calls,
-            "changed_pages": updated - made,
-            "writes_per_changed_page": round((writes(sim) - before - 2 * made) / max(1, updated - made), 3),
-            "calls_per_changed_page": round((sim.effect_counts()["calls"] - calls) / max(1, updated), 3),
-        }, rerun_counts=dict(sorted(rerun.counts.items())))
+        emit(
+            "knowledge_pages",
+            size,
+            {
+                "customer_pages": pages,
+                "first_run_writes": first_writes,
+                "first_run_s": round(first_s, 2),
+                "unchanged_rerun_writes": rerun_writes,
+                "unchanged_rerun_calls": rerun_calls,
+                "changed_pages": updated - made,
+                "writes_per_changed_page": round((writes(sim) - before - 2 * made) / max(1, updated - made), 3),
+                "calls_per_changed_page": round((sim.effect_counts()["calls"] - calls) / max(1, updated), 3),
+            },
+            rerun_counts=dict(sorted(rerun.counts.items())),
+        )
 
 
 if __name__ == "__main__":
