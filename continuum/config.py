@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import string
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from continuum.mapping import mappings_dir
 from continuum.mapping.yamlfile import ConfigError, validate_file
@@ -73,6 +74,96 @@ class AttachmentsSpec(BaseModel):
     mapping: str = Field(description="Mapping file whose `store` action names the customer folder and the file")
 
 
+def _check_title(value: str, allowed: tuple[str, ...]) -> str:
+    """A page title pattern that names only the placeholders it may use (a typo is an error, not a blank)."""
+    try:
+        named = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a title pattern: {exc}") from None
+    stray = sorted(set(named) - set(allowed))
+    if stray:
+        raise ValueError(f"{value!r} names {', '.join('{' + n + '}' for n in stray)}; it may use "
+                         f"{', '.join('{' + n + '}' for n in allowed)}")
+    if not value.strip():
+        raise ValueError("a page title pattern cannot be empty")
+    return value
+
+
+PageSelector = Literal["ticket", "vip", "known", "any"]
+
+
+def _ticketed_and_vips() -> list[PageSelector]:
+    return ["ticket", "vip"]
+
+
+class CustomerPagesSpec(BaseModel):
+    """Which customers get a history page in the knowledge system, and what the page is called."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    select: list[PageSelector] = Field(
+        default_factory=_ticketed_and_vips, min_length=1,
+        description="Who gets a page (any of): ticket (a kept interaction has a ticket, its own or its feature "
+                    "request's), vip (tier in vip_tiers), known (has a primary e-mail), any (has a kept interaction)")
+    vip_tiers: list[str] = Field(default_factory=lambda: ["vip"], description="The tiers `vip` selects")
+    title: str = Field("{name} (customer {id})",
+                       description="The page's title; {name} and {id} are the customer's (titles are unique in a "
+                                   "space: keep {id} in it)")
+    max_interactions: int = Field(200, ge=1, le=2000, description="The latest interactions a page shows")
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return _check_title(value, ("name", "id"))
+
+
+class FeatureRequestPagesSpec(BaseModel):
+    """One page per feature request with votes, and an index page of them all, sorted by votes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field("Feature request {id}: {title}",
+                       description="Each request's page title; {title} and {id} are the request's")
+    index_title: str = Field("Feature requests by votes", min_length=1, description="The index page's title")
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return _check_title(value, ("title", "id"))
+
+
+class FaqPagesSpec(BaseModel):
+    """Knowledge capture: a staff answer to a customer's question becomes a draft FAQ page for staff to review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kinds: list[str] = Field(default_factory=lambda: ["question"], min_length=1,
+                             description="The kinds of interaction whose staff answer becomes an FAQ page")
+    title: str = Field("FAQ {id}: {question}",
+                       description="The page's title; {question} is the question's first words, {id} the answer's")
+    label: str = Field("continuum-kb", pattern=r"^[a-z0-9_-]{1,50}$",
+                       description="The label on every FAQ page (besides the wiki connector's own)")
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        return _check_title(value, ("question", "id"))
+
+
+class KnowledgeSpec(BaseModel):
+    """Where the pipeline writes knowledge pages (a wiki), after its effects are applied."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: str = Field(description="The wiki (a system under systems:, whose connector publishes pages)")
+    customer_pages: CustomerPagesSpec | None = Field(
+        default_factory=CustomerPagesSpec, description="Customer history pages (null: none)")
+    feature_request_pages: FeatureRequestPagesSpec | None = Field(
+        None, description="Feature-request pages and their index (null: none)")
+    faq_pages: FaqPagesSpec | None = Field(
+        None, description="Draft FAQ pages from staff answers to questions (null: none)")
+
+
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -93,6 +184,8 @@ class PipelineConfig(BaseModel):
     attachments: AttachmentsSpec | None = Field(
         None, description="Document store for customers' attachments; the tickets link to the stored files "
                           "(the target mapping's `attachments` action renders that comment)")
+    knowledge: KnowledgeSpec | None = Field(
+        None, description="Write knowledge pages (customer histories, feature requests) to a wiki after apply")
 
 
 class HubConfig(BaseModel):
@@ -138,6 +231,7 @@ class HubConfig(BaseModel):
             named += [r.then.route for r in pipeline.routing if r.then.route]
             named += list(pipeline.reply_mapping)
             named += [pipeline.attachments.system] if pipeline.attachments else []
+            named += [pipeline.knowledge.system] if pipeline.knowledge else []
             for system in named:
                 if system not in self.systems:
                     problems.append(f"pipeline {name!r} names system {system!r}, which is not under systems:")
@@ -212,6 +306,8 @@ def pipeline_systems(hub: HubConfig, pipeline: str) -> list[str]:
         names.append(book.alerts.notify.system)
     if spec.attachments:
         names.append(spec.attachments.system)
+    if spec.knowledge:
+        names.append(spec.knowledge.system)
     unknown = [n for n in names if n not in hub.systems]
     if unknown:
         raise ValueError(f"pipeline {pipeline!r}: its rules name unknown system(s) {', '.join(sorted(set(unknown)))}")

@@ -82,6 +82,7 @@ def play_story(db: Any, hub: HubConfig, running: dict[str, Any], sync_round: Syn
         "staff_answers": staff["answered"],
         "features_shipped": staff["shipped"],
         "report": write_demo_report(db),
+        "knowledge_pages": _pages(db),
     })
     return summary
 
@@ -94,6 +95,13 @@ def write_demo_report(db: Any) -> str:
     with db.connect() as conn:
         write_report(conn, path)
     return str(path)
+
+
+def _pages(db: Any) -> dict[str, int]:
+    from continuum.store.knowledge import pages_kept
+
+    with db.connect() as conn:
+        return pages_kept(conn)
 
 
 def _voters_by_channel(db: Any, fr_id: int | None) -> dict[str, int]:

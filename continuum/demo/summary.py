@@ -27,6 +27,14 @@ def print_demo_summary(summary: dict[str, Any], console: Console) -> None:
             f"without a title is matched by a person's confirmation). The shipped feature had "
             f"{sum(reach.values())} voices: " + ", ".join(f"{n} on {system}" for system, n in reach.items())
             + "; each was told on their own channel.", highlight=False)
+    pages = summary.get("knowledge_pages") or {}
+    if pages:
+        index = " with their index" if "feature_index" in pages else ""
+        console.print(
+            f"The wiki holds {pages.get('customer_page', 0)} customer history pages and "
+            f"{pages.get('feature_page', 0)} feature-request pages{index} and {pages.get('faq_page', 0)} draft FAQ "
+            "pages; a page is written only when what it shows changed, and staff notes around the hub's part stay.",
+            highlight=False)
     status = Table(title="Interactions by status")
     status.add_column("status")
     status.add_column("count", justify="right")

@@ -14,6 +14,7 @@ record::
     apply_follow_ups  each system effects go to
     read_back         each target with a stream: ticket changes, staff answers
     respond           each source system: the replies on the customer's own channel
+    publish           the pipeline's wiki (``knowledge``): customer history and feature-request pages
 
 Importing this module is cheap (the DAG file imports it at parse time): a
 stage's function imports its engine module when it runs.
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from continuum.engine.context import RunStats, SyncContext
 
 # What one call of a stage covers.
-Covers = Literal["source", "pipeline", "effect_system", "read_back", "channel"]
+Covers = Literal["source", "pipeline", "effect_system", "read_back", "channel", "knowledge"]
 # One call's arguments: {} for the pipeline, the system's name, or a source's system, stream and partition.
 Unit = dict[str, str]
 
@@ -59,7 +60,10 @@ def source_systems(hub: HubConfig, pipeline: str) -> list[str]:
 def effect_systems(hub: HubConfig, pipeline: str) -> list[str]:
     """Every other system effects go to: targets, and the rule book's routes and notice channels."""
     sources = source_systems(hub, pipeline)
-    return [s for s in pipeline_systems(hub, pipeline) if s not in sources]
+    knowledge = hub.pipelines[pipeline].knowledge
+    # The wiki's effects are its pages: the publish stage plans and applies them, after everything else.
+    wiki = {knowledge.system} if knowledge else set()
+    return [s for s in pipeline_systems(hub, pipeline) if s not in sources and s not in wiki]
 
 
 def units(stage: Stage, hub: HubConfig, pipeline: str) -> list[Unit]:
@@ -73,6 +77,8 @@ def units(stage: Stage, hub: HubConfig, pipeline: str) -> list[Unit]:
         return [{"system": s} for s in effect_systems(hub, pipeline)]
     if stage.covers == "read_back":
         return [{"system": t.system, "stream": t.stream} for t in spec.targets if t.stream]
+    if stage.covers == "knowledge":
+        return [{"system": spec.knowledge.system}] if spec.knowledge else []
     return [{"system": s} for s in source_systems(hub, pipeline)]
 
 
@@ -135,6 +141,13 @@ def _read_back(ctx: SyncContext, unit: Unit) -> RunStats:
     return read_target(ctx, target_of(ctx, unit))
 
 
+def _publish(ctx: SyncContext, unit: Unit) -> RunStats:
+    """Write the pipeline's knowledge pages to its wiki: only the pages whose content changed."""
+    from continuum.engine.knowledge import publish_pages
+
+    return publish_pages(ctx, unit["system"])
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("read", "source", _read, locked=False),
     Stage("plan", "pipeline", _plan),
@@ -143,6 +156,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("apply_follow_ups", "effect_system", _apply),  # after the follow-ups: nothing planned is one query
     Stage("read_back", "read_back", _read_back),
     Stage("respond", "channel", _apply),
+    Stage("publish", "knowledge", _publish),  # last: the pages show the tickets and answers of this run
 )
 
 

@@ -107,4 +107,14 @@ def _connectors(hub: HubConfig, label: str) -> list[str]:
             known = ", ".join(sorted(found.config_class().option_names()))
             problems.append(f"{label}: systems.{name}.options: unknown option(s) {', '.join(stray)} for the "
                             f"{system.connector} connector (known: {known})")
+    for name, pipeline in hub.pipelines.items():
+        wiki = pipeline.knowledge.system if pipeline.knowledge else None
+        if wiki in hub.systems:
+            try:
+                effects = plugin(hub.systems[wiki].connector).capabilities.effects
+            except UnknownConnector:
+                continue  # said above
+            if "publish" not in effects:
+                problems.append(f"{label}: pipelines.{name}.knowledge.system: {wiki!r} cannot publish pages (the "
+                                f"{hub.systems[wiki].connector} connector's effects: {', '.join(effects) or 'none'})")
     return problems

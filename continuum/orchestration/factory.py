@@ -104,7 +104,8 @@ def build_dag(hub: HubConfig, name: str) -> DAG:
     pipeline = hub.pipelines[name]
     sources = source_systems(hub, name)
     targets = effect_systems(hub, name)
-    systems = sorted(set(sources) | set(targets))
+    wiki = {pipeline.knowledge.system} if pipeline.knowledge else set()
+    systems = sorted(set(sources) | set(targets) | wiki)
     asset = Asset(name=dag_id(name), uri=pipeline_asset_uri(name))
     with DAG(
         dag_id=dag_id(name),

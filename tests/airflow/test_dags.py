@@ -48,10 +48,14 @@ def test_tasks_follow_the_loop_and_call_each_system_in_its_pool() -> None:
     assert all(tasks[read].upstream_task_ids == {"migrate_store"} for read in reads)  # every source at once
     assert set(reads) <= tasks["plan"].upstream_task_ids
     assert {"apply_jira", "plan_follow_ups", "apply_follow_ups_jira", "read_back_jira", "respond_discourse",
-            "respond_x", "respond_facebook", "report"} <= set(tasks)
+            "respond_x", "respond_facebook", "publish_confluence", "report"} <= set(tasks)
+    # The wiki's pages come last, once the run's tickets and answers are in the store.
+    responds = [t for t in tasks if t.startswith("respond_")]  # one after another: each holds the run lock
+    assert tasks["publish_confluence"].upstream_task_ids == {responds[-1]}
+    assert "apply_confluence" not in tasks  # its effects are its pages: the publish task applies them
     for task_id, task in tasks.items():
         system = task_id.rsplit("_", 1)[-1]
-        if task_id.startswith(("read_", "apply_", "respond_")):
+        if task_id.startswith(("read_", "apply_", "respond_", "publish_")):
             assert task.pool == pool_name(system), task_id
         else:
             assert task.pool == "default_pool", task_id

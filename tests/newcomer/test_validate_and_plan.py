@@ -16,6 +16,13 @@ def test_an_unknown_connector_is_an_error(own_folder: Path) -> None:
     assert "systems.jira.connector: no connector named 'jiraa' is installed" in result.output
 
 
+def test_a_wiki_that_cannot_publish_pages_is_an_error(own_folder: Path) -> None:
+    edit(own_folder / "continuum.yaml", "system: confluence", "system: jira")
+    result = cli("validate")
+    assert result.exit_code == 2, result.output
+    assert "pipelines.community.knowledge.system: 'jira' cannot publish pages" in result.output
+
+
 def test_an_unknown_filter_is_an_error_with_file_and_line(own_folder: Path) -> None:
     edit(own_folder / "jira.issue.yaml", "| truncate(200, true) }}\"", "| shorten(200) }}\"")
     result = cli("validate")
