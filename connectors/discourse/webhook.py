@@ -14,8 +14,8 @@ from continuum.kit.webhooks import (
     Verdict,
     WebhookRequest,
     hmac_hex,
-    json_object,
-    prefixed_hex_matches,
+    signed_json_post,
+    subjects_of,
 )
 
 WAKING_TYPES = frozenset({"post", "topic"})
@@ -25,19 +25,15 @@ class DiscourseWebhook:
     secret_fields = ("webhook_secret",)
 
     def verify(self, request: WebhookRequest, secrets: Mapping[str, str], now: datetime) -> Verdict:
-        if request.method != "POST":
-            return Rejected(405, "Discourse delivers with POST")
-        given = request.header("x-discourse-event-signature")
-        if not prefixed_hex_matches(secrets["webhook_secret"], request.body, given):
-            return Rejected(401, "X-Discourse-Event-Signature is missing or does not match the body")
+        payload = signed_json_post(request, secrets["webhook_secret"], "Discourse", "X-Discourse-Event-Signature")
+        if isinstance(payload, Rejected):
+            return payload
         delivery = request.header("x-discourse-event-id")
-        payload = json_object(request.body)
-        if not delivery or payload is None:
-            return Rejected(400, "no X-Discourse-Event-Id header, or the body is not a JSON object")
+        if not delivery:
+            return Rejected(400, "no X-Discourse-Event-Id header")
         kind = request.header("x-discourse-event-type") or next(iter(payload), "unknown")
         event = request.header("x-discourse-event") or kind
-        subjects = tuple(f"{name}:{payload[name]['id']}" for name in ("post", "topic")
-                         if isinstance(payload.get(name), dict) and "id" in payload[name])
+        subjects = subjects_of(payload, {"post": "id", "topic": "id"})
         # The instance's id of the event: with the instance's URL, unique across the sites one hub listens to.
         return Accepted(f"{request.header('x-discourse-instance') or ''}#{delivery}", event, subjects,
                         wake=kind in WAKING_TYPES)

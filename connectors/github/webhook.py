@@ -15,8 +15,8 @@ from continuum.kit.webhooks import (
     Verdict,
     WebhookRequest,
     hmac_hex,
-    json_object,
-    prefixed_hex_matches,
+    signed_json_post,
+    subjects_of,
 )
 
 WAKING_EVENTS = frozenset({"issues", "issue_comment"})
@@ -26,21 +26,15 @@ class GithubWebhook:
     secret_fields = ("webhook_secret",)
 
     def verify(self, request: WebhookRequest, secrets: Mapping[str, str], now: datetime) -> Verdict:
-        if request.method != "POST":
-            return Rejected(405, "GitHub delivers with POST")
-        if not prefixed_hex_matches(secrets["webhook_secret"], request.body, request.header("x-hub-signature-256")):
-            return Rejected(401, "X-Hub-Signature-256 is missing or does not match the body")
+        payload = signed_json_post(request, secrets["webhook_secret"], "GitHub", "X-Hub-Signature-256")
+        if isinstance(payload, Rejected):
+            return payload
         delivery = request.header("x-github-delivery")
-        payload = json_object(request.body)
-        if not delivery or payload is None:
-            return Rejected(400, "no X-GitHub-Delivery header, or the body is not a JSON object")
+        if not delivery:
+            return Rejected(400, "no X-GitHub-Delivery header")
         event = request.header("x-github-event") or "unknown"
-        subjects = []
-        if isinstance(payload.get("issue"), dict) and "number" in payload["issue"]:
-            subjects.append(f"issue:{payload['issue']['number']}")
-        if isinstance(payload.get("comment"), dict) and "id" in payload["comment"]:
-            subjects.append(f"comment:{payload['comment']['id']}")
-        return Accepted(delivery, event, tuple(subjects), wake=event in WAKING_EVENTS)
+        subjects = subjects_of(payload, {"issue": "number", "comment": "id"})
+        return Accepted(delivery, event, subjects, wake=event in WAKING_EVENTS)
 
 
     def sign(self, body: bytes, secrets: Mapping[str, str], now: datetime, delivery_id: str,

@@ -16,8 +16,8 @@ from continuum.kit.webhooks import (
     WebhookRequest,
     body_id,
     hmac_hex,
-    json_object,
-    prefixed_hex_matches,
+    signed_json_post,
+    subjects_of,
 )
 
 
@@ -25,23 +25,13 @@ class JiraWebhook:
     secret_fields = ("webhook_secret",)
 
     def verify(self, request: WebhookRequest, secrets: Mapping[str, str], now: datetime) -> Verdict:
-        if request.method != "POST":
-            return Rejected(405, "Jira delivers with POST")
-        if not prefixed_hex_matches(secrets["webhook_secret"], request.body, request.header("x-hub-signature")):
-            return Rejected(401, "X-Hub-Signature is missing or does not match the body")
-        payload = json_object(request.body)
-        if payload is None:
-            return Rejected(400, "the body is not a JSON object")
+        payload = signed_json_post(request, secrets["webhook_secret"], "Jira", "X-Hub-Signature")
+        if isinstance(payload, Rejected):
+            return payload
         event = str(payload.get("webhookEvent") or "unknown")
-        subjects = []
-        issue = payload.get("issue")
-        if isinstance(issue, dict) and issue.get("id"):
-            subjects.append(f"issue:{issue['id']}")
-        comment = payload.get("comment")
-        if isinstance(comment, dict) and comment.get("id"):
-            subjects.append(f"comment:{comment['id']}")
+        subjects = subjects_of(payload, {"issue": "id", "comment": "id"})
         delivery = request.header("x-atlassian-webhook-identifier") or body_id(request.body)
-        return Accepted(delivery, event, tuple(subjects), wake=bool(subjects))
+        return Accepted(delivery, event, subjects, wake=bool(subjects))
 
 
     def sign(self, body: bytes, secrets: Mapping[str, str], now: datetime, delivery_id: str,

@@ -132,3 +132,22 @@ def body_id(body: bytes) -> str:
 
 __all__ = ["Accepted", "Rejected", "Reply", "Verdict", "WebhookRequest", "WebhookVerifier", "body_id", "fresh",
            "hmac_b64", "hmac_hex", "hmac_sha256", "json_object", "prefixed_hex_matches", "same"]
+
+
+def signed_json_post(request: WebhookRequest, secret: str, vendor: str,
+                     signature_header: str) -> dict[str, Any] | Rejected:
+    """The checks every vendor signing its POSTed JSON as ``sha256=<hex HMAC of the body>`` needs first
+    (GitHub, Jira, Discourse): the method, the signature, then a JSON object; the payload or why not."""
+    if request.method != "POST":
+        return Rejected(405, f"{vendor} delivers with POST")
+    if not prefixed_hex_matches(secret, request.body, request.header(signature_header)):
+        return Rejected(401, f"{signature_header} is missing or does not match the body")
+    payload = json_object(request.body)
+    return Rejected(400, "the body is not a JSON object") if payload is None else payload
+
+
+def subjects_of(payload: Mapping[str, Any], names: dict[str, str]) -> tuple[str, ...]:
+    """``kind:id`` for each object the payload carries, by its key (``{"issue": "number"}``: issue:12)."""
+    return tuple(f"{name}:{payload[name][key]}" for name, key in names.items()
+                 if isinstance(payload.get(name), dict) and payload[name].get(key) not in (None, ""))
+
