@@ -33,6 +33,7 @@ from continuum.store.base import content_hash
 from continuum.store.customers import get_customer
 from continuum.store.db import utcnow
 from continuum.store.links import find_links, touch_link
+from continuum.store.outbox import set_effect
 from continuum.store.rows import OutboxRow
 
 ACTION = "publish"
@@ -196,3 +197,6 @@ def on_published(conn: Connection, row: OutboxRow, result: EffectResult) -> None
     link = found.get(str(result.external_id))
     if link is not None and isinstance(digest, str):
         touch_link(conn, link["id"], result.version, digest)
+    # The page holds what was written; the outbox keeps no copy of customers' words once it landed, so a
+    # deleted post or an erased customer leaves no trace in old page versions.
+    set_effect(conn, row["id"], payload={"content_hash": digest})

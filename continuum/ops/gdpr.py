@@ -173,6 +173,10 @@ def _left_remotely(conn: Connection, hub: HubConfig, people: list[int], rows: li
     for copy in erasure.copies_stored(conn, people):
         left.append({**copy, "action": "store", "object": "file",
                      "why": f"{copy['system']}: the connector cannot delete a stored file"})
+    for page in erasure.pages_about(conn, people):
+        left.append({**page, "action": "page", "object": "page",
+                     "why": f"{page['system']}: the page's earlier versions keep what it said about them, and the "
+                            "connector cannot delete a page yet; delete it in the wiki"})
     channels = sorted({row["source_system"] for row in rows if row["direction"] == "inbound"})
     left += [{"system": channel, "action": "post", "object": "post", "id": None, "why": OWN_POSTS}
              for channel in channels]

@@ -166,6 +166,13 @@ def copies_stored(conn: Connection, customer_ids: list[int]) -> list[JSON]:
     return [{"system": r.system, "external_id": r.external_id} for r in rows]
 
 
+def pages_about(conn: Connection, customer_ids: list[int]) -> list[JSON]:
+    """The knowledge pages the hub keeps about them (a customer history page), by system and page id."""
+    rows = conn.execute(select(links.c.system, links.c.external_id).where(
+        links.c.record_type == "customer_page", links.c.record_id.in_(customer_ids or [-1])).order_by(links.c.id))
+    return [{"system": r.system, "id": r.external_id} for r in rows]
+
+
 def effects_sent_about(conn: Connection, interaction_ids: list[int]) -> list[JSON]:
     """Effects already sent from these interactions: what the hub wrote elsewhere from their words."""
     rows = conn.execute(select(outbox.c.system, outbox.c.action, outbox.c.object_type, outbox.c.external_id,

@@ -8,6 +8,7 @@ databases, which are dropped afterwards.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -208,12 +209,19 @@ def fresh_pg_db() -> Iterator[Any]:
         yield make
 
 
+# One Fernet key for every Airflow process of the session: left unset, each process of a fresh home may write
+# its own airflow.cfg with a key of its own (a race under load), and the triggerer then cannot read the
+# trigger kwargs the dag-processor encrypted.
+FERNET_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
 def base_env(home: Path, metadata_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
     env.update({
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__FERNET_KEY": FERNET_KEY,
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),

@@ -171,9 +171,13 @@ def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_t
         sync(name, hub, db)
 
     assert _store_hits(db, (*MARKS, WORDS)) == {}
-    after = {s: [m for m in (*MARKS, WORDS) if m.lower() in _state_text(running[s])] for s in written}
-    assert after == {s: [] for s in written}
     left = {(item["system"], item["action"]) for item in done["not_erased_remotely"]}
+    # A wiki keeps a page's earlier versions and the connector cannot delete a page yet: such a system must
+    # be named in the erase result; every other system written to holds nothing of her.
+    wikis = {s for s in written if (s, "page") in left}
+    assert wikis == {s for s in written if hub.systems[s].connector == "confluence" and before[s]}
+    after = {s: [m for m in (*MARKS, WORDS) if m.lower() in _state_text(running[s])] for s in written}
+    assert {s: hits for s, hits in after.items() if s not in wikis} == {s: [] for s in written if s not in wikis}
     assert {(c, "post") for c in CHANNELS} <= left  # her own posts, hers to delete on each platform
     assert ("discourse", "reply") in left  # the hub's answer in her thread: no connector deletes a reply
     with db.connect() as conn:
