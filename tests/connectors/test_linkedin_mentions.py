@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
-import pytest
 import requests
 
 from connectors.linkedin.connector import LinkedInConnector
-from connectors.linkedin.contract import exchange_errors
 from connectors.linkedin.mentions import OVERLAP_MS
 from connectors.linkedin.plugin import PLUGIN, SIM_ORGANIZATION, SIM_TOKEN
-from connectors.linkedin.seed import seed
 from connectors.linkedin.simulator import MEMBER_TOKEN, LinkedInSimulator
 from continuum.connector import ConnectionInfo, Effect, SourceRecord
-from continuum.http import GATES
+from tests.connectors import test_linkedin_reply as reply_tests
 
 INES = "urn:li:person:ines-duarte-3"
 MENTION = f"@[Acme App]({SIM_ORGANIZATION})"
 
 
-@pytest.fixture
-def sim() -> Iterator[LinkedInSimulator]:
-    GATES.reset()
-    simulator = LinkedInSimulator()
-    seed(simulator)
-    simulator.start()
-    yield simulator
-    simulator.stop()
-    problems = [p for x in simulator.exchanges if x.fault is None for p in exchange_errors(x)]
-    assert not problems, problems[:5]
+sim = reply_tests.sim  # the same simulator fixture: seeded, and every exchange checked afterwards
 
 
 def make(sim: LinkedInSimulator, **options: Any) -> LinkedInConnector:
