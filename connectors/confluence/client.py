@@ -49,7 +49,8 @@ class ConfluenceApi:
         (the library's own message is kept out: it may quote what was sent)."""
         where = f"/{path}"
         try:
-            verb = {"GET": self.client.get, "POST": self.client.post, "PUT": self.client.put}[method]
+            client = self.client
+            verb = {"GET": client.get, "POST": client.post, "PUT": client.put, "DELETE": client.delete}[method]
             response = verb(path, params=params, data=body, advanced_mode=True)
         except RateLimitExhausted:
             raise
@@ -78,6 +79,13 @@ class ConfluenceApi:
     def me(self) -> JSON:
         return dict(self.call("GET", f"{V1}/user/current"))
 
+    def delete_versions(self, page_id: str, current: int) -> int:
+        """Delete every earlier version of the page (the current one stays); returns how many went.  Newest
+        first: deleting version n renumbers only the versions after it, which are gone by then (or current)."""
+        for number in range(current - 1, 0, -1):
+            self.call("DELETE", f"{V1}/content/{page_id}/version/{number}")
+        return max(current - 1, 0)
+
     def add_labels(self, page_id: str, labels: list[str]) -> None:
         self.call("POST", f"{V1}/content/{page_id}/label", body=[{"prefix": "global", "name": n} for n in labels])
 
@@ -98,6 +106,14 @@ class ConfluenceApi:
         """The page with its storage body and version; None when it is gone (deleted, or not visible)."""
         try:
             return dict(self.call("GET", f"{V2}/pages/{page_id}", params={"body-format": "storage"}))
+        except ConfluenceError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def trashed(self, page_id: str) -> JSON | None:
+        try:
+            return dict(self.call("GET", f"{V2}/pages/{page_id}", params={"status": "trashed"}))
         except ConfluenceError as exc:
             if exc.status == 404:
                 return None
@@ -131,6 +147,32 @@ class ConfluenceApi:
         if parent_id:
             body["parentId"] = parent_id
         return dict(self.call("POST", f"{V2}/pages", body=body))
+
+    def delete_page(self, page_id: str) -> bool:
+        """Move the page to the trash, then purge it from there, which takes its earlier versions with it (a
+        page only trashed keeps them); False when there was no page to delete.  A retry after a lost answer
+        finds the page already in the trash, or gone, and finishes the job."""
+        path = f"{V2}/pages/{page_id}"
+        try:
+            self.call("DELETE", path)
+        except ConfluenceError as exc:
+            if exc.status != 404:  # 404: already in the trash (or gone): purge what is there
+                raise
+        try:
+            self.call("DELETE", path, params={"purge": "true"})
+        except ConfluenceError as exc:
+            # A 404 is also how Confluence refuses a call the account may not make: gone only if not in the trash.
+            if exc.status == 404 and self.trashed(page_id) is None:
+                return False
+            raise ConfluenceError(
+                SYSTEM,
+                f"page {page_id} is in the trash but was not purged ({exc.message}): its earlier versions remain "
+                "until a space admin purges it, or the hub's account is given space admin permission",
+                status=exc.status,
+                method="DELETE",
+                path=f"/{path}",
+            ) from None
+        return True
 
     def update_page(self, page: JSON, title: str, storage: str, message: str) -> JSON:
         """Save the page as the next version after the one read: a 409 means someone saved it meanwhile."""

@@ -12,6 +12,11 @@ page the hub made instead of making a second one).  Then:
   write, the next version after the one read.  A 409 (someone saved the page since it was read) reads the
   page again and splices into the fresh version, up to ``conflict_retries`` times: a person's edit is never
   overwritten.  Markers a person broke stop the write with an error naming the page.
+
+``delete`` (object type ``page``, the page's id as ``target_id``) takes a page away for good, trash and then
+purge, so its earlier versions go too (a customer's erasure): one or two writes; a page already gone is done.
+``prune`` (the same shape) keeps the page as it is now and deletes its earlier versions, one write each: what a
+page said about an erased customer before the hub wrote it again without them.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ class ConfluenceConnector:
     def __init__(self, config: ConfluenceConfig, policy: RetryPolicy | None = None) -> None:
         self.config = config
         self.api = ConfluenceApi(config, policy)
-        self.dispatch = EffectDispatcher(self.system, {"publish": self._publish})
+        self.dispatch = EffectDispatcher(
+            self.system, {"publish": self._publish, "delete": self._delete, "prune": self._prune}
+        )
         self._space_id: str | None = None
         self.writes = 0  # pages created, saved or labelled by this connector (the benchmark reads it)
 
@@ -91,6 +98,18 @@ class ConfluenceConnector:
             self.writes += 1
         return self._update(effect, page, title, section, labels)
 
+    def _delete(self, effect: Effect) -> EffectResult:
+        if self.api.delete_page(_page_id(effect)):
+            self.writes += 2
+        # Nothing to link: the page is gone, and the engine keeps no link to it.
+        return EffectResult(key=effect.key, ok=True, object_type="page", found_existing=effect.maybe_applied)
+
+    def _prune(self, effect: Effect) -> EffectResult:
+        page = self.api.page(_page_id(effect))
+        if page is not None:  # a page gone has no versions left
+            self.writes += self.api.delete_versions(str(page["id"]), version_of(page))
+        return EffectResult(key=effect.key, ok=True, object_type="page", found_existing=effect.maybe_applied)
+
     def _update(self, effect: Effect, page: JSON, title: str, section: str, labels: list[str]) -> EffectResult:
         first_time = "continuum-start" not in storage_of(page)  # a page of that title the hub never wrote in
         for attempt in range(self.config.conflict_retries + 1):
@@ -130,3 +149,10 @@ class ConfluenceConnector:
         return succeeded(
             effect, str(page["id"]), object_type="page", version=str(version_of(page)), url=url, found_existing=found
         )
+
+
+def _page_id(effect: Effect) -> str:
+    page_id = str(effect.target_id or "")
+    if not page_id.isdigit():
+        raise ValueError(f"target_id must be the id of a page, not {page_id[:40]!r}")
+    return page_id

@@ -8,7 +8,7 @@ from continuum.kit.plugin import ConnectorPlugin
 SIM_LOGIN, SIM_TOKEN = "continuum-bot@example.com", "sim-confluence-api-token-41b7"  # what the simulator accepts
 SIM_SPACE = "SUP"  # the simulator's support space
 SIM_PARENT = "65537"  # its "Customers" page, under which the hub's pages go
-CAPABILITIES = Capabilities(streams=(), effects=("publish",), bulk_sizes={})
+CAPABILITIES = Capabilities(streams=(), effects=("publish", "delete", "prune"), bulk_sizes={})
 
 PLUGIN = ConnectorPlugin(
     name="confluence",

@@ -5,7 +5,12 @@ It serves what the connector uses: v1 ``GET /wiki/rest/api/user/current`` and ``
 space and title), ``GET``/``PUT /wiki/api/v2/pages/{id}`` and ``POST /wiki/api/v2/pages``.  As Confluence
 does, it refuses a storage body that is not well-formed XHTML (400), a title already taken in the space
 (400), and an update whose ``version.number`` is not the current one plus one (409: someone saved the page
-since it was read).  Anything else is a 404, so a new call in the connector shows up as a failing test.
+since it was read).  ``DELETE /wiki/api/v2/pages/{id}`` moves a page to the trash, and called again with
+``purge=true`` on the trashed page removes it with every earlier version (a purge of a page not in the trash
+is a 400).  ``DELETE /wiki/rest/api/content/{id}/version/{n}`` deletes a historical version: its changes roll up
+into the next one, and the versions after it are numbered one lower (the current one cannot be deleted: 400).
+A trashed page is found only when asked for by ``status=trashed``.  Anything else is a 404, so a
+new call in the connector shows up as a failing test.
 
 The staff's side: :meth:`add_page`, :meth:`edit_page` (a person saves a new version) and
 :meth:`edit_before_next_update` (a person saves the page between the hub's read and its write).
@@ -47,6 +52,7 @@ class SimPage:
     version_at: datetime | None = None
     version_by: str = ""
     labels: list[str] = field(default_factory=list)
+    status: str = "current"  # or "trashed"; a purged page is gone from the table
     history: list[tuple[int, str, str]] = field(default_factory=list)  # (version, who, body) of each save
 
 
@@ -61,7 +67,7 @@ def well_formed(body: str) -> str | None:
 
 class ConfluenceSimulator(Simulator):
     system = "confluence"
-    effects = ("created", "updated", "labels", "conflicts", "calls")
+    effects = ("created", "updated", "labels", "conflicts", "trashed", "purged", "versions_deleted", "calls")
     accounts = (
         {
             "role": "hub",
@@ -96,6 +102,9 @@ class ConfluenceSimulator(Simulator):
             )
         )
         self._pending_edits: dict[int, Edit] = {}
+        # False: the hub's account is not a space admin, so a purge is refused as Confluence refuses a call the
+        # account lacks the permission for (a 404, as if the page were not there).
+        self.can_purge = True
 
     # -- the staff's side ------------------------------------------------------------
     def add_page(self, title: str, body: str, parent: int | str | None = SIM_PARENT) -> int:
@@ -128,6 +137,7 @@ class ConfluenceSimulator(Simulator):
                 "version": p.version,
                 "labels": list(p.labels),
                 "parent": str(p.parent) if p.parent else None,
+                "status": p.status,
                 "saves": list(p.history),
             }
 
@@ -167,9 +177,14 @@ class ConfluenceSimulator(Simulator):
             status,
         )
 
-    def _page(self, page_id: str) -> SimPage:
+    def purged(self, page_id: int | str) -> bool:
+        """The page and its versions are gone for good (not merely in the trash)."""
+        with self.lock:
+            return self._pages.get(int(page_id)) is None
+
+    def _page(self, page_id: str, statuses: tuple[str, ...] = ("current",)) -> SimPage:
         page = self._pages.get(int(page_id)) if page_id.isdigit() else None
-        if page is None:
+        if page is None or page.status not in statuses:
             self.reject(self._v2_error(404, "NOT_FOUND", f"No page found with id {page_id}"))
         return page
 
@@ -177,7 +192,7 @@ class ConfluenceSimulator(Simulator):
         stamp = (page.version_at or page.at).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         made: JSON = {
             "id": str(page.id),
-            "status": "current",
+            "status": page.status,
             "title": page.title,
             "spaceId": SPACE_ID,
             "parentId": str(page.parent) if page.parent else None,
@@ -214,7 +229,8 @@ class ConfluenceSimulator(Simulator):
         )
 
     def _clash(self, title: str, other_than: int | None = None) -> bool:
-        return self._pages.find(lambda p: p.title == title and p.id != other_than) is not None
+        found = self._pages.find(lambda p: p.title == title and p.id != other_than and p.status == "current")
+        return found is not None
 
     def _checked_body(self, body: Any) -> str:
         value = body.get("value") if isinstance(body, dict) else None
@@ -259,6 +275,19 @@ class ConfluenceSimulator(Simulator):
         results = [{"prefix": "global", "name": n, "id": str(1000 + i), "label": n} for i, n in enumerate(page.labels)]
         return self.json_response({"results": results, "start": 0, "limit": 200, "size": len(results), "_links": {}})
 
+    @v1("/content/<page_id>/version/<number>", "DELETE")
+    def delete_version(self, request: SimRequest, page_id: str, number: str) -> Response:
+        page = self._pages.get(int(page_id)) if page_id.isdigit() else None
+        if page is None or page.status != "current" or not number.isdigit():
+            return self._v1_error(400, f"Cannot find content with id {page_id} or version {number}")
+        if int(number) >= page.version or int(number) < 1:
+            return self._v1_error(400, f"Version {number} is the current version or not a version of {page_id}")
+        gone = int(number)
+        page.history = [(v - 1 if v > gone else v, who, body) for v, who, body in page.history if v != gone]
+        page.version -= 1
+        self.count("versions_deleted")
+        return Response(status=204)
+
     # -- v2 ------------------------------------------------------------------------------
     @v2("/spaces")
     def spaces(self, request: SimRequest) -> Response:
@@ -284,7 +313,12 @@ class ConfluenceSimulator(Simulator):
     def list_pages(self, request: SimRequest) -> Response:
         space, title = request.args.get("space-id"), request.args.get("title")
         with_body = request.args.get("body-format") == "storage"
-        rows = [p for p in self._pages.values() if space in (None, SPACE_ID) and title in (None, p.title)]
+        statuses = tuple(request.args.get("status", "current").split(","))
+        rows = [
+            p
+            for p in self._pages.values()
+            if space in (None, SPACE_ID) and title in (None, p.title) and p.status in statuses
+        ]
         limit = int(request.args.get("limit", "25") or 25)
         return self.json_response(
             {"results": [self._render(p, with_body) for p in rows[:limit]], "_links": {"base": f"{self.base_url}/wiki"}}
@@ -292,7 +326,24 @@ class ConfluenceSimulator(Simulator):
 
     @v2("/pages/<page_id>")
     def get_page(self, request: SimRequest, page_id: str) -> Response:
-        return self._single(self._page(page_id), request.args.get("body-format") == "storage")
+        statuses = tuple(request.args.get("status", "current").split(","))
+        return self._single(self._page(page_id, statuses), request.args.get("body-format") == "storage")
+
+    @v2("/pages/<page_id>", "DELETE")
+    def delete_page(self, request: SimRequest, page_id: str) -> Response:
+        if request.args.get("purge") == "true":
+            page = self._pages.get(int(page_id)) if page_id.isdigit() else None
+            if page is not None and page.status == "current":
+                return self._v2_error(400, "INVALID_REQUEST_PARAMETER", "Only a trashed page can be purged")
+            trashed = self._page(page_id, ("trashed",))
+            if not self.can_purge:
+                self.reject(self._v2_error(404, "NOT_FOUND", f"No page found with id {page_id}"))
+            self._pages.remove(trashed.id)
+            self.count("purged")
+        else:
+            self._page(page_id).status = "trashed"
+            self.count("trashed")
+        return Response(status=204)
 
     @v2("/pages", "POST")
     def create_page(self, request: SimRequest) -> Response:

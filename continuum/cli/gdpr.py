@@ -70,7 +70,12 @@ def erase(customer: str = CustomerArgument,
         f"{sum(result['rows_redacted'].values())} rows that mention them")
     for update in result["updates"]:
         state = "planned" if dry_run else "sent"
-        out.print(f"  update {state}: {update['system']} ({update['key'][:12]})", highlight=False, markup=False)
+        out.print(f"  {update['action']} {state}: {update['system']} ({update['key'][:12]})",
+                  highlight=False, markup=False)
+    if result["pages_rewritten"]:
+        state = "planned" if dry_run else "done"
+        out.print(f"  {len(result['pages_rewritten'])} wiki pages that showed them written again, their earlier "
+                  f"versions deleted: {state}", highlight=False, markup=False)
     for left in result["not_erased_remotely"]:
         out.print(f"  not erased remotely: {left['system']} {left['action']} {left['id'] or ''} — {left['why']}",
                   highlight=False, markup=False)

@@ -84,7 +84,7 @@ def plan_pages(conn: Connection, ctx: SyncContext, spec: KnowledgeSpec, stats: R
         plan_gone_customers(conn, ctx, spec, stats)
     requests = spec.feature_request_pages
     if requests is not None:
-        for request in knowledge.requests_with_votes(conn):
+        for request in knowledge.requests_with_votes(conn, paged_in=spec.system):
             title = requests.title.format(title=request["title"], id=request["id"])
             plan_page(
                 conn,

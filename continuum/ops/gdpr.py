@@ -6,7 +6,9 @@ it back, and the tickets its text reached get an ``update`` where the target can
 request's ticket is re-rendered without their voice).  Then their name, handles and e-mails are cut out of
 whatever else mentions them, their identities and files go, and the customer row stays as an anonymous stub.
 What the hub wrote elsewhere and no connector can change (a comment, a reply on a channel, a stored file)
-is listed in the result and in the audit event, by system and id.  ``dry_run`` does all of it in a
+is listed in the result and in the audit event, by system and id.  Their history page in a wiki whose
+connector deletes pages is deleted (with its earlier versions), and the other pages that showed their voice are
+written again and their earlier versions deleted (:mod:`continuum.ops.erasepages`).  ``dry_run`` does all of it in a
 transaction that is rolled back: the result is the plan, and nothing changed anywhere.
 """
 
@@ -20,6 +22,7 @@ from sqlalchemy import Connection, Engine
 
 from continuum.config import HubConfig
 from continuum.connector import JSON
+from continuum.ops import erasepages
 from continuum.ops.customers import CustomerError, timeline
 from continuum.store import erasure
 from continuum.store.audit import audit
@@ -104,6 +107,8 @@ def erase(db: Engine, hub: HubConfig, customer_id: int, dry_run: bool = False,
             transaction.commit()
         systems = sorted({(u["pipeline"], u["system"]) for u in result["updates"]})
         result["sent"] = (send or send_updates)(hub, db, systems) if systems else {}
+        if result["pages_rewritten"]:  # after the updates: a page shows a ticket's state
+            result["sent"]["pages"] = erasepages.rewrite_and_prune(hub, db, result["pages_rewritten"])
     return {**result, "dry_run": False}
 
 
@@ -118,18 +123,22 @@ def _erase(conn: Connection, hub: HubConfig, customer_id: int) -> JSON:
     rows = erasure.interactions_of(conn, people)
     left = _left_remotely(conn, hub, people, rows)
     contexts: dict[str, Any] = {}
-    updates: list[JSON] = []
+    updates: list[JSON] = erasepages.delete_pages(conn, hub, people)
+    showed = erasepages.pages_that_showed(conn, [r["feature_request_id"] for r in rows if r["feature_request_id"]])
+    left += erasepages.cannot_prune(hub, showed)
     stats = RunStats()
     for row in rows:
         ctx = _context(conn, hub, row, contexts)
         done = erase_row(conn, ctx, row, "erasure", stats)
         for key in (done["ticket_update"], done["feature_update"]):
             if key:
-                updates.append({"pipeline": ctx.pipeline_name, "system": _system_of(conn, key), "key": key})
+                updates.append({"pipeline": ctx.pipeline_name, "system": _system_of(conn, key), "key": key,
+                                "action": "update"})
     swept = erasure.sweep(conn, marks)
     forgotten = erasure.forget_person(conn, people)
     result: JSON = {"customer": customer_id, "merged_customers": people[1:], "interactions_purged": len(rows),
-                    "rows_redacted": swept, "deleted": forgotten, "updates": updates, "not_erased_remotely": left}
+                    "rows_redacted": swept, "deleted": forgotten, "updates": updates, "not_erased_remotely": left,
+                    "pages_rewritten": showed}
     audit(conn, "customer", customer_id, "erased",
           {k: v for k, v in result.items() if k != "customer"})
     return result
@@ -174,9 +183,10 @@ def _left_remotely(conn: Connection, hub: HubConfig, people: list[int], rows: li
         left.append({**copy, "action": "store", "object": "file",
                      "why": f"{copy['system']}: the connector cannot delete a stored file"})
     for page in erasure.pages_about(conn, people):
-        left.append({**page, "action": "page", "object": "page",
-                     "why": f"{page['system']}: the page's earlier versions keep what it said about them, and the "
-                            "connector cannot delete a page yet; delete it in the wiki"})
+        if erasepages.page_wiki(hub, page["system"], "delete") is None:
+            left.append({"system": page["system"], "id": page["id"], "action": "page", "object": "page",
+                         "why": f"{page['system']}: the page's earlier versions keep what it said about them, and "
+                                "its connector cannot delete a page; delete it in the wiki"})
     channels = sorted({row["source_system"] for row in rows if row["direction"] == "inbound"})
     left += [{"system": channel, "action": "post", "object": "post", "id": None, "why": OWN_POSTS}
              for channel in channels]

@@ -71,6 +71,10 @@ class Table(Mapping[K, R]):
         self._rows[key] = record
         return record
 
+    def remove(self, key: K) -> R:
+        """Take the record out for good (a purge): its id is never given again."""
+        return self._rows.pop(self.require(key).id)
+
     # -- lookups ----------------------------------------------------------------
     def require(self, key: K) -> R:
         """The record with this id; a KeyError naming the kind otherwise."""

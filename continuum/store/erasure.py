@@ -167,10 +167,17 @@ def copies_stored(conn: Connection, customer_ids: list[int]) -> list[JSON]:
 
 
 def pages_about(conn: Connection, customer_ids: list[int]) -> list[JSON]:
-    """The knowledge pages the hub keeps about them (a customer history page), by system and page id."""
-    rows = conn.execute(select(links.c.system, links.c.external_id).where(
+    """The knowledge pages the hub keeps about them (a customer history page), by system and page id, and the
+    customer each one is about."""
+    rows = conn.execute(select(links.c.system, links.c.external_id, links.c.record_id).where(
         links.c.record_type == "customer_page", links.c.record_id.in_(customer_ids or [-1])).order_by(links.c.id))
-    return [{"system": r.system, "id": r.external_id} for r in rows]
+    return [{"system": r.system, "id": r.external_id, "customer": r.record_id} for r in rows]
+
+
+def forget_page(conn: Connection, system: str, page_id: str) -> None:
+    """The hub no longer keeps the page (it is being deleted): no run plans it again."""
+    conn.execute(delete(links).where(links.c.record_type == "customer_page", links.c.system == system,
+                                     links.c.external_id == page_id))
 
 
 def effects_sent_about(conn: Connection, interaction_ids: list[int]) -> list[JSON]:

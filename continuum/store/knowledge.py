@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, and_, desc, func, or_, select
 
+from continuum.store.erasure import ERASED
 from continuum.store.rows import CustomerRow, FeatureRequestRow, InteractionRow, LinkRow
 from continuum.store.tables import audit_events, customers, feature_requests, interactions, links
 
@@ -23,7 +24,7 @@ def _kept() -> Any:
 def page_customers(
     conn: Connection, select_by: Iterable[str], vip_tiers: Iterable[str], ticket_systems: Iterable[str]
 ) -> list[CustomerRow]:
-    """The customers (not merged into another) that any of ``select_by`` picks, by id.
+    """The customers (not merged into another, nor erased) that any of ``select_by`` picks, by id.
 
     ``ticket``: one of their kept interactions has a ticket, its own or its feature request's (a link, not a
     comment, in one of ``ticket_systems``); ``vip``: their tier is one of ``vip_tiers``; ``known``: they
@@ -54,7 +55,9 @@ def page_customers(
     if not picks:
         return []
     rows = conn.execute(
-        select(customers).where(customers.c.merged_into.is_(None), or_(*picks)).order_by(customers.c.id)
+        select(customers)
+        .where(customers.c.merged_into.is_(None), customers.c.display_name != ERASED, or_(*picks))
+        .order_by(customers.c.id)
     ).mappings()
     return [cast(CustomerRow, dict(row)) for row in rows]
 
@@ -111,9 +114,17 @@ def ticket_state(conn: Connection, link: LinkRow) -> str | None:
     return None
 
 
-def requests_with_votes(conn: Connection, ids: Iterable[int] | None = None) -> list[FeatureRequestRow]:
-    """Feature requests with at least one vote (only ``ids``, when given), most votes first."""
-    query = select(feature_requests).where(feature_requests.c.votes > 0)
+def requests_with_votes(
+    conn: Connection, ids: Iterable[int] | None = None, paged_in: str | None = None
+) -> list[FeatureRequestRow]:
+    """Feature requests with at least one vote (only ``ids``, when given), most votes first; with ``paged_in``,
+    also those with a page in that system, whose votes went (their voices deleted or erased): their page must
+    stop showing them."""
+    paged = select(links.c.record_id).where(links.c.record_type == "feature_page", links.c.system == paged_in)
+    wanted = feature_requests.c.votes > 0
+    if paged_in is not None:
+        wanted = or_(wanted, feature_requests.c.id.in_(paged))
+    query = select(feature_requests).where(wanted)
     if ids is not None:
         query = query.where(feature_requests.c.id.in_(list(ids) or [-1]))
     rows = conn.execute(query.order_by(desc(feature_requests.c.votes), feature_requests.c.id)).mappings()

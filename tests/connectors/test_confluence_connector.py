@@ -263,3 +263,57 @@ def test_a_create_cut_off_before_its_label_is_labelled_on_the_retry(sim: Conflue
         [dataclasses.replace(page_effect("k-1", "Customer: Ann Lee", "hello"), maybe_applied=True)]
     )[0]
     assert again.ok and again.found_existing and sim.page(again.external_id)["labels"] == ["continuum"]
+
+
+# -- delete (a customer's erasure) -----------------------------------------------------------------
+def test_delete_trashes_then_purges_the_page_with_its_earlier_versions(sim: ConfluenceSimulator) -> None:
+    connector = connect(sim)
+    made = publish(connector, "k-1", history("first"))
+    publish(connector, "k-2", history("second, with more to say"), target=made.external_id)
+    assert len(sim.page(made.external_id)["saves"]) == 2
+    (gone,) = connector.write([Effect("k-3", "delete", "page", {}, target_id=made.external_id)])
+    assert gone.ok and gone.external_id is None, gone.error  # nothing left to link
+    assert sim.purged(made.external_id) and (sim.effect_counts()["trashed"], sim.effect_counts()["purged"]) == (1, 1)
+    assert [p["title"] for p in sim.pages()] == ["Support home", "Customers"]
+
+
+def test_a_delete_retried_after_a_lost_answer_finishes_the_purge_and_a_gone_page_is_done(
+    sim: ConfluenceSimulator,
+) -> None:
+    connector = connect(sim)
+    made = publish(connector, "k-1", history("first"))
+    # The trash happened, the purge did not: a crash between the two calls.
+    connector.api.call("DELETE", f"wiki/api/v2/pages/{made.external_id}")
+    assert sim.page(made.external_id)["status"] == "trashed" and not sim.purged(made.external_id)
+    (again,) = connector.write(
+        [dataclasses.replace(Effect("k-3", "delete", "page", {}, target_id=made.external_id), maybe_applied=True)]
+    )
+    assert again.ok and sim.purged(made.external_id), again.error
+    (twice,) = connector.write([Effect("k-3", "delete", "page", {}, target_id=made.external_id)])
+    assert twice.ok and sim.effect_counts()["purged"] == 1  # nothing there: done, no second purge
+
+
+def test_a_purge_the_account_may_not_do_fails_naming_the_page_and_what_to_do(sim: ConfluenceSimulator) -> None:
+    connector = connect(sim)
+    made = publish(connector, "k-1", history("first"))
+    sim.can_purge = False  # the hub's account is no space admin
+    (refused,) = connector.write([Effect("k-3", "delete", "page", {}, target_id=made.external_id)])
+    assert not refused.ok and f"page {made.external_id} is in the trash but was not purged" in (refused.error or "")
+    assert "space admin" in (refused.error or "") and not sim.purged(made.external_id)
+    (bad,) = connector.write([Effect("k-4", "delete", "page", {}, target_id="../spaces")])
+    assert not bad.ok and "target_id" in (bad.error or "")
+
+
+def test_prune_keeps_the_page_as_it_is_and_deletes_every_earlier_version(sim: ConfluenceSimulator) -> None:
+    connector = connect(sim)
+    made = publish(connector, "k-1", history("Ann's words, version one"))
+    sim.edit_page(made.external_id, lambda body: STAFF_NOTE + body)  # staff add a note: version 2
+    publish(connector, "k-2", history("rewritten without Ann"), target=made.external_id)  # version 3
+    now = sim.page(made.external_id)
+    (pruned,) = connector.write([Effect("k-3", "prune", "page", {}, target_id=made.external_id)])
+    assert pruned.ok, pruned.error
+    after = sim.page(made.external_id)
+    assert after["body"] == now["body"] and after["version"] == 1 and STAFF_NOTE in after["body"]
+    assert [body for _, _, body in after["saves"]] == [now["body"]] and "version one" not in str(after["saves"])
+    (again,) = connector.write([Effect("k-3", "prune", "page", {}, target_id=made.external_id)])
+    assert again.ok and sim.effect_counts()["versions_deleted"] == 2  # nothing earlier left: no call

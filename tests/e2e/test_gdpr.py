@@ -162,7 +162,9 @@ def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_t
     assert said.exit_code == 0 and f"would erase {plan['interactions_purged']} interactions" in said.stdout, \
         said.output
     assert "update planned: jira" in said.stdout and "not erased remotely: x post" in said.stdout
-    assert plan["dry_run"] and {u["system"] for u in plan["updates"]} == {"jira"}
+    assert "delete page planned: confluence" in said.stdout
+    assert plan["dry_run"] and {(u["system"], u["action"]) for u in plan["updates"]} == {
+        ("jira", "update"), ("confluence", "delete page")}
     with db.connect() as conn:  # the dry run changed nothing
         assert find_customer(conn, EMAIL) == person
 
@@ -172,12 +174,18 @@ def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_t
 
     assert _store_hits(db, (*MARKS, WORDS)) == {}
     left = {(item["system"], item["action"]) for item in done["not_erased_remotely"]}
-    # A wiki keeps a page's earlier versions and the connector cannot delete a page yet: such a system must
-    # be named in the erase result; every other system written to holds nothing of her.
-    wikis = {s for s in written if (s, "page") in left}
-    assert wikis == {s for s in written if hub.systems[s].connector == "confluence" and before[s]}
+    # Her history page in the wiki is deleted and purged with its earlier versions: no system written to
+    # holds anything of her, and none is left to name.
+    assert before["confluence"], "she never had a wiki page: the test proves nothing"
+    assert not {s for s in written if (s, "page") in left}
     after = {s: [m for m in (*MARKS, WORDS) if m.lower() in _state_text(running[s])] for s in written}
-    assert {s: hits for s, hits in after.items() if s not in wikis} == {s: [] for s in written if s not in wikis}
+    assert after == {s: [] for s in written}
+    # The pages that quoted her were written again and their earlier versions deleted; the pages stay.
+    assert {p["record_type"] for p in done["pages_rewritten"]} == {"feature_page", "feature_index"}
+    (pages,) = done["sent"]["pages"].values()
+    assert pages["prune_applied"] == len(done["pages_rewritten"]) and not pages["kept"], pages
+    wiki = {p["id"]: p for p in running["confluence"].pages()}
+    assert all(p["id"] in wiki for p in done["pages_rewritten"])
     assert {(c, "post") for c in CHANNELS} <= left  # her own posts, hers to delete on each platform
     assert ("discourse", "reply") in left  # the hub's answer in her thread: no connector deletes a reply
     with db.connect() as conn:
