@@ -79,6 +79,7 @@ def customer_document(
     intro = f"Everything the hub keeps about {customer['display_name'] or 'this customer'}, across channels."
     if total > len(rows):
         intro += f" The latest {len(rows)} of {total} interactions are shown."
+    dates = {r["id"]: r["created_at"] for r in rows}
     identities = sorted(identities_of(conn, customer["id"]), key=lambda i: (i["system"], i["account_id"]))
     return {
         "intro": intro,
@@ -115,6 +116,20 @@ def customer_document(
                 "empty": "No interactions kept.",
             },
             {
+                "heading": "Files",
+                "columns": ["Date", "File", "Size", "Stored"],
+                "rows": [
+                    [
+                        when(dates.get(f["interaction_id"])),
+                        link_cell(f["name"], f["url"]),
+                        _size(f["size"]),
+                        f["system"] or "not stored",
+                    ]
+                    for f in knowledge.files_of(conn, customer["id"], dates)
+                ],
+                "empty": "No files.",
+            },
+            {
                 "heading": "Tickets",
                 "columns": ["Ticket", "System", "State", "For"],
                 "rows": ticket_rows,
@@ -144,6 +159,12 @@ def customer_document(
             },
         ],
     }
+
+
+def _size(size: int) -> str:
+    if size >= 1_048_576:
+        return f"{size / 1_048_576:.1f} MB"
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
 
 
 def _progress(row: InteractionRow) -> str:

@@ -7,9 +7,18 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, and_, desc, func, or_, select
 
+from continuum.connector import JSON
 from continuum.store.erasure import ERASED
 from continuum.store.rows import CustomerRow, FeatureRequestRow, InteractionRow, LinkRow
-from continuum.store.tables import audit_events, customers, feature_requests, interactions, links
+from continuum.store.tables import (
+    attachment_copies,
+    attachments,
+    audit_events,
+    customers,
+    feature_requests,
+    interactions,
+    links,
+)
 
 # Interactions a page shows: everything kept (not dropped as noise, not taken back by its author).
 HIDDEN_STATUSES = ("ignored", "deleted")
@@ -129,6 +138,24 @@ def requests_with_votes(
         query = query.where(feature_requests.c.id.in_(list(ids) or [-1]))
     rows = conn.execute(query.order_by(desc(feature_requests.c.votes), feature_requests.c.id)).mappings()
     return [cast(FeatureRequestRow, dict(row)) for row in rows]
+
+
+def files_of(conn: Connection, customer_id: int, interaction_ids: Iterable[int]) -> list[JSON]:
+    """The files attached to these interactions of the customer, each once (same content, one row), with
+    where its stored copy is (None: not stored yet, or blocked), oldest first."""
+    copy = attachment_copies
+    rows = conn.execute(
+        select(attachments.c.interaction_id, attachments.c.name, attachments.c.size, attachments.c.sha256,
+               copy.c.url, copy.c.system)
+        .join(copy, and_(copy.c.customer_id == attachments.c.customer_id, copy.c.sha256 == attachments.c.sha256),
+              isouter=True)
+        .where(attachments.c.customer_id == customer_id, attachments.c.interaction_id.in_(list(interaction_ids)))
+        .order_by(attachments.c.id)
+    ).mappings()
+    seen: dict[str, JSON] = {}
+    for row in rows:
+        seen.setdefault(row["sha256"], dict(row))
+    return list(seen.values())
 
 
 def page_link(conn: Connection, record_type: str, record_id: int, system: str) -> LinkRow | None:

@@ -160,3 +160,29 @@ def test_the_document_store_must_be_a_configured_system() -> None:
     raw["pipelines"]["p"]["attachments"]["system"] = "dropbox"
     with pytest.raises(ValueError, match="names system 'dropbox', which is not under systems"):
         HubConfig.model_validate(raw)
+
+
+def test_the_customers_history_page_lists_each_file_once_with_its_stored_copy(world, sim: BoxSimulator) -> None:
+    from continuum.engine.pagedocs import customer_document
+    from continuum.store.customers import get_customer
+    from continuum.store.db import utcnow
+    from continuum.store.tables import customers
+
+    ctx, forum, _ = world
+    forum.post("ann", 1, "Sync fails, screenshot attached", files=[("screen.png", PNG)])
+    forum.post("ann", 2, "Again, with the log and a dump", files=[("screen again.png", PNG), ("sync.log", LOG),
+                                                                  ("dump.exe", b"MZ" * 10)])
+    run_pipeline(ctx)
+    urls = {f["name"]: f["shared_link"]["url"] for f in sim.files()}
+    with ctx.db.connect() as conn:
+        ann = get_customer(conn, conn.execute(select(customers.c.id)).scalar_one())
+        assert ann is not None
+        document = customer_document(conn, ann, 50, ["tracker"], utcnow())
+    [files] = [b for b in document["blocks"] if b["heading"] == "Files"]
+    # The screenshot sent twice is one file, linked to its one copy in Box; the blocked one says so.
+    assert [row[1:] for row in files["rows"]] == [
+        [{"text": "screen.png", "url": urls["screen.png"]}, "2 KB", "box"],
+        [{"text": "sync.log", "url": urls["sync.log"]}, "1 KB", "box"],
+        ["dump.exe", "20 bytes", "not stored"],
+    ]
+    assert all(row[0] for row in files["rows"])  # each dated by the post that brought it
