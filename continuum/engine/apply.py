@@ -206,14 +206,16 @@ def apply_effects(ctx: SyncContext, system: str) -> RunStats:
 
 
 def expire_effects(ctx: SyncContext, system: str, stats: RunStats | None = None) -> int:
-    """Move effects that kept failing for longer than the retry period to ``expired`` (visible, final)."""
+    """Move effects that kept failing, or were held, for longer than the retry period to ``expired`` (visible,
+    final: a dead letter says why)."""
     cutoff = utcnow() - timedelta(seconds=retry_period_s(ctx))
     with ctx.db.begin() as conn:
         rows = effects.failing_since_before(conn, system, ctx.pipeline_name, cutoff)
         for row in rows:
             effects.set_effect(conn, row["id"], state="expired", updated_at=utcnow())
-            reason = (f"expired: still failing after the retry period of {_human(retry_period_s(ctx))}; "
-                      f"last error: {row['last_error']}")
+            doing = "held" if row["state"] == "held" else "failing"
+            reason = (f"expired: still {doing} after the retry period of {_human(retry_period_s(ctx))}; "
+                      f"last {'reason' if doing == 'held' else 'error'}: {row['last_error']}")
             _letter(conn, ctx, system, row, reason, state="expired")
             audit(conn, row["record_type"], row["record_id"], f"{row['action']}_expired",
                   {"system": system, "key": row["idempotency_key"], "last_error": row["last_error"]},
@@ -341,8 +343,10 @@ def _hold(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, resul
     """The platform's policy forbids the effect now: held with its reason, not failed, no attempt counted."""
     reason = result.error or "held by the connector"
     # Nothing was sent: the attempt mark_sending counted is taken back, so a later send is no "maybe applied".
+    # Held since its first hold: a policy that never reopens (the customer never writes again) expires it after
+    # the retry period, as a failing effect does, instead of holding it for ever.
     effects.set_effect(conn, row["id"], state="held", attempts=row["attempts"], last_error=reason,
-                       updated_at=utcnow())
+                       updated_at=utcnow(), retry_since=row.get("retry_since") or utcnow())
     stats.add("effects_held")
     ctx.held_offered.add(row["id"])
     if row["state"] != "held" or row["last_error"] != reason:

@@ -69,10 +69,10 @@ def count_held_back(conn: Connection, system: str, pipeline: str) -> int:
 
 
 def failing_since_before(conn: Connection, system: str, pipeline: str, cutoff: datetime) -> list[OutboxRow]:
-    """Failed or dead effects that started failing before ``cutoff``."""
+    """Failed, dead or held effects that started failing (or were first held) before ``cutoff``."""
     return _rows(conn.execute(select(outbox).where(
         outbox.c.system == system, outbox.c.pipeline == pipeline,
-        outbox.c.state.in_(("failed", "dead")), outbox.c.retry_since < cutoff)))
+        outbox.c.state.in_(("failed", "dead", "held")), outbox.c.retry_since < cutoff)))
 
 
 def open_effects(conn: Connection, pipeline: str) -> list[OutboxRow]:

@@ -161,6 +161,36 @@ def test_a_held_effect_waits_with_its_reason_and_is_offered_again_on_every_run(w
 
 
 
+def test_an_effect_held_past_the_retry_period_expires_as_a_dead_letter_saying_why(world: World) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from continuum.store.db import utcnow
+
+    ctx, forum, tracker = world
+    ctx.retry_period_s = 3600.0
+    forum.post("ann", 1, "Please add dark mode")
+    tracker.closed = "outside the 24-hour messaging window"
+    run_pipeline(ctx)
+    run_pipeline(ctx)  # held again: the clock runs from the first hold
+    with ctx.db.begin() as conn:
+        since = conn.execute(select(outbox.c.retry_since)).scalar_one()
+        assert since is not None
+        conn.execute(update(outbox).values(retry_since=utcnow() - timedelta(hours=2)))
+    offered = len(tracker.offered)
+    stats = run_pipeline(ctx)
+    assert stats.counts["effects_expired"] == 1 and len(tracker.offered) == offered  # not offered again
+    with ctx.db.connect() as conn:
+        assert conn.execute(select(outbox.c.state)).scalar_one() == "expired"
+        (letter,) = conn.execute(select(dead_letters.c.error, dead_letters.c.state)).all()
+    assert letter.state == "expired" and "expired: still held after the retry period of 1h" in letter.error
+    assert "last reason: " in letter.error and letter.error.endswith("held: outside the 24-hour messaging window")
+    tracker.closed = None
+    run_pipeline(ctx)
+    assert tracker.created == 0  # expired is final: only a replay sends it
+
+
 def test_status_and_history_show_a_held_effect_and_its_reason(world: World, tmp_path: object,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import airflow.sdk.log  # noqa: F401  Airflow sets up logging on import: before CliRunner swaps the streams
