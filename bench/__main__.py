@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "email": ("bench.email", ["--size", "20"]),
     "webhooks": ("bench.webhooks", ["--rate", "20", "--seconds", "1", "--sqlite-only"]),
     "webhook_latency": ("bench.webhook_latency", ["--events", "3"]),
+    "rules": ("bench.rules", ["--rounds", "1"]),
 }
 
 

@@ -14,8 +14,8 @@ its thread.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -101,69 +101,133 @@ class Decision:
     rules: list[str] = field(default_factory=list)
 
 
-@lru_cache(maxsize=256)
-def _phrases_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
-    # Whole words or phrases only: "preproduction" must not match "production".
-    return re.compile("|".join(rf"(?<!\w){re.escape(p.lower())}(?!\w)" for p in phrases))
+# One condition of a rule, compiled: (facts, text, lowered text, current kind) -> holds.  The text arguments are
+# callables so a rule book without text conditions never builds the text.
+Test = Callable[[dict[str, Any], Callable[[], str], Callable[[], str], str], bool]
 
 
-def _contains_any(text: str, phrases: list[str]) -> bool:
-    return _phrases_pattern(tuple(phrases)).search(text.lower()) is not None
+def _phrases_pattern(phrases: list[str]) -> re.Pattern[str]:
+    # Whole words or phrases only: "preproduction" must not match "production".  One alternation per keyword list
+    # (not one search per phrase): about ten times cheaper on a long list.
+    return re.compile(rf"(?<!\w)(?:{'|'.join(re.escape(p.lower()) for p in phrases)})(?!\w)")
 
 
-def _search(pattern: str, text: str) -> bool:
+def _pattern(regex: str) -> re.Pattern[str]:
     # MULTILINE: `^` and `$` anchor each line of the post, not only the title (the title is line one).
-    return re.search(pattern, text, re.IGNORECASE | re.MULTILINE) is not None
+    return re.compile(regex, re.IGNORECASE | re.MULTILINE)
 
 
-def _matches(when: RuleWhen, item: dict[str, Any], kind: str) -> bool:
-    text = f"{item.get('title') or ''}\n{item.get('text') or ''}"
-    sentiment = item.get("sentiment")
+def _in(name: str, allowed: list[str]) -> Test:
+    wanted = frozenset(allowed)
+    return lambda item, text, lowered, kind: item.get(name) in wanted
 
-    def flag(name: str, wanted: bool | None) -> bool:
-        return wanted is None or bool(item.get(name)) == wanted
 
-    return all((
-        when.kind is None or kind in when.kind,
-        when.channel is None or item.get("channel") in when.channel,
-        when.source is None or item.get("source_system") in when.source,
-        when.direction is None or item.get("direction") in when.direction,
-        when.language is None or item.get("language") in when.language,
-        when.tier is None or item.get("tier") in when.tier,
-        flag("known_customer", when.known_customer),
-        flag("first_contact", when.first_contact),
-        flag("is_thread_start", when.thread_start),
-        flag("thread_has_ticket", when.thread_has_ticket),
-        flag("urgent", when.urgent),
-        flag("needs_review", when.needs_review),
-        when.sentiment_below is None or (sentiment is not None and sentiment < when.sentiment_below),
-        when.keywords is None or _contains_any(text, when.keywords),
-        when.regex is None or _search(when.regex, text),
-        when.unless is None or not _search(when.unless, text),
-    ))
+def _flag(name: str, wanted: bool) -> Test:
+    return lambda item, text, lowered, kind: bool(item.get(name)) == wanted
+
+
+def _compile_when(when: RuleWhen) -> tuple[Test, ...]:
+    """The rule's conditions, cheapest first (set lookups and flags, then the tone, then the text searches), so
+    a rule that fails on its kind never runs a regular expression."""
+    tests: list[Test] = []
+    if when.kind is not None:
+        kinds = frozenset(when.kind)
+        tests.append(lambda item, text, lowered, kind: kind in kinds)
+    for name, allowed in (("channel", when.channel), ("source_system", when.source), ("direction", when.direction),
+                          ("tier", when.tier), ("language", when.language)):
+        if allowed is not None:
+            tests.append(_in(name, list(allowed)))
+    for name, wanted in (("known_customer", when.known_customer), ("first_contact", when.first_contact),
+                         ("is_thread_start", when.thread_start), ("thread_has_ticket", when.thread_has_ticket),
+                         ("urgent", when.urgent), ("needs_review", when.needs_review)):
+        if wanted is not None:
+            tests.append(_flag(name, wanted))
+    if (below := when.sentiment_below) is not None:
+        tests.append(lambda item, text, lowered, kind: (tone := item.get("sentiment")) is not None and tone < below)
+    if when.keywords is not None:
+        words, phrases = tuple(p.lower() for p in when.keywords), _phrases_pattern(when.keywords)
+        # A plain substring scan first (C speed, no backtracking): the pattern only confirms whole words, on the
+        # few texts that hold one of the phrases at all.
+        tests.append(lambda item, text, lowered, kind: any(w in lowered() for w in words)
+                     and phrases.search(lowered()) is not None)
+    if when.regex is not None:
+        regex = _pattern(when.regex)
+        tests.append(lambda item, text, lowered, kind: regex.search(text()) is not None)
+    if when.unless is not None:
+        unless = _pattern(when.unless)
+        tests.append(lambda item, text, lowered, kind: unless.search(text()) is None)
+    return tuple(tests)
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    """A rule book's rules compiled once per run: conditions ordered cheap-first, one pattern per keyword list,
+    regular expressions compiled.  Decides exactly as the rules read, top to bottom."""
+
+    rules: tuple[tuple[Rule, tuple[Test, ...]], ...]
+
+    @classmethod
+    def of(cls, rules: list[Rule]) -> CompiledRules:
+        return cls(tuple((rule, _compile_when(rule.when)) for rule in rules))
+
+    def decide(self, item: dict[str, Any]) -> Decision:
+        decision = Decision(kind=item.get("kind") or "unknown")
+        built: list[str] = []
+
+        def text() -> str:
+            if not built:
+                joined = f"{item.get('title') or ''}\n{item.get('text') or ''}"
+                built.extend((joined, joined.lower()))
+            return built[0]
+
+        def lowered() -> str:
+            text()
+            return built[1]
+
+        for rule, tests in self.rules:
+            kind = decision.kind
+            if not all(test(item, text, lowered, kind) for test in tests):
+                continue
+            _apply_then(decision, rule)
+            if rule.stop:
+                break
+        return decision
+
+
+def _apply_then(decision: Decision, rule: Rule) -> None:
+    then = rule.then
+    for name in ("kind", "team", "priority", "sla", "route", "notify"):
+        value = getattr(then, name)
+        if value is not None:
+            setattr(decision, name, value)
+    if then.action is not None:
+        decision.action = then.action
+    elif then.notify is not None:
+        decision.action = "notify"
+    elif then.route is not None:
+        decision.action = "ticket"
+    decision.rules.append(rule.name)
+
+
+# The last rule lists compiled, by identity (a run's rule book is one list): a run compiles its rules once, and a
+# rule book loaded again (an edited file) is compiled afresh.  The list itself is kept so its id is not reused.
+_COMPILED: dict[int, tuple[list[Rule], CompiledRules]] = {}
+
+
+def compiled(rules: list[Rule]) -> CompiledRules:
+    found = _COMPILED.get(id(rules))
+    # The same list holding the same rules (a list changed in place is compiled again).
+    if found is None or found[0] is not rules or len(found[1].rules) != len(rules) or any(
+            kept is not rule for (kept, _), rule in zip(found[1].rules, rules, strict=True)):
+        if len(_COMPILED) >= 32:
+            _COMPILED.clear()
+        found = _COMPILED[id(rules)] = (rules, CompiledRules.of(rules))
+    return found[1]
 
 
 def decide(rules: list[Rule], item: dict[str, Any]) -> Decision:
     """Run the rules over one interaction (a dict of its canonical fields and facts)."""
-    decision = Decision(kind=item.get("kind") or "unknown")
-    for rule in rules:
-        if not _matches(rule.when, item, decision.kind):
-            continue
-        then = rule.then
-        for name in ("kind", "team", "priority", "sla", "route", "notify"):
-            value = getattr(then, name)
-            if value is not None:
-                setattr(decision, name, value)
-        if then.action is not None:
-            decision.action = then.action
-        elif then.notify is not None:
-            decision.action = "notify"
-        elif then.route is not None:
-            decision.action = "ticket"
-        decision.rules.append(rule.name)
-        if rule.stop:
-            break
-    return decision
+    return compiled(rules).decide(item)
 
 
 def apply_override(decision: Decision, override: Any) -> None:

@@ -30,3 +30,19 @@ def test_keywords_match_whole_words_only() -> None:
 def test_no_rule_matches_leaves_the_interaction_alone() -> None:
     decision = decide(RULES, {"kind": "praise", "text": "love it"})
     assert (decision.action, decision.route, decision.rules) == ("none", None, [])
+
+
+def test_a_rule_list_changed_in_place_is_compiled_again() -> None:
+    rules = list(RULES)
+    assert decide(rules, {"kind": "question", "text": "a crash in production"}).priority == "urgent"
+    rules.insert(0, Rule.model_validate({"name": "all low", "when": {}, "then": {"priority": "low"}, "stop": True}))
+    assert decide(rules, {"kind": "question", "text": "a crash in production"}).rules == ["all low"]
+
+
+def test_keyword_phrases_match_across_case_and_only_as_whole_phrases() -> None:
+    rules = [Rule.model_validate({"name": "sales", "when": {"keywords": ["talk to sales", "seats", "c++"]},
+                                  "then": {"kind": "sales_lead"}})]
+    assert decide(rules, {"kind": "question", "title": "Hi", "text": "Can we TALK TO SALES?"}).kind == "sales_lead"
+    assert decide(rules, {"kind": "question", "text": "the car seatsbelt"}).kind == "question"  # substring only
+    assert decide(rules, {"kind": "question", "text": "our C++ SDK"}).kind == "sales_lead"
+    assert decide(rules, {"kind": "question", "title": "seats", "text": ""}).kind == "sales_lead"  # the title counts
