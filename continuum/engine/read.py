@@ -41,6 +41,7 @@ from continuum.store.dead_letters import dead_letter, resolve_dead_letters
 from continuum.store.deletions import tombstoned
 from continuum.store.links import find_links
 from continuum.store.rows import LinkRow
+from continuum.store.statistics import StatisticsKeeper
 
 # Canonical fields stored on the interaction row (others feed identity or rules).
 STORED_FIELDS = ("thread_id", "parent_id", "kind", "title", "text", "language", "url", "channel",
@@ -62,6 +63,7 @@ def read_source(ctx: SyncContext, source: SourceSpec) -> RunStats:
     mapping = ctx.mapping(source.mapping)
     with ctx.db.connect() as conn:
         cursor = get_cursor(conn, ctx.pipeline_name, source.system, source.stream, source.partition)
+    statistics = StatisticsKeeper(ctx.db)
     # A spent rate-limit window ends the stream cleanly: committed pages keep their cursor.
     for page in until_window_spent(connector.read_changes(source.stream, cursor), ctx, stats,
                                    source.system):
@@ -72,6 +74,7 @@ def read_source(ctx: SyncContext, source: SourceSpec) -> RunStats:
                 save_cursor(conn, ctx.pipeline_name, source.system, source.stream, stored, source.partition)
         failpoints.hit(f"after_page:{source.system}")
         stats.add("pages")
+        statistics.grew(stats.counts.get("interactions_created", 0) - statistics.added)
         ctx.tick(f"read {source.system}/{source.stream}", len(page.records))
     return stats
 
