@@ -27,11 +27,18 @@ from continuum.config import KnowledgeSpec
 from continuum.connector import JSON, EffectResult
 from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.outbound import record_effect
-from continuum.engine.pagedocs import customer_document, faq_document, feature_document, index_document
+from continuum.engine.pagedocs import (
+    QUESTION_REMOVED,
+    customer_document,
+    faq_document,
+    feature_document,
+    index_document,
+)
 from continuum.store import knowledge
 from continuum.store.base import content_hash
 from continuum.store.customers import get_customer
 from continuum.store.db import utcnow
+from continuum.store.deletions import DELETED
 from continuum.store.links import find_links, touch_link
 from continuum.store.outbox import set_effect
 from continuum.store.rows import OutboxRow
@@ -121,8 +128,11 @@ def plan_faq_pages(conn: Connection, ctx: SyncContext, spec: KnowledgeSpec, stat
         return
     systems = ticket_systems(ctx)
     for answer, question in knowledge.answered_questions(conn, faq.kinds):
+        removed = question["status"] == DELETED
+        if removed and knowledge.page_link(conn, "faq_page", answer["id"], spec.system) is None:
+            continue  # no page yet: none is made from a question that is gone
         tickets = knowledge.tickets_for(conn, [question["id"]], [], systems)
-        asked = " ".join((question["title"] or question["text"]).split()[:12])
+        asked = QUESTION_REMOVED if removed else " ".join((question["title"] or question["text"]).split()[:12])
         plan_page(
             conn,
             ctx,

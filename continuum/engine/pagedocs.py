@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from continuum.connector import JSON
 from continuum.store import knowledge
 from continuum.store.customers import identities_of
+from continuum.store.deletions import DELETED
 from continuum.store.interactions import voices
 from continuum.store.rows import CustomerRow, FeatureRequestRow, InteractionRow, LinkRow
 
@@ -236,8 +237,16 @@ def index_document(
     }
 
 
+QUESTION_REMOVED = "question removed"
+
+
 def faq_document(question: InteractionRow, answer: InteractionRow, ticket: LinkRow | None) -> JSON:
-    """A draft FAQ entry: the customer's question (not who asked) and the staff's answer, for staff to review."""
+    """A draft FAQ entry: the customer's question (not who asked) and the staff's answer, for staff to review.
+    A question its author deleted, or whose author was erased, is left out, with its link (a post's address
+    names its author); the staff's answer stays."""
+    if question["status"] == DELETED:
+        question = {**question, "title": "", "url": None,
+                    "text": "(The question was removed: the person who asked deleted it or asked to be forgotten.)"}
     return {
         "intro": "Draft: captured from a staff answer to a customer's question. Review it, then edit the page "
         "outside the hub's section (or copy it) to publish it as an FAQ.",

@@ -2,7 +2,8 @@
 
 A wiki keeps every version of a page, so writing a page again without them is not enough.  Their own history
 page is deleted with its versions (a ``delete`` effect, sent with the tickets' updates).  The pages that showed
-their voice (the feature requests they asked for, the index of requests) are written again without it, and
+their voice (the feature requests they asked for, the index of requests, the FAQ drafts made from their
+questions) are written again without it, and
 then their earlier versions are deleted (a ``prune`` effect), where the wiki's connector can do each; what it
 cannot is listed as not erased.  The staff's own text on those pages stays as it is now; only its history goes.
 """
@@ -16,9 +17,7 @@ from sqlalchemy import Connection, Engine, select
 from continuum.config import HubConfig
 from continuum.connector import JSON
 from continuum.store import erasure
-from continuum.store.tables import links, outbox
-
-SHOWED_THEM = ("feature_page", "feature_index")  # pages whose earlier versions may quote their voice
+from continuum.store.tables import interactions, links, outbox
 
 
 def page_wiki(hub: HubConfig, system: str, action: str) -> str | None:
@@ -51,15 +50,20 @@ def delete_pages(conn: Connection, hub: HubConfig, people: list[int]) -> list[JS
     return planned
 
 
-def pages_that_showed(conn: Connection, feature_request_ids: Iterable[int]) -> list[JSON]:
-    """The pages that showed their voice: their feature requests' pages, and the index of requests; by system,
-    record and page id (no word of theirs)."""
-    ids = sorted(set(feature_request_ids))
-    if not ids:
-        return []
+def pages_that_showed(conn: Connection, feature_request_ids: Iterable[int], interaction_ids: Iterable[int] = ()
+                      ) -> list[JSON]:
+    """The pages that showed their voice: their feature requests' pages and the index of requests, and the FAQ
+    drafts made from their questions (``interaction_ids``: theirs); by system, record and page id (no word of
+    theirs)."""
+    ids, theirs = sorted(set(feature_request_ids)), sorted(set(interaction_ids))
+    answers = select(interactions.c.id).where(interactions.c.in_reply_to.in_(theirs or [-1]),
+                                              interactions.c.direction == "outbound")
+    showed = (links.c.record_type == "faq_page") & links.c.record_id.in_(answers)
+    if ids:
+        showed = showed | ((links.c.record_type == "feature_page") & links.c.record_id.in_(ids)) | (
+            links.c.record_type == "feature_index")
     rows = conn.execute(select(links.c.system, links.c.record_type, links.c.record_id, links.c.external_id).where(
-        ((links.c.record_type == "feature_page") & links.c.record_id.in_(ids))
-        | (links.c.record_type == "feature_index")).order_by(links.c.id))
+        showed).order_by(links.c.id))
     return [{"system": r.system, "record_type": r.record_type, "record_id": r.record_id, "id": r.external_id}
             for r in rows]
 

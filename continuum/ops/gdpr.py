@@ -124,7 +124,8 @@ def _erase(conn: Connection, hub: HubConfig, customer_id: int) -> JSON:
     left = _left_remotely(conn, hub, people, rows)
     contexts: dict[str, Any] = {}
     updates: list[JSON] = erasepages.delete_pages(conn, hub, people)
-    showed = erasepages.pages_that_showed(conn, [r["feature_request_id"] for r in rows if r["feature_request_id"]])
+    showed = erasepages.pages_that_showed(conn, [r["feature_request_id"] for r in rows if r["feature_request_id"]],
+                                          [r["id"] for r in rows])
     left += erasepages.cannot_prune(hub, showed)
     stats = RunStats()
     for row in rows:

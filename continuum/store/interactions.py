@@ -104,12 +104,14 @@ def mark_routed(conn: Connection, record_type: str, record_id: int) -> None:
         where = interactions.c.id == record_id
     else:
         return
-    conn.execute(update(interactions).where(where).values(status="routed"))
+    conn.execute(update(interactions).where(where, interactions.c.status != "deleted").values(status="routed"))
 
 
 def mark_answered(conn: Connection, interaction_ids: list[int]) -> None:
     """The customer got the answer: the SLA clock stops now (or stays where it stopped)."""
-    conn.execute(update(interactions).where(interactions.c.id.in_(interaction_ids)).values(
+    # A deleted one stays deleted (its status is what keeps its text out of every page and count).
+    conn.execute(update(interactions).where(interactions.c.id.in_(interaction_ids),
+                                            interactions.c.status != "deleted").values(
         status="answered", answered_at=func.coalesce(interactions.c.answered_at, utcnow())))
 
 
@@ -168,14 +170,16 @@ def thread_rows(conn: Connection,
 
 
 def askers(conn: Connection, record_type: str, record_id: int) -> list[InteractionRow]:
-    """The inbound interactions a ticket stands for, oldest first."""
+    """The inbound interactions a ticket stands for, oldest first; not the deleted ones (their author deleted
+    them or was erased: nobody is answered or told in their thread)."""
     if record_type == "interaction":
         where = interactions.c.id == record_id
     elif record_type == "feature_request":
         where = interactions.c.feature_request_id == record_id
     else:
         return []
-    return _rows(conn.execute(select(interactions).where(where, interactions.c.direction == "inbound")
+    return _rows(conn.execute(select(interactions).where(where, interactions.c.direction == "inbound",
+                                                         interactions.c.status != "deleted")
                               .order_by(interactions.c.id)))
 
 

@@ -187,7 +187,8 @@ def pages_kept(conn: Connection) -> dict[str, int]:
 
 
 def answered_questions(conn: Connection, kinds: Iterable[str]) -> list[tuple[InteractionRow, InteractionRow]]:
-    """Each staff answer to a kept question of one of ``kinds``, with that question, oldest answer first."""
+    """Each staff answer to a question of one of ``kinds``, with that question (deleted ones too: their
+    status says so, their text is gone), oldest answer first."""
     question = interactions.alias("question")
     rows = conn.execute(
         select(interactions.c.id, question.c.id)
@@ -196,7 +197,9 @@ def answered_questions(conn: Connection, kinds: Iterable[str]) -> list[tuple[Int
             interactions.c.direction == "outbound",
             interactions.c.kind == "answer",
             question.c.kind.in_(list(kinds)),
-            question.c.status.notin_(HIDDEN_STATUSES),
+            # A question its author deleted (or whose author was erased) stays: its page is written again
+            # without it.  Only ignored ones never make a page.
+            question.c.status != "ignored",
         )
         .order_by(interactions.c.id)
     ).all()

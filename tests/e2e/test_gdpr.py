@@ -36,6 +36,7 @@ MARKS = (NAME, EMAIL, *HANDLES, "Quillfeather")
 CHANNELS = ("discourse", "x", "mastodon")
 # What only her words contain: a copy of them anywhere is a copy the erasure missed.
 WORDS = "pelican-grey"
+BUG = "Field app crashes when a photo is attached"
 
 
 def _say(running: dict[str, Any]) -> None:
@@ -45,7 +46,7 @@ def _say(running: dict[str, Any]) -> None:
     forum.create_topic(HANDLES[0], "feature-requests", "Offline mode for the field app",
                        f"Please add an offline mode to the field app: our {WORDS} sites have no signal at all, "
                        "so the app should keep our work and sync it later.")
-    forum.create_topic(HANDLES[0], "bugs", "Field app crashes when a photo is attached",
+    forum.create_topic(HANDLES[0], "bugs", BUG,
                        f"Since 4.2 the field app crashes whenever I attach a photo to a {WORDS} site report. "
                        "It happens every time, on two phones.")
     running["x"].add_user(HANDLES[1], NAME)
@@ -119,8 +120,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubConfig,
             ticket = link_in(conn, "interaction", bug, "jira")
         assert ticket is not None
         running["jira"].staff_answer(ticket["external_id"], "Fixed in 4.2.1, thanks for the report!")
-        for name in hub.pipelines:
-            sync(name, hub, db)
+        for _ in range(2):  # the reply goes out, then is read back: its FAQ draft quotes her bug report
+            for name in hub.pipelines:
+                sync(name, hub, db)
         yield hub, db, running
         db.dispose()
 
@@ -149,6 +151,8 @@ def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_t
     json.dumps(held, default=str)  # one JSON document
     written = [s for s in hub.systems if s not in CHANNELS and s in running]
     before = {s: [m for m in MARKS if m.lower() in _state_text(running[s])] for s in written}
+    # Staff answered her bug: its FAQ draft quotes her report's title (and links her post).
+    assert [p for p in running["confluence"].pages() if p["title"].startswith("FAQ") and BUG in p["title"]]
     assert before["jira"], "her name was never on a ticket: the test proves nothing"
 
     monkeypatch.setenv("CONTINUUM_DB_URL", db.url.render_as_string(hide_password=False))
@@ -178,10 +182,10 @@ def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_t
     # holds anything of her, and none is left to name.
     assert before["confluence"], "she never had a wiki page: the test proves nothing"
     assert not {s for s in written if (s, "page") in left}
-    after = {s: [m for m in (*MARKS, WORDS) if m.lower() in _state_text(running[s])] for s in written}
+    after = {s: [m for m in (*MARKS, WORDS, BUG) if m.lower() in _state_text(running[s])] for s in written}
     assert after == {s: [] for s in written}
     # The pages that quoted her were written again and their earlier versions deleted; the pages stay.
-    assert {p["record_type"] for p in done["pages_rewritten"]} == {"feature_page", "feature_index"}
+    assert {p["record_type"] for p in done["pages_rewritten"]} == {"feature_page", "feature_index", "faq_page"}
     (pages,) = done["sent"]["pages"].values()
     assert pages["prune_applied"] == len(done["pages_rewritten"]) and not pages["kept"], pages
     wiki = {p["id"]: p for p in running["confluence"].pages()}

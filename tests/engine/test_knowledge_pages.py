@@ -301,6 +301,52 @@ def test_a_staff_answer_to_a_question_becomes_a_draft_faq_page(sqlite_db: Engine
     assert run_pipeline(ctx).counts.get("pages_unchanged") == 1 and writes(sim) == before
 
 
+def test_a_faq_draft_whose_question_is_deleted_is_written_again_without_it(sqlite_db: Engine, sim) -> None:
+    from continuum.engine.context import RunStats
+    from continuum.engine.deletions import erase_row
+    from continuum.store.interactions import get_interaction
+
+    ctx, forum, tracker = world(sqlite_db, sim, customer_pages=None, faq_pages={"kinds": ["feature_request"]})
+    forum.post("ann", 1, "Please add dark mode to the mobile app", url="https://forum.example/t/dark-mode-ann/1")
+    run_pipeline(ctx)
+    tracker.staff_comment("100", "Yes: Settings > Theme > Dark, since 2.4.")
+    run_pipeline(ctx)
+    [faq] = [p for p in sim.pages(SIM_PARENT) if p["title"].startswith("FAQ")]
+    assert "dark mode" in faq["body"]
+    with sqlite_db.begin() as conn:  # the author deleted the question (an erasure purges it the same way)
+        row = get_interaction(conn, 1)
+        assert row is not None and row["direction"] == "inbound"
+        erase_row(conn, ctx, row, "author", RunStats())
+    run_pipeline(ctx)
+    page = sim.page(faq["id"])
+    assert page["title"].startswith("FAQ 2: question removed")
+    assert "dark mode" not in page["body"].lower() and "dark-mode-ann" not in page["body"]
+    assert "The question was removed" in page["body"] and "Settings &gt; Theme &gt; Dark" in page["body"]
+    before = writes(sim)
+    run_pipeline(ctx)
+    assert writes(sim) == before  # written once
+
+
+def test_no_faq_draft_is_made_for_a_question_deleted_before_its_page(sqlite_db: Engine, sim) -> None:
+    from continuum.engine.context import RunStats
+    from continuum.engine.deletions import erase_row
+    from continuum.store.interactions import get_interaction
+
+    ctx, forum, tracker = world(sqlite_db, sim, customer_pages=None, faq_pages={"kinds": ["feature_request"]})
+    forum.post("ann", 1, "Please add dark mode")
+    run_pipeline(ctx)
+    with sqlite_db.begin() as conn:
+        row = get_interaction(conn, 1)
+        assert row is not None
+        erase_row(conn, ctx, row, "author", RunStats())
+    tracker.staff_comment("100", "Yes: Settings > Theme > Dark, since 2.4.")
+    run_pipeline(ctx)
+    assert not [p for p in sim.pages(SIM_PARENT) if p["title"].startswith("FAQ")]
+    assert forum.replies == 0  # nobody is answered in a deleted post's thread
+    with sqlite_db.connect() as conn:
+        assert conn.execute(select(interactions.c.status).where(interactions.c.id == 1)).scalar_one() == "deleted"
+
+
 def test_a_merged_or_erased_customers_page_keeps_no_history(sqlite_db: Engine, sim) -> None:
     ctx, forum, _ = world(sqlite_db, sim)
     forum.post("ann", 1, "Please add dark mode")
