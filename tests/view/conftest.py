@@ -28,6 +28,7 @@ from tests.e2e.reportkit import NOW, SECRET, seed_store
 
 USERS = {"ada": "admin", "vic": "viewer", "nel": ""}  # nel: signed in, with no role at all
 PLAN_LETTER = 10  # a triage failure: replay puts interaction 3 back to 'new' and resolves the letter
+BROWSER_LETTER = 11  # the same, for the browser test (the server is shared by the package's tests)
 
 
 @dataclass
@@ -61,10 +62,10 @@ def seed_view_store(url: str) -> None:
             {"customer_id": 2, "system": "x", "account_id": "99", "handle": "eve_x", "email": None,
              "created_at": NOW}])
         conn.execute(dead_letters.insert(), [{
-            "id": PLAN_LETTER, "pipeline": "p", "system": "x", "stream": "posts", "stage": "plan",
-            "record_key": "interaction/3", "error": "rule 'vip' failed: KeyError 'tier'",
-            "payload": {"interaction_id": 3}, "state": "open", "created_at": NOW - timedelta(hours=1),
-            "updated_at": NOW - timedelta(hours=1)}])
+            "id": letter, "pipeline": "p", "system": "x", "stream": "posts", "stage": "plan",
+            "record_key": f"interaction/{interaction}", "error": "rule 'vip' failed: KeyError 'tier'",
+            "payload": {"interaction_id": interaction}, "state": "open", "created_at": NOW - timedelta(hours=1),
+            "updated_at": NOW - timedelta(hours=1)} for letter, interaction in ((PLAN_LETTER, 3), (BROWSER_LETTER, 4))])
     engine.dispose()
 
 
