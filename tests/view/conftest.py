@@ -22,7 +22,7 @@ import requests
 from sqlalchemy import update
 
 from continuum.store.db import make_engine, migrate
-from continuum.store.tables import customers, dead_letters, feature_requests, identities
+from continuum.store.tables import customers, dead_letters, feature_requests, identities, outbox
 from tests.airflow.conftest import AirflowStack, base_env, free_port
 from tests.e2e.reportkit import NOW, SECRET, seed_store
 
@@ -66,6 +66,12 @@ def seed_view_store(url: str) -> None:
             "record_key": f"interaction/{interaction}", "error": "rule 'vip' failed: KeyError 'tier'",
             "payload": {"interaction_id": interaction}, "state": "open", "created_at": NOW - timedelta(hours=1),
             "updated_at": NOW - timedelta(hours=1)} for letter, interaction in ((PLAN_LETTER, 3), (BROWSER_LETTER, 4))])
+        conn.execute(outbox.insert(), [{
+            "idempotency_key": "k-dead-1", "pipeline": "p", "system": "jira", "action": "create",
+            "object_type": "issue", "record_type": "interaction", "record_id": 2,
+            "payload": {"fields": {"summary": f"token {SECRET}"}}, "context": {}, "state": "dead", "attempts": 5,
+            "last_error": f"500 <i>boom</i> from https://bot:{SECRET}@jira.example", "created_at": NOW,
+            "updated_at": NOW}])
     engine.dispose()
 
 
