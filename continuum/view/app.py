@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import Engine
 
@@ -59,6 +60,13 @@ def _page(request: Request, user: Any, template: str, **values: Any) -> HTMLResp
 def create_app() -> FastAPI:
     app = FastAPI(title="Continuum view", docs_url=None, redoc_url=None, openapi_url=None)
     reader = Depends(auth.reader)
+
+    @app.exception_handler(HTTPException)
+    async def signed_out(request: Request, exc: HTTPException) -> Response:
+        # A person opening a page while signed out goes to Airflow's login, and comes back after it.
+        if exc.status_code == 401 and request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse(auth.login_url(request), status_code=303)
+        return await http_exception_handler(request, exc)
 
     @app.get("/", response_class=HTMLResponse)
     def customers_page(request: Request, q: str = "", user: Any = reader) -> HTMLResponse:

@@ -48,6 +48,12 @@ async def current_user(request: Request) -> Any:
             from None
 
 
+def login_url(request: Request) -> str:
+    """Airflow's login page, sending the user back to the page they asked for."""
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return str(_auth_manager().get_url_login(next_url=back))
+
+
 def may_read(user: Any) -> bool:
     return bool(_auth_manager().is_authorized_custom_view(method="GET", resource_name=RESOURCE, user=user))
 

@@ -22,7 +22,7 @@ import requests
 from sqlalchemy import update
 
 from continuum.store.db import make_engine, migrate
-from continuum.store.tables import customers, dead_letters, feature_requests, identities, outbox
+from continuum.store.tables import customers, dead_letters, feature_requests, identities, interactions, outbox
 from tests.airflow.conftest import AirflowStack, base_env, free_port
 from tests.e2e.reportkit import NOW, SECRET, seed_store
 
@@ -122,6 +122,15 @@ def letter_state(server: ViewServer, letter_id: int) -> str:
     try:
         with engine.connect() as conn:
             return str(conn.execute(dead_letters.select().where(dead_letters.c.id == letter_id)).one().state)
+    finally:
+        engine.dispose()
+
+
+def interaction_status(server: ViewServer, interaction_id: int) -> str:
+    engine = make_engine(server.store_url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(interactions.select().where(interactions.c.id == interaction_id)).one().status)
     finally:
         engine.dispose()
 

@@ -7,7 +7,7 @@ import requests
 from markupsafe import escape
 
 from tests.e2e.reportkit import HOSTILE_NAME, HOSTILE_TITLE, SECRET
-from tests.view.conftest import PLAN_LETTER, ViewServer, letter_state
+from tests.view.conftest import PLAN_LETTER, ViewServer, interaction_status, letter_state
 
 PAGES = ["/", "/?q=ann", "/customers/1", "/customers/2", "/requests", "/sla", "/dead-letters", "/history?ref=1"]
 
@@ -23,6 +23,13 @@ def test_every_page_needs_a_signed_in_airflow_user(view_server: ViewServer, path
     forged = requests.get(f"{view_server.url}{path}", headers={"Authorization": "Bearer not.a.jwt"}, timeout=30)
     assert forged.status_code == 401
     assert requests.get(f"{view_server.url}{path}", cookies={"_token": "forged"}, timeout=30).status_code == 401
+
+
+def test_a_signed_out_person_is_sent_to_airflows_login_and_back(view_server: ViewServer) -> None:
+    page = requests.get(f"{view_server.url}/sla?x=1", headers={"Accept": "text/html"}, allow_redirects=False,
+                        timeout=30)
+    assert page.status_code == 303
+    assert page.headers["location"] == "/auth/login?next=%2Fcontinuum%2Fsla%3Fx%3D1"
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -101,4 +108,5 @@ def test_replay_is_refused_without_permission_or_token_then_works(view_server: V
     assert done.status_code == 303, done.text
     assert done.headers["location"].endswith(f"/continuum/dead-letters?replayed={PLAN_LETTER}&outcome=replayed")
     assert letter_state(view_server, PLAN_LETTER) == "resolved"
+    assert interaction_status(view_server, 3) == "new"  # triage runs it again
     assert _replay(view_server, PLAN_LETTER, "ada", token).status_code == 404  # nothing left to replay

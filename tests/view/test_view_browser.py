@@ -47,18 +47,20 @@ def _wait_for(driver: Any, css: str) -> Any:
     return WebDriverWait(driver, WAIT).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
-def log_in(driver: Any, server: ViewServer, user: str) -> None:
-    """Through Airflow's login page, which sets the UI's `_token` cookie and sends the user on to the view."""
+def log_in(driver: Any, server: ViewServer, user: str, page: str = "/") -> None:
+    """Open a page signed out: the view sends the browser to Airflow's login page, which sets the UI's
+    `_token` cookie and sends the user back to that page."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
     driver.delete_all_cookies()
-    driver.get(f"{server.stack.url}/auth/login/?next=/continuum/")
+    driver.get(f"{server.url}{page}")
     _wait_for(driver, "input[name=username]").send_keys(user)
     password = driver.find_element(By.CSS_SELECTOR, "input[name=password]")
     password.send_keys(server.passwords[user])
     password.send_keys(Keys.ENTER)
     assert _wait_for(driver, "#user").text == user
+    assert driver.current_url.startswith(f"{server.url}{page}")
 
 
 def shoot(driver: Any, folder: Path, name: str) -> None:
@@ -74,8 +76,7 @@ def test_pages_search_and_replay_in_a_browser(view_server: ViewServer, browser: 
     base = view_server.url
 
     # A viewer reads everything, but has no replay button, and a forged form post is refused.
-    log_in(browser, view_server, "vic")
-    browser.get(f"{base}/dead-letters")
+    log_in(browser, view_server, "vic", "/dead-letters")
     _wait_for(browser, f"#letter-{BROWSER_LETTER}")
     assert browser.find_elements(By.CSS_SELECTOR, "button.replay") == []
     shoot(browser, shots, "dead-letters-viewer")
