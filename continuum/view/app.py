@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from continuum.view import auth
 
 SOON = timedelta(hours=4)  # "breaching soon": due within this
+LETTERS_SHOWN = 200  # the oldest this many; `continuum dead-letters` lists them all
 
 
 def web_url(url: Any) -> str:
@@ -117,12 +118,13 @@ def create_app() -> FastAPI:
         from continuum.store.view import failed_effects
 
         db = _store()
+        waiting = list_dead_letters(db, state=("open", "expired"))
         letters = [{k: v for k, v in letter.items() if k != "payload"}  # a payload may be anything a source sent
-                   for letter in list_dead_letters(db, state=("open", "expired"))]
+                   for letter in waiting[:LETTERS_SHOWN]]
         with db.connect() as conn:
             effects = failed_effects(conn)
         return _page(request, user, "dead_letters.html.j2", letters=letters, effects=effects, replayed=replayed,
-                     outcome=outcome, csrf=auth.csrf_token(user))
+                     outcome=outcome, csrf=auth.csrf_token(user), total=len(waiting))
 
     @app.post("/dead-letters/{letter_id}/replay")
     async def replay(request: Request, letter_id: int, user: Any = reader) -> RedirectResponse:
