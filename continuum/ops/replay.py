@@ -63,6 +63,18 @@ def replay(db: Engine, hub: HubConfig, system: str | None = None, error: str | N
     return stats
 
 
+def replay_letter(db: Engine, hub: HubConfig, letter_id: int) -> str | None:
+    """Replay one open or expired letter (what the Airflow view's button does); ``None`` if there is none."""
+    letter = next((found for found in list_dead_letters(db, state=("open", "expired")) if found["id"] == letter_id),
+                  None)
+    if letter is None:
+        return None
+    with db.begin() as conn:
+        outcome = _replay_one(conn, hub, letter)
+        dead_letters.settle_replayed(conn, letter["id"], outcome)
+    return outcome if outcome in ("replayed", "requeued") else "still_failing"
+
+
 def _replay_one(conn: Connection, hub: HubConfig, letter: Letter) -> str:
     stage = letter["stage"]
     if stage == "apply":
