@@ -22,10 +22,13 @@ def seed_store(db: Engine) -> None:
             {"id": 1, "display_name": "Ann Lee", "tier": "standard", "created_at": NOW, "updated_at": NOW},
             {"id": 2, "display_name": HOSTILE_NAME, "tier": "standard", "created_at": NOW, "updated_at": NOW}])
         conn.execute(feature_requests.insert(), [
-            {"id": 1, "title": HOSTILE_TITLE, "votes": 4, "status": "open", "created_at": NOW, "updated_at": NOW},
+            # Every row names every column: an executemany takes its columns from the first row alone.
+            {"id": 1, "title": HOSTILE_TITLE, "votes": 4, "status": "open", "shipped_at": None, "created_at": NOW,
+             "updated_at": NOW},
             {"id": 2, "title": "Export to CSV", "votes": 7, "status": "shipped", "shipped_at": NOW,
              "created_at": NOW, "updated_at": NOW},
-            {"id": 3, "title": "Nobody asked", "votes": 0, "status": "open", "created_at": NOW, "updated_at": NOW}])
+            {"id": 3, "title": "Nobody asked", "votes": 0, "status": "open", "shipped_at": None, "created_at": NOW,
+             "updated_at": NOW}])
         rows = [
             # support: answered in 2 h within its SLA, answered late, overdue, and one still in time
             _row(1, "discourse", "question", 1, NOW - 3 * day, "support", answered=NOW - 3 * day + timedelta(hours=2),

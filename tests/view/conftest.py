@@ -22,7 +22,7 @@ import requests
 from sqlalchemy import update
 
 from continuum.store.db import make_engine, migrate
-from continuum.store.tables import customers, dead_letters, feature_requests, identities, interactions, outbox
+from continuum.store.tables import customers, dead_letters, identities, interactions, outbox
 from tests.airflow.conftest import AirflowStack, base_env, free_port
 from tests.e2e.reportkit import NOW, SECRET, seed_store
 
@@ -54,8 +54,6 @@ def seed_view_store(url: str) -> None:
     seed_store(engine)
     with engine.begin() as conn:
         conn.execute(update(customers).where(customers.c.id == 1).values(primary_email="ann.lee@example.com"))
-        # seed_store's rows are one executemany, whose columns are the first row's: it drops shipped_at.
-        conn.execute(update(feature_requests).where(feature_requests.c.id == 2).values(shipped_at=NOW))
         conn.execute(identities.insert(), [
             {"customer_id": 1, "system": "discourse", "account_id": "17", "handle": "annlee",
              "email": "ann.lee@example.com", "created_at": NOW},
