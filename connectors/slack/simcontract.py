@@ -83,7 +83,8 @@ ADDENDUM: JSON = {
                    "required": ["user", "ts"]}},
     # https://api.slack.com/methods/conversations.replies#examples: the 2020 schemas of a thread's parent and
     # replies lack what any message has (bot_id, and the metadata and edited above); the answer pages by cursor.
-    "replies_response": {"message_properties": {"bot_id": {"type": "string"}},
+    "replies_response": {"message_properties": {"bot_id": {"type": "string"}, "reactions": {
+        "type": "array", "items": {"$ref": "#/components/schemas/objs_reaction"}}},
                          "response_metadata": {"type": "object", "properties": {"next_cursor": {"type": "string"}},
                                                "required": ["next_cursor"]}},
     # https://api.slack.com/methods/conversations.history#examples: cursor pagination

@@ -96,6 +96,18 @@ class ThreadsMixin:
             message["edited"] = {"user": message.get("user") or "", "ts": self._ts()}
             return str(message["edited"]["ts"])
 
+    def react(self, channel: str, ts: str, user_id: str, name: str) -> None:
+        """A person adds a reaction (Slack's ``reaction_added``); messages show it in ``reactions``."""
+        with self.lock:
+            message = self._message(self._channel(channel), ts)
+            reactions: list[JSON] = message.setdefault("reactions", [])
+            found = next((r for r in reactions if r["name"] == name), None)
+            if found is None:
+                reactions.append({"name": name, "users": [user_id], "count": 1})
+            elif user_id not in found["users"]:
+                found["users"].append(user_id)
+                found["count"] += 1
+
     def delete(self, channel: str, ts: str) -> None:
         """The author deletes a message (Slack's ``message_deleted``): it is gone from history."""
         with self.lock:

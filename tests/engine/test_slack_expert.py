@@ -1,0 +1,148 @@
+"""The expert answers from a Slack thread: a routed ticket's notice starts the thread, replies become internal
+comments on the ticket, and the reply marked with the answer reaction goes to the customer once.
+
+The forum and tracker are the engine's in-memory fakes; Slack is the real connector over HTTP to its simulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, delete, select
+
+from connectors.slack.connector import SlackConnector
+from connectors.slack.plugin import PLUGIN, SIM_TOKEN
+from connectors.slack.seed import seed
+from connectors.slack.simulator import SlackSimulator
+from continuum.config import HubConfig
+from continuum.connector import ConnectionInfo, Effect, EffectResult
+from continuum.engine.context import SyncContext
+from continuum.engine.run import run_pipeline
+from continuum.store.tables import cursors, interactions, links, outbox
+from tests.engine.fakes import FakeForum, FakeTracker
+
+HERE = Path(__file__).parent / "mappings"
+REPO_MAPPINGS = Path(__file__).parents[2] / "mappings"
+TRACKER_MAPPING = """system: tracker
+object: issue
+inbound:
+  status: {path: status, type: str}
+  summary: {path: summary, type: str}
+outbound:
+  create:
+    fields:
+      summary: {template: "{{ interaction.text | truncate(50, true) }}", required: true}
+  comment:
+    object_type: comment
+    fields:
+      body: {template: "{{ customer.display_name }}: {{ interaction.text }}", required: true}
+  expert_comment:
+    object_type: comment
+    fields:
+      body: {template: "{{ expert.author }} (internal): {{ expert.text }}", required: true}
+"""
+
+
+@dataclass
+class NotingTracker(FakeTracker):
+    """Keeps what each comment effect asked for: an expert's note must be marked internal."""
+
+    asked: list[tuple[str, bool]] = field(default_factory=list)
+
+    def write(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        self.asked += [(str(e.fields.get("body")), bool(e.context.get("internal"))) for e in effects
+                       if e.action == "comment"]
+        return super().write(effects)
+
+
+def hub(tmp: Path) -> HubConfig:
+    tracker = tmp / "tracker.issue.yaml"
+    tracker.write_text(TRACKER_MAPPING, encoding="utf-8")
+    slack = str(REPO_MAPPINGS / "slack.message.yaml")
+    return HubConfig.model_validate({
+        "systems": {"forum": {"connector": "fake", "connection": "none"},
+                    "tracker": {"connector": "fake", "connection": "none"},
+                    "slack": {"connector": "slack", "connection": "none",
+                              "options": {"answer_reaction": "white_check_mark"}}},
+        "pipelines": {"p": {
+            "sources": [{"system": "forum", "stream": "posts", "mapping": str(HERE / "forum.post.yaml")}],
+            "targets": [{"system": "tracker", "mapping": str(tracker),
+                         "comment_mapping": str(HERE / "tracker.comment.yaml"), "stream": "issues"},
+                        {"system": "slack", "mapping": slack, "stream": "messages"}],
+            "reply_mapping": {"forum": str(HERE / "forum.post.yaml")},
+            "routing": [{"name": "ideas", "when": {"kind": ["feature_request"]},
+                         "then": {"route": "tracker", "team": "support"}}],
+            "expert_threads": {"system": "slack", "mapping": slack, "channels": {"support": "#support"}},
+        }},
+    })
+
+
+World = tuple[SyncContext, FakeForum, NotingTracker, SlackSimulator]
+
+
+@pytest.fixture
+def world(sqlite_db: Engine, tmp_path: Path) -> Iterator[World]:
+    sim = SlackSimulator()
+    seed(sim)
+    with sim:
+        slack = PLUGIN.create(ConnectionInfo("slack_test", sim.base_url, None, SIM_TOKEN),
+                              {"listen_channels": ["#support"]})
+        assert isinstance(slack, SlackConnector)
+        forum, tracker = FakeForum(), NotingTracker()
+        ctx = SyncContext(db=sqlite_db, hub=hub(tmp_path), pipeline_name="p",
+                          connectors={"forum": forum, "tracker": tracker, "slack": slack})
+        yield ctx, forum, tracker, sim
+
+
+def notices(sim: SlackSimulator) -> list[dict[str, Any]]:
+    return [m for m in sim.messages("#support") if m.get("bot_id") and m.get("metadata")
+            and m.get("thread_ts") in (None, m["ts"])]
+
+
+def test_the_expert_answers_in_the_tickets_thread_once(world: World) -> None:
+    ctx, forum, tracker, sim = world
+    forum.post("ann", 1, "Please add dark mode")
+    run_pipeline(ctx)
+    assert tracker.created == 1
+    [notice] = notices(sim)  # the routed ticket's notice, in its team's channel
+    [ticket] = tracker.issues
+    assert f"New ticket {ticket}" in notice["text"] and "dark mode" in notice["text"]
+    with ctx.db.connect() as conn:
+        thread = conn.execute(select(links.c.external_id, links.c.record_type).where(
+            links.c.system == "slack", links.c.object_type == "thread")).one()
+    assert thread.external_id == f"{sim.channel_id('#support')}:{notice['ts']}"
+
+    lena = next(u.id for u in sim.users.values() if u.name == "lena.fischer")
+    diego = next(u.id for u in sim.users.values() if u.name == "diego.alvarez")
+    sim.reply("#support", notice["ts"], diego, "Is this the same as the theme request?")
+    answer_ts = sim.reply("#support", notice["ts"], lena, "Dark mode ships in 2.5, next month.")
+    sim.react("#support", answer_ts, diego, "white_check_mark")
+    stats = run_pipeline(ctx)
+    assert (stats.counts["expert_replies"], stats.counts["expert_answers"]) == (2, 1)
+    run_pipeline(ctx)  # the tracker's comments planned while reading Slack back go out in the next run's apply
+
+    notes = [(body, internal) for body, internal in tracker.asked if "(internal)" in body]
+    assert [internal for _, internal in notes] == [True, True]  # both replies, each an internal comment
+    assert any("Dark mode ships in 2.5" in body for body, _ in notes)
+    assert forum.replies == 1  # the marked reply went to the customer, on their own channel
+    with ctx.db.connect() as conn:
+        asker = conn.execute(select(interactions.c.status, interactions.c.answered_at).where(
+            interactions.c.source_system == "forum")).one()
+        replies = conn.execute(select(outbox.c.payload).where(outbox.c.system == "forum",
+                                                             outbox.c.action == "reply")).all()
+    assert asker.answered_at is not None  # the SLA clock stopped
+    assert len(replies) == 1 and "Dark mode ships in 2.5" in str(replies[0].payload)
+
+    sim.react("#support", answer_ts, lena, "white_check_mark")  # marked again, and the thread re-read
+    sim.reply("#support", notice["ts"], diego, "Thanks!")
+    run_pipeline(ctx)
+    with ctx.db.begin() as conn:  # and Slack read again from the start: every reply, the answer among them, again
+        conn.execute(delete(cursors).where(cursors.c.system == "slack"))
+    run_pipeline(ctx)
+    assert forum.replies == 1  # still once
+    assert len([1 for body, _ in tracker.asked if "(internal)" in body]) == 3  # only the new reply is added
+    assert len(notices(sim)) == 1  # one thread per ticket
