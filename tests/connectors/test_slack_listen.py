@@ -163,6 +163,8 @@ def _signed(body: dict[str, Any], now: datetime) -> WebhookRequest:
      "message:C1:1.000001"),
     ({"type": "message", "subtype": "message_deleted", "channel": "C1", "ts": "3.0", "deleted_ts": "1.000001"},
      "message.message_deleted", "message:C1:1.000001"),
+    ({"type": "reaction_added", "user": "U9", "reaction": "white_check_mark", "event_ts": "4.0",
+      "item": {"type": "message", "channel": "C1", "ts": "1.000001"}}, "reaction_added", "message:C1:1.000001"),
 ])
 def test_events_name_the_same_record_the_backfill_stores(event: dict[str, Any], kind: str, subject: str) -> None:
     """An event wakes a run that reads the stream; its subject is the stream's ``message:<channel>:<ts>``."""
