@@ -31,6 +31,8 @@ class SlackConfig(ConnectorConfig):
     listen_channels: list[str] = []
     # Messages per history page: 15 is the most Slack serves apps outside the Marketplace (one call a minute).
     history_limit: int = Field(default=15, ge=1, le=999)
+    # The newest threads the bot started (expert threads) re-read each run for new replies and reactions.
+    watch_threads: int = Field(default=3, ge=0, le=50)
     # The expert marks the answer in a ticket's thread with this reaction (its name, without colons).
     answer_reaction: str = "white_check_mark"
 

@@ -63,7 +63,7 @@ class SlackConnector:
         if self._identity is None:
             self.check()  # who the bot is: its own messages are not a customer's
         reader = MessageReader(self.client, self.config.history_limit, self.config.history_limit, self._is_own,
-                               self._permalink)
+                               self._permalink, self.config.watch_threads)
         yield from reader.read(self._listened(), cursor)
 
     def _listened(self) -> list[str]:

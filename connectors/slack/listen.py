@@ -10,7 +10,9 @@ stops (the shared HTTP layer waits out a short ``Retry-After`` and stops the run
 one) resumes at its page cursor next run.  Each walk re-reads the channel's newest messages (at most
 ``recheck`` of them, one page): a message among them whose ``edited.ts`` changed is an edit (a new
 version), one that is gone was deleted (``SourceRecord(deleted=True)``), one whose ``latest_reply``
-moved has new replies in its thread, read with ``conversations.replies``.
+moved has new replies in its thread, read with ``conversations.replies``.  The newest threads the hub
+started (its expert notices) are read whole each walk: a reaction on a reply (the expert's "this is the
+answer") moves nothing in the history.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class ChannelMark(BaseModel):
     walk: str = ""  # the page cursor of a walk the rate limit stopped
     top: str = ""  # the newest ts that walk saw
     seen: dict[str, str] = {}  # what that walk read so far of the newest messages (same shape as `recent`)
+    watch: list[str] = []  # the newest threads the hub started (expert threads), newest first
+    replies: dict[str, str] = {}  # their replies: ts -> "<edited.ts>|<reactions>"
 
 
 class MessagesCursor(StreamCursor):
@@ -52,10 +56,16 @@ def stamp(message: JSON) -> str:
     return f"{dig(message, 'edited.ts') or ''}|{message.get('latest_reply') or ''}"
 
 
+def reply_stamp(message: JSON) -> str:
+    """A watched reply changes when it is edited or someone reacts to it (the expert's answer gesture)."""
+    names = sorted(str(r.get("name")) for r in message.get("reactions") or [] if isinstance(r, dict) and r.get("count"))
+    return f"{dig(message, 'edited.ts') or ''}|{','.join(names)}"
+
+
 class MessageReader:
     def __init__(self, client: SlackClient, page_size: int, recheck: int, is_own: Callable[[JSON], bool],
-                 url_for: Callable[[str, str], str | None]) -> None:
-        self.client, self.page_size, self.recheck = client, page_size, recheck
+                 url_for: Callable[[str, str], str | None], watch: int = 3) -> None:
+        self.client, self.page_size, self.recheck, self.watch = client, page_size, recheck, watch
         self.is_own, self.url_for = is_own, url_for
 
     def read(self, channels: list[str], cursor: JSON | None) -> Iterator[Page]:
@@ -71,6 +81,7 @@ class MessageReader:
         if floor:
             params.update(oldest=floor, inclusive="true")
         top, seen, page_cursor = mark.top, dict(mark.seen), mark.walk
+        own_threads: list[str] = []
         while True:
             body = self.client.call("conversations.history", params={**params, **(
                 {"cursor": page_cursor} if page_cursor else {})})
@@ -85,7 +96,9 @@ class MessageReader:
                 before = mark.recent.get(ts)
                 if self._speaks(message) and (before is None or before.split("|")[0] != stamp(message).split("|")[0]):
                     records.append(self._record(channel, message))
-                if int(message.get("reply_count") or 0) and (before is None or before != stamp(message)):
+                if int(message.get("reply_count") or 0) and self.is_own(message):
+                    own_threads.append(ts)  # watched below, replies and reactions
+                elif int(message.get("reply_count") or 0) and (before is None or before != stamp(message)):
                     records += self._replies(channel, ts, before.split("|")[1] if before else "")
             page_cursor = str(dig(body, "response_metadata.next_cursor") or "")
             if page_cursor and body.get("has_more") is not False:
@@ -94,8 +107,29 @@ class MessageReader:
             gone = [ts for ts in mark.recent if ts not in seen]  # the walk covered all of `recent`: deleted
             records += [self._deleted(channel, ts) for ts in gone]
             newest = dict(sorted(seen.items(), reverse=True)[:self.recheck])
-            yield records, ChannelMark(oldest=max(top, mark.oldest), recent=newest)
+            watch = list(dict.fromkeys([*own_threads, *mark.watch]))[:self.watch]
+            replies: dict[str, str] = {}
+            for parent in watch:
+                records += self._watched(channel, parent, mark.replies, replies)
+            yield records, ChannelMark(oldest=max(top, mark.oldest), recent=newest, watch=watch, replies=replies)
             return
+
+    def _watched(self, channel: str, parent_ts: str, known: dict[str, str], now: dict[str, str]) -> list[SourceRecord]:
+        """The replies of a thread the hub started that are new, edited or newly reacted to.
+
+        A reaction changes no ``latest_reply``, so these threads are read whole each walk (``watch_threads`` of
+        them: a call each, under the same limit)."""
+        found: list[SourceRecord] = []
+        params: JSON = {"channel": channel, "ts": parent_ts, "limit": self.page_size}
+        for page in self.client.pages("conversations.replies", params):
+            for message in page.get("messages") or []:
+                ts = str(message.get("ts") or "")
+                if not ts or ts == parent_ts or not self._speaks(message):
+                    continue
+                now[ts] = reply_stamp(message)
+                if known.get(ts) != now[ts]:
+                    found.append(self._record(channel, message))
+        return found
 
     def _replies(self, channel: str, parent_ts: str, after: str) -> list[SourceRecord]:
         """A thread's replies newer than ``after`` (the parent's last known reply), oldest first."""
