@@ -96,8 +96,8 @@ class MessageReader:
                 before = mark.recent.get(ts)
                 if self._speaks(message) and (before is None or before.split("|")[0] != stamp(message).split("|")[0]):
                     records.append(self._record(channel, message))
-                if int(message.get("reply_count") or 0) and self.is_own(message):
-                    own_threads.append(ts)  # watched below, replies and reactions
+                if int(message.get("reply_count") or 0) and self.is_own(message) and len(own_threads) < self.watch:
+                    own_threads.append(ts)  # among the newest the hub started: read whole below (reactions too)
                 elif int(message.get("reply_count") or 0) and (before is None or before != stamp(message)):
                     records += self._replies(channel, ts, before.split("|")[1] if before else "")
             page_cursor = str(dig(body, "response_metadata.next_cursor") or "")

@@ -147,6 +147,26 @@ def test_reply_goes_into_the_customers_thread_once(sim: SlackSimulator) -> None:
     assert not bad.ok and "<channel>:<ts>" in (bad.error or "")
 
 
+def test_the_threads_the_bot_started_are_watched_for_reactions(sim: SlackSimulator) -> None:
+    connector = connect(sim, watch_threads=1)
+    lena = person(sim)
+    [older, newer] = connector.write([
+        Effect(f"n-{n}", "notify", "message", {"channel": "#support", "text": f"ticket {n}"}) for n in (1, 2)])
+    older_ts, newer_ts = (str(r.external_id).split(":")[1] for r in (older, newer))
+    old_reply = sim.reply("#support", older_ts, lena, "on the older ticket")
+    new_reply = sim.reply("#support", newer_ts, lena, "on the newer ticket")
+    records, cursor = read(connector)
+    channel = sim.channel_id("#support")
+    assert {r.external_id for r in records} >= {f"{channel}:{old_reply}", f"{channel}:{new_reply}"}
+    sim.react("#support", new_reply, lena, "white_check_mark")
+    sim.react("#support", old_reply, lena, "white_check_mark")
+    records, cursor = read(connector, cursor)
+    [again] = records  # only the watched (newest) thread is re-read: one call, one record
+    assert again.external_id == f"{channel}:{new_reply}"
+    assert again.payload["reactions"][0]["name"] == "white_check_mark"
+    assert read(connector, cursor)[0] == []  # the reaction is news once
+
+
 def _signed(body: dict[str, Any], now: datetime) -> WebhookRequest:
     raw = json.dumps(body).encode()
     headers = VERIFIER.sign(raw, {"signing_secret": "s3cret"}, now, "", "")
