@@ -22,6 +22,7 @@ from continuum.config import HubConfig
 from continuum.connector import ConnectionInfo, Effect, EffectResult
 from continuum.engine.context import SyncContext
 from continuum.engine.run import run_pipeline
+from continuum.mapping import load_mapping, map_outbound
 from continuum.store.tables import cursors, interactions, links, outbox
 from tests.engine.fakes import FakeForum, FakeTracker
 
@@ -149,3 +150,12 @@ def test_the_expert_answers_in_the_tickets_thread_once(world: World) -> None:
     assert forum.replies == 1  # still once
     assert len([1 for body, _ in tracker.asked if "(internal)" in body]) == 3  # only the new reply is added
     assert len(notices(sim)) == 1  # one thread per ticket
+
+
+def test_the_shipped_jira_mapping_makes_an_experts_reply_an_internal_comment() -> None:
+    mapping = load_mapping(REPO_MAPPINGS / "jira.issue.yaml")
+    fields = map_outbound(mapping, "expert_comment", {"expert": {
+        "author": "U0LENA", "text": "Ships in 2.5 {color:red}", "url": "https://x.slack.com/archives/C1/p1"}},
+        lambda text: text.replace("{", "\\{"))
+    assert fields["visibility"] == {"type": "role", "value": "Administrators"}  # not public on the ticket
+    assert "Ships in 2.5 \\{color:red}" in fields["body"]  # the expert's text escaped like any
