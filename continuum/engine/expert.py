@@ -26,6 +26,7 @@ from continuum.mapping import MappingError, map_inbound
 from continuum.store import interactions
 from continuum.store.base import content_hash
 from continuum.store.db import utcnow
+from continuum.store.dead_letters import dead_letter
 from continuum.store.links import add_link, find_links, link_in
 from continuum.store.rows import OutboxRow
 
@@ -79,11 +80,12 @@ def _reply(conn: Connection, ctx: SyncContext, target: TargetSpec, record: Sourc
         return
     try:
         mapped = map_inbound(ctx.mapping(target.mapping), record.payload, {"system": ctx.system_context(target.system)})
-    except MappingError as exc:
+    except MappingError as exc:  # kept like any record that does not map; the rest of the page goes on
         stats.add("dead_letters")
-        from continuum.engine.readback import _dead_letter
-
-        _dead_letter(conn, ctx, target, record, exc)
+        dead_letter(conn, pipeline=ctx.pipeline_name, system=target.system, stream=target.stream or "", stage="map",
+                    record_key=f"{target.stream}/{record.object_type}:{record.external_id}", field=exc.field,
+                    error=f"{target.system} {record.object_type} {record.external_id} (a reply in an expert "
+                          f"thread): field {exc.field}: {exc.message}", payload=record.payload)
         return
     stats.add("expert_replies")
     expert: JSON = {"text": mapped.get("text") or "", "author": mapped.get("author_handle"), "url": mapped.get("url")}

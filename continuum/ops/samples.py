@@ -92,7 +92,7 @@ def sample_context(hub: HubConfig, role: str, source: str, system: str, action: 
         extra = {**extra, "ticket": {"system": "tracker", "id": "PROD-7", "url": "https://tracker.example.com/PROD-7"}}
     if action == "expert_comment":  # a reply in that thread, as an internal comment on the ticket
         extra = {**extra, "expert": {"author": "U0EXPERT1", "text": "Clear the cache, then retry.",
-                                     "url": "https://example.slack.com/archives/C1/p1"}}
+                                     "url": "https://chat.example.com/threads/1"}}
     return {**_about(hub, source, system), **extra}
 
 

@@ -21,9 +21,9 @@ from connectors.slack.simulator import SlackSimulator
 from continuum.config import HubConfig
 from continuum.connector import ConnectionInfo, Effect, EffectResult
 from continuum.engine.context import SyncContext
-from continuum.engine.run import run_pipeline
+from continuum.engine.run import DEAD_LETTERED, run_pipeline
 from continuum.mapping import load_mapping, map_outbound
-from continuum.store.tables import cursors, interactions, links, outbox
+from continuum.store.tables import cursors, dead_letters, interactions, links, outbox
 from tests.engine.fakes import FakeForum, FakeTracker
 
 HERE = Path(__file__).parent / "mappings"
@@ -159,3 +159,18 @@ def test_the_shipped_jira_mapping_makes_an_experts_reply_an_internal_comment() -
         lambda text: text.replace("{", "\\{"))
     assert fields["visibility"] == {"type": "role", "value": "Administrators"}  # not public on the ticket
     assert "Ships in 2.5 \\{color:red}" in fields["body"]  # the expert's text escaped like any
+
+
+def test_a_reply_that_does_not_map_is_a_dead_letter_and_the_others_go_on(world: World) -> None:
+    ctx, forum, _, sim = world
+    forum.post("ann", 1, "Please add dark mode")
+    run_pipeline(ctx)
+    [notice] = notices(sim)
+    lena = next(u.id for u in sim.users.values() if u.name == "lena.fischer")
+    sim.reply("#support", notice["ts"], "", "a reply whose author Slack did not say")  # no user: cannot map
+    sim.reply("#support", notice["ts"], lena, "Looking into it")
+    stats = run_pipeline(ctx)
+    assert stats.counts["expert_replies"] == 1 and stats.counts[DEAD_LETTERED] == 1
+    with ctx.db.connect() as conn:
+        [letter] = conn.execute(select(dead_letters.c.error)).all()
+    assert "expert thread" in letter.error and "author_account_id" in letter.error
