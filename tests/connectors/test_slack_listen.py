@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, select
 
 from connectors.slack.connector import SlackConnector
 from connectors.slack.plugin import PLUGIN, SIM_TOKEN
@@ -15,10 +17,15 @@ from connectors.slack.seed import seed
 from connectors.slack.simcontract import SPEC, slack_contract_errors
 from connectors.slack.simulator import BOT_USER_ID, SlackSimulator
 from connectors.slack.webhook import VERIFIER
+from continuum.config import HubConfig
 from continuum.connector import ConnectionInfo, Effect, Page, SourceRecord
+from continuum.engine.context import SyncContext
+from continuum.engine.run import run_pipeline
 from continuum.kit.ratelimit import RateLimitExhausted
 from continuum.kit.webhooks import Accepted, Reply, WebhookRequest
 from continuum.simkit.contract import specs_dir
+from continuum.store.tables import interactions
+from tests.engine.fakes import FakeTracker
 
 
 @pytest.fixture
@@ -213,3 +220,42 @@ def test_listening_traffic_matches_the_official_description(sim: SlackSimulator)
                             maybe_applied=True)])
     assert any(x.path == "/api/conversations.replies" for x in sim.exchanges)
     assert slack_contract_errors(sim.exchanges) == []
+
+
+def test_slack_as_a_source_one_interaction_per_message_through_events_and_backfill(
+        sim: SlackSimulator, sqlite_db: Engine) -> None:
+    """A woken run (an event) and the next scheduled back-fill store a message once; an edit updates it, a deletion
+    purges it."""
+    engine_mappings = Path(__file__).parents[1] / "engine" / "mappings"
+    hub = HubConfig.model_validate({
+        "systems": {"slack": {"connector": "slack", "connection": "none"},
+                    "tracker": {"connector": "fake", "connection": "none"}},
+        "pipelines": {"p": {
+            "sources": [{"system": "slack", "stream": "messages",
+                         "mapping": str(Path(__file__).parents[2] / "mappings" / "slack.message.yaml")}],
+            "targets": [{"system": "tracker", "mapping": str(engine_mappings / "tracker.issue.yaml")}],
+            "routing": [{"name": "all", "when": {}, "then": {"action": "ignore"}}],
+        }},
+    })
+    ctx = SyncContext(db=sqlite_db, hub=hub, pipeline_name="p",
+                      connectors={"slack": connect(sim), "tracker": FakeTracker()})
+    diego = person(sim, "diego.alvarez")
+    asked = sim.say("#support", diego, "Can I pay by invoice?")
+    run_pipeline(ctx, woken=frozenset({"slack"}))  # the message event's run
+    run_pipeline(ctx)  # and the next back-fill
+    channel = sim.channel_id("#support")
+    ours = interactions.c.source_id == f"message:{channel}:{asked}"  # the record's type and its <channel>:<ts>
+    with sqlite_db.connect() as conn:
+        rows = conn.execute(select(interactions.c.source_id, interactions.c.text, interactions.c.thread_id)
+                            .where(ours)).all()
+    assert [(r.text, r.thread_id) for r in rows] == [("Can I pay by invoice?", f"{channel}:{asked}")]
+    sim.edit("#support", asked, "Can I pay by invoice, in EUR?")
+    run_pipeline(ctx, woken=frozenset({"slack"}))  # message_changed
+    sim.delete("#support", asked)
+    with sqlite_db.connect() as conn:
+        [text] = conn.execute(select(interactions.c.text).where(ours)).one()
+    assert text == "Can I pay by invoice, in EUR?"
+    run_pipeline(ctx, woken=frozenset({"slack"}))  # message_deleted
+    with sqlite_db.connect() as conn:
+        left = conn.execute(select(interactions.c.text).where(ours)).all()
+    assert all("invoice" not in str(r.text) for r in left)  # purged (a tombstone at most)
