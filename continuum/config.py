@@ -201,6 +201,20 @@ class PipelineConfig(BaseModel):
                           "a reply marked with the answer reaction goes back to the customer")
 
 
+def _expert_problems(name: str, pipeline: PipelineConfig) -> list[str]:
+    """Expert threads are read back from a target; a source shares its cursor and would take the replies."""
+    spec = pipeline.expert_threads
+    if spec is None:
+        return []
+    if spec.system in {s.system for s in pipeline.sources}:
+        return [f"pipeline {name!r}: expert_threads.system {spec.system!r} is also a source; give the staff "
+                "workspace a system of its own (one cursor per system and stream)"]
+    if not any(t.system == spec.system and t.stream for t in pipeline.targets):
+        return [f"pipeline {name!r}: expert_threads.system {spec.system!r} must also be a target with a stream "
+                "(e.g. stream: messages), or the replies in its threads are never read"]
+    return []
+
+
 class HubConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -249,6 +263,7 @@ class HubConfig(BaseModel):
             for system in named:
                 if system not in self.systems:
                     problems.append(f"pipeline {name!r} names system {system!r}, which is not under systems:")
+            problems += _expert_problems(name, pipeline)
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -174,3 +174,15 @@ def test_a_reply_that_does_not_map_is_a_dead_letter_and_the_others_go_on(world: 
     with ctx.db.connect() as conn:
         [letter] = conn.execute(select(dead_letters.c.error)).all()
     assert "expert thread" in letter.error and "author_account_id" in letter.error
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (lambda p: p["sources"].append({"system": "slack", "stream": "messages", "mapping": "slack.message.yaml"}),
+     "is also a source"),
+    (lambda p: p["targets"].pop(), "must also be a target with a stream"),
+])
+def test_expert_threads_that_could_not_work_are_refused_in_one_line(tmp_path: Path, change: Any, says: str) -> None:
+    data = hub(tmp_path).model_dump(exclude_none=True)
+    change(data["pipelines"]["p"])
+    with pytest.raises(ValueError, match=says):
+        HubConfig.model_validate(data)
