@@ -21,6 +21,7 @@ from continuum.config import HubConfig
 from continuum.connector import ConnectionInfo, Effect, Page, SourceRecord
 from continuum.engine.context import SyncContext
 from continuum.engine.run import run_pipeline
+from continuum.http import GATES
 from continuum.kit.ratelimit import RateLimitExhausted
 from continuum.kit.webhooks import Accepted, Reply, WebhookRequest
 from continuum.simkit.contract import specs_dir
@@ -108,10 +109,10 @@ def test_the_one_call_a_minute_limit_stops_cleanly_and_the_next_run_resumes(sim:
     assert any(x.status == 429 and x.response_headers.get("Retry-After") for x in sim.exchanges)
     seen = [r.external_id for p in pages for r in p.records]
     cursor = pages[-1].cursor.to_json()
-    while True:  # each later run (a fresh minute, a fresh gate) goes on from the committed cursor
+    runs = 1
+    while runs < 10:  # each later run (a fresh minute, a fresh gate) goes on from the committed cursor
+        runs += 1
         sim.read_limits(calls_per_minute=1, max_messages=15, minute_s=3600)
-        from continuum.http import GATES
-
         GATES.reset()
         try:
             for page in connect(sim, history_limit=100).read_changes("messages", cursor):
@@ -120,10 +121,10 @@ def test_the_one_call_a_minute_limit_stops_cleanly_and_the_next_run_resumes(sim:
             break
         except RateLimitExhausted:
             continue
+    assert runs == 3  # 40 people's messages and a greeting, 15 a minute: three runs, the last one ends the walk
     channel = sim.channel_id("#support")
-    everything = {f"{channel}:{ts}" for ts in said} | {r for r in seen if r not in {f"{channel}:{ts}" for ts in said}}
-    assert sorted(seen) == sorted(everything) and len(seen) == len(set(seen))  # all, each once
-    assert {f"{channel}:{ts}" for ts in said} <= set(seen)
+    assert len(seen) == len(set(seen))  # each message once, across the stops
+    assert {f"{channel}:{ts}" for ts in said} <= set(seen)  # and none lost
 
 
 def test_a_short_retry_after_is_waited_out_by_the_shared_layer(sim: SlackSimulator) -> None:
