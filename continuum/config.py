@@ -164,6 +164,16 @@ class KnowledgeSpec(BaseModel):
         None, description="Draft FAQ pages from staff answers to questions (null: none)")
 
 
+class ExpertThreadsSpec(BaseModel):
+    """Each routed ticket's notice in a team's chat channel starts a thread tied to that ticket."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: str = Field(description="The chat system (also a target with a stream, read back for the replies)")
+    mapping: str = Field(description="Mapping file whose `expert` outbound action renders the notice")
+    channels: dict[str, str] = Field(description="Team → channel of its experts ('*': every other team)")
+
+
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -186,6 +196,23 @@ class PipelineConfig(BaseModel):
                           "(the target mapping's `attachments` action renders that comment)")
     knowledge: KnowledgeSpec | None = Field(
         None, description="Write knowledge pages (customer histories, feature requests) to a wiki after apply")
+    expert_threads: ExpertThreadsSpec | None = Field(
+        None, description="Start a chat thread per routed ticket; replies there become internal comments, "
+                          "a reply marked with the answer reaction goes back to the customer")
+
+
+def _expert_problems(name: str, pipeline: PipelineConfig) -> list[str]:
+    """Expert threads are read back from a target; a source shares its cursor and would take the replies."""
+    spec = pipeline.expert_threads
+    if spec is None:
+        return []
+    if spec.system in {s.system for s in pipeline.sources}:
+        return [f"pipeline {name!r}: expert_threads.system {spec.system!r} is also a source; give the staff "
+                "workspace a system of its own (one cursor per system and stream)"]
+    if not any(t.system == spec.system and t.stream for t in pipeline.targets):
+        return [f"pipeline {name!r}: expert_threads.system {spec.system!r} must also be a target with a stream "
+                "(e.g. stream: messages), or the replies in its threads are never read"]
+    return []
 
 
 class HubConfig(BaseModel):
@@ -232,9 +259,11 @@ class HubConfig(BaseModel):
             named += list(pipeline.reply_mapping)
             named += [pipeline.attachments.system] if pipeline.attachments else []
             named += [pipeline.knowledge.system] if pipeline.knowledge else []
+            named += [pipeline.expert_threads.system] if pipeline.expert_threads else []
             for system in named:
                 if system not in self.systems:
                     problems.append(f"pipeline {name!r} names system {system!r}, which is not under systems:")
+            problems += _expert_problems(name, pipeline)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -308,6 +337,8 @@ def pipeline_systems(hub: HubConfig, pipeline: str) -> list[str]:
         names.append(spec.attachments.system)
     if spec.knowledge:
         names.append(spec.knowledge.system)
+    if spec.expert_threads:
+        names.append(spec.expert_threads.system)
     unknown = [n for n in names if n not in hub.systems]
     if unknown:
         raise ValueError(f"pipeline {pipeline!r}: its rules name unknown system(s) {', '.join(sorted(set(unknown)))}")

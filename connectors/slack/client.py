@@ -16,6 +16,7 @@ from continuum.connector import JSON
 from continuum.http import new_session, parse_retry_after
 from continuum.kit.errors import ClientError
 from continuum.kit.pagination import CursorPaginator, Fetched, dig, walk
+from continuum.kit.ratelimit import RateLimitHeaders
 
 _HINTS = {
     "invalid_auth": "the bot token is not valid for this workspace; check the connection's password",
@@ -25,6 +26,11 @@ _HINTS = {
     "not_in_channel": "the bot is not a member of the channel; invite it with /invite @bot",
     "ratelimited": "Slack is rate limiting this token; replay the effect later",
 }
+
+
+# Slack sends only a 429 with Retry-After; declaring it makes a wait over a minute stop the run cleanly (the
+# next run resumes at the cursor) instead of holding a worker: history reads are allowed once a minute.
+RATE_LIMITS = RateLimitHeaders()
 
 
 class SlackError(ClientError):
@@ -50,7 +56,7 @@ def need(body: JSON, method: str, path: str) -> str:
 class SlackClient:
     def __init__(self, config: SlackConfig) -> None:
         self.api_url = config.url.removesuffix("/api") + "/api/"  # people paste the API base
-        self.session = new_session("slack")
+        self.session = new_session("slack", rate_limits=RATE_LIMITS)
         self.session.headers["Authorization"] = f"Bearer {config.bot_token.get_secret_value()}"
 
     def call(self, method: str, http_method: str = "GET", params: JSON | None = None, form: JSON | None = None) -> JSON:

@@ -27,6 +27,14 @@ class SlackConfig(ConnectorConfig):
     history_page_size: int = Field(default=200, ge=1, le=999)
     mrkdwn: bool = True  # for the hub's own templates; customer text is escaped either way
     unfurl: bool = False  # no link previews, so customer links stay quiet
+    # Listening (the `messages` stream): these channels or DMs (ids or "#name"); none = every channel the bot is in.
+    listen_channels: list[str] = []
+    # Messages per history page: 15 is the most Slack serves apps outside the Marketplace (one call a minute).
+    history_limit: int = Field(default=15, ge=1, le=999)
+    # The newest threads the bot started (expert threads) re-read each run for new replies and reactions.
+    watch_threads: int = Field(default=3, ge=0, le=50)
+    # The expert marks the answer in a ticket's thread with this reaction (its name, without colons).
+    answer_reaction: str = "white_check_mark"
 
     @field_validator("bot_token")
     @classmethod
@@ -35,6 +43,14 @@ class SlackConfig(ConnectorConfig):
         if not token.startswith("xoxb-"):  # never echo it: a secret even when of the wrong kind
             raise ValueError("bot_token must be a Slack bot token (starts with 'xoxb-')")
         return SecretStr(token)
+
+    @field_validator("listen_channels")
+    @classmethod
+    def _listen(cls, value: list[str]) -> list[str]:
+        wrong = [v for v in value if not TARGET.match(v.strip()) or "@" in v or v.strip()[:1] in ("U", "W")]
+        if wrong:
+            raise ValueError(f"listen_channels {wrong!r}: each must be '#name' or a conversation id (C…, G…, D…)")
+        return [v.strip() for v in value]
 
     @field_validator("default_channel")
     @classmethod

@@ -1,9 +1,10 @@
-"""Slack as a Continuum system: ``notify`` a person or a team channel (no streams yet).
+"""Slack as a Continuum system: ``notify`` a person or a team channel, read the ``messages`` stream, ``reply``.
 
 Slack has no idempotency key, so each message carries the effect's key in its *message metadata*
 (invisible in the client).  A maybe-applied retry first reads a few pages of recent history (newest
 first: a retry follows its first attempt closely) and returns the message with its key, if there.
-Scopes: chat:write, channels:read, groups:read, users:read.email; for retries *:history, im:write.
+Scopes: chat:write, channels:read, groups:read, users:read.email; for retries and listening *:history, im:write.
+Listening (``listen.py``): the app's events wake a run, which reads ``conversations.history`` from the cursor.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from connectors.slack.client import SlackClient, SlackError, need
 from connectors.slack.config import TARGET, SlackConfig
+from connectors.slack.listen import MESSAGES, MessageReader
 from connectors.slack.markup import escape_text
 from connectors.slack.plugin import CAPABILITIES
 from continuum.connector import JSON, Effect, EffectResult, Page
@@ -40,7 +42,7 @@ class SlackConnector:
     def __init__(self, config: SlackConfig, client: SlackClient | None = None) -> None:
         self.config = config
         self.client = client or SlackClient(config)
-        self.dispatch = EffectDispatcher(self.system, {"notify": self._notify})
+        self.dispatch = EffectDispatcher(self.system, {"notify": self._notify, "reply": self._reply})
         # The bot user (U…) and workspace, from auth.test after check() or the first post: building the
         # connector, or isinstance() (which reads every member on Python 3.11), must call nothing.
         self.account: str | None = None
@@ -56,7 +58,29 @@ class SlackConnector:
             raise SlackError("auth.test", "not_a_bot_token", f"the token acts as user {identity.get('user')!r}")
 
     def read_changes(self, stream: str, cursor: JSON | None) -> Iterator[Page]:
-        raise ValueError(f"Slack has no stream {stream!r}: this connector only sends notifications")
+        if stream != MESSAGES.name:
+            raise ValueError(f"Slack has no stream {stream!r}; it has {MESSAGES.name!r}")
+        if self._identity is None:
+            self.check()  # who the bot is: its own messages are not a customer's
+        reader = MessageReader(self.client, self.config.history_limit, self.config.history_limit, self._is_own,
+                               self._permalink, self.config.watch_threads)
+        yield from reader.read(self._listened(), cursor)
+
+    def _listened(self) -> list[str]:
+        """The configured channels as ids, or every channel the bot is a member of."""
+        if self.config.listen_channels:
+            return [self._resolve(c) if c.startswith("#") else c for c in self.config.listen_channels]
+        pages = self.client.pages("conversations.list", {"types": "public_channel,private_channel",
+                                                         "exclude_archived": "true", "limit": 200})
+        return sorted(str(c["id"]) for page in pages for c in page.get("channels") or [] if c.get("is_member"))
+
+    def _is_own(self, message: JSON) -> bool:
+        bot = str((self._identity or {}).get("bot_id") or "")
+        return bool(bot and message.get("bot_id") == bot) or bool(self.account and message.get("user") == self.account)
+
+    def _permalink(self, channel_id: str, ts: str) -> str | None:
+        base = str((self._identity or {}).get("url") or "").rstrip("/")
+        return f"{base}/archives/{channel_id}/p{ts.replace('.', '')}" if base else None
 
     def write(self, effects: Sequence[Effect]) -> list[EffectResult]:
         return self.dispatch.write(effects)  # chat.postMessage takes one message per call
@@ -81,6 +105,32 @@ class SlackConnector:
             "channel": post_to, "text": text, "metadata": metadata, "mrkdwn": json.dumps(self.config.mrkdwn),
             "unfurl_links": json.dumps(self.config.unfurl), "unfurl_media": json.dumps(self.config.unfurl)})
         return self._result(effect, need(answer, "chat.postMessage", "channel"), need(answer, "chat.postMessage", "ts"))
+
+    def _reply(self, effect: Effect) -> EffectResult:
+        """An answer in the customer's thread: ``target_id`` is the thread, ``<channel>:<thread ts>``."""
+        channel, _, thread_ts = str(effect.target_id or "").partition(":")
+        text = effect.fields.get("text")
+        if not channel or not thread_ts:
+            raise ValueError(f"a reply needs the thread '<channel>:<ts>' as target_id, not {effect.target_id!r}")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+            raise ValueError(f"fields['text'] must be non-empty text of at most {MAX_TEXT} characters")
+        if effect.maybe_applied and (found := self._find_in_thread(channel, thread_ts, effect.key)):
+            return self._result(effect, channel, found, found_existing=True)
+        metadata = json.dumps({"event_type": EVENT_TYPE, "event_payload": {"key": effect.key}}, separators=(",", ":"))
+        answer = self.client.call("chat.postMessage", "POST", form={
+            "channel": channel, "thread_ts": thread_ts, "text": text, "metadata": metadata,
+            "mrkdwn": json.dumps(self.config.mrkdwn), "unfurl_links": json.dumps(self.config.unfurl),
+            "unfurl_media": json.dumps(self.config.unfurl)})
+        return self._result(effect, need(answer, "chat.postMessage", "channel"), need(answer, "chat.postMessage", "ts"))
+
+    def _find_in_thread(self, channel: str, thread_ts: str, key: str) -> str | None:
+        params = {"channel": channel, "ts": thread_ts, "limit": self.config.history_page_size,
+                  "include_all_metadata": "true"}
+        for page in islice(self.client.pages("conversations.replies", params), self.config.history_pages):
+            for message in page.get("messages") or []:
+                if carries_key(message, key):
+                    return need(message, "conversations.replies", "ts")
+        return None
 
     def _result(self, effect: Effect, channel_id: str, ts: str, found_existing: bool = False) -> EffectResult:
         if self._identity is None:  # the permalink is on the workspace URL that auth.test gives

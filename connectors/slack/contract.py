@@ -1,7 +1,6 @@
 """The shared contract suite's view of Slack: notifications to a seeded channel, found by their metadata key.
 
-Slack only notifies for now, so there is no stream to read and the suite's
-reading tests skip.  Test support only: production never imports this module.
+The stream is ``messages`` in #support.  Test support only: production never imports this module.
 """
 
 from __future__ import annotations
@@ -21,7 +20,9 @@ CHANNEL = "#support"  # seeded, with the bot as a member
 
 class SlackHarness(ContractHarness):
     system: ClassVar[str] = "slack"
-    stream: ClassVar[str | None] = None
+    stream: ClassVar[str | None] = "messages"
+    options: ClassVar[Mapping[str, Any]] = {"listen_channels": [CHANNEL]}
+    page_size: ClassVar[int] = 15  # what Slack serves apps outside the Marketplace
     # The config refuses anything but a bot token before any call: a wrong one must look like one to reach Slack.
     bad_credentials: ClassVar[Mapping[str, Any]] = {"password": "xoxb-wrong-secret-3f9d1c"}
 
@@ -41,6 +42,11 @@ class SlackHarness(ContractHarness):
         assert "<" not in stored and ">" not in stored, f"markup can form in {stored!r}"
         literal = stored.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
         assert literal == text, f"the escaping changed the customer's words: {stored!r}"
+
+    def add_records(self, sim: Any, count: int) -> None:
+        people = [u.id for u in sim.users.values() if not u.is_bot]
+        for n in range(count):
+            sim.say(CHANNEL, people[n % len(people)], f"Customer message {n}")
 
     def check_exchanges(self, sim: Any) -> None:
         for post in sim.calls("POST", "/api/chat.postMessage"):

@@ -7,11 +7,11 @@ from continuum.kit.plugin import ConnectorPlugin
 
 SIM_TOKEN = "xoxb-1000000001-2000000002-simcontinuumslack"
 
-CAPABILITIES = Capabilities(streams=(), effects=("notify",), bulk_sizes={})
+CAPABILITIES = Capabilities(streams=("messages",), effects=("notify", "reply"), bulk_sizes={})
 
 PLUGIN = ConnectorPlugin(
     name="slack",
-    summary="Slack: notify a person or a team channel (HR questions to #hr, SLA alerts to a team)",
+    summary="Slack: notify a person or a team channel, listen to channels and DMs, answer in threads",
     config="connectors.slack.config:SlackConfig",
     connector="connectors.slack.connector:SlackConnector",
     capabilities=CAPABILITIES,

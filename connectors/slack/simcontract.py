@@ -60,7 +60,7 @@ from continuum.simkit.server import Exchange
 SPEC = "slack-web-api.openapi_v2.json"
 # The Web API methods the connector calls.
 METHODS = ("/auth.test", "/chat.postMessage", "/conversations.history", "/conversations.list",
-           "/conversations.open", "/users.lookupByEmail")
+           "/conversations.open", "/conversations.replies", "/users.lookupByEmail")
 JSON = dict[str, Any]
 
 # What Slack added after the 2020 description, with Slack's own documentation.
@@ -69,13 +69,24 @@ ADDENDUM: JSON = {
     # object with event_type and event_payload, URL-encoded as a string in a form body.
     "form_fields": {"/chat.postMessage": {"metadata": {"type": "string"}}},
     # https://api.slack.com/methods/conversations.history#arg_include_all_metadata
-    "query_parameters": {"/conversations.history": {"include_all_metadata": {"type": "boolean"}}},
+    "query_parameters": {"/conversations.history": {"include_all_metadata": {"type": "boolean"}},
+                         # https://api.slack.com/methods/conversations.replies#arg_include_all_metadata
+                         "/conversations.replies": {"include_all_metadata": {"type": "boolean"}}},
     # https://api.slack.com/reference/metadata: messages carry the metadata they were posted with.
     "message_properties": {"metadata": {
         "type": "object",
         "properties": {"event_type": {"type": "string"}, "event_payload": {"type": "object"}},
         "required": ["event_type", "event_payload"],
-    }},
+    },
+        # https://api.slack.com/events/message/message_changed: an edited message says who edited it, and when.
+        "edited": {"type": "object", "properties": {"user": {"type": "string"}, "ts": {"type": "string"}},
+                   "required": ["user", "ts"]}},
+    # https://api.slack.com/methods/conversations.replies#examples: the 2020 schemas of a thread's parent and
+    # replies lack what any message has (bot_id, and the metadata and edited above); the answer pages by cursor.
+    "replies_response": {"message_properties": {"bot_id": {"type": "string"}, "reactions": {
+        "type": "array", "items": {"$ref": "#/components/schemas/objs_reaction"}}},
+                         "response_metadata": {"type": "object", "properties": {"next_cursor": {"type": "string"}},
+                                               "required": ["next_cursor"]}},
     # https://api.slack.com/methods/conversations.history#examples: cursor pagination
     # (next_cursor) came to conversations.history after the description; an empty
     # channel answers "messages": [] although the description says minItems 1.
@@ -188,6 +199,12 @@ def apply_addendum(document: JSON) -> JSON:
     success = history["schema"]["oneOf"][0]  # [success, error], see reading 3
     success["properties"].update(copy.deepcopy(ADDENDUM["history_response"]))
     success["properties"]["messages"].pop("minItems", None)
+    replies = doc["paths"]["/conversations.replies"]["get"]["responses"]["200"]["content"]["application/json"]
+    extra = ADDENDUM["replies_response"]
+    success = replies["schema"]["oneOf"][0]
+    success["properties"]["response_metadata"] = copy.deepcopy(extra["response_metadata"])
+    for kind in success["properties"]["messages"]["items"]["anyOf"]:  # the parent, then a reply
+        kind["properties"].update(copy.deepcopy({**ADDENDUM["message_properties"], **extra["message_properties"]}))
     return doc
 
 

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from connectors.slack.plugin import SIM_TOKEN
+from connectors.slack.simthreads import ThreadsMixin
 from continuum.simkit import Clock, PageTokens, Response, Serial, SimRequest, Simulator, Table, seek, under, window
 
 __all__ = ["BOT_USER_ID", "SIM_STAFF_TOKEN", "SIM_TOKEN", "SlackSimulator"]
@@ -86,7 +87,7 @@ def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes")
 
 
-class SlackSimulator(Simulator):
+class SlackSimulator(ThreadsMixin, Simulator):
     system = "slack"
     effects = ("created", "updated", "comments", "replies", "transitions", "notifications", "calls")
     # Who may call the API (`continuum simulate` prints these): the hub's bot and a staff member.
@@ -107,6 +108,7 @@ class SlackSimulator(Simulator):
         self.clock = Clock(datetime.fromtimestamp(START_EPOCH, UTC), timedelta(minutes=7))
         self.users.add(SimUser(BOT_USER_ID, BOT_NAME, "Continuum", None, is_bot=True))
         self._caller = BOT_USER_ID  # who the request being served acts as (set under self.lock)
+        self._last_read: dict[str, list[float]] = {}  # read_limits(): when each history method was called
 
     # -- human-side helpers ---------------------------------------------------
     def add_user(self, name: str, real_name: str, email: str | None = None) -> str:
@@ -266,9 +268,16 @@ class SlackSimulator(Simulator):
             message["bot_id"] = BOT_ID
         if isinstance(metadata, dict):
             message["metadata"] = {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
-        channel.messages.append(message)
+        if thread_ts := str(params.get("thread_ts") or ""):  # an answer in a thread (the hub's reply effect)
+            if not any(m["ts"] == thread_ts for m in channel.messages):
+                return self._error("thread_not_found")
+            ts = self.reply(channel.id, thread_ts, self._caller, text,
+                            **{k: message[k] for k in ("bot_id", "metadata") if k in message})
+            message = self._message(channel, ts)
+        else:
+            channel.messages.append(message)
         if self._caller == BOT_USER_ID:  # a person's message is not the hub's effect
-            self.count("notifications")
+            self.count("replies" if thread_ts else "notifications")
         return self._ok({"channel": channel.id, "ts": message["ts"], "message": dict(message)})
 
     @api("/conversations.history", "GET", "POST")
@@ -277,13 +286,16 @@ class SlackSimulator(Simulator):
         channel = self.channels.get(str(params.get("channel") or ""))
         if channel is None or not self._visible(channel):
             return self._error("channel_not_found")
-        limit = self._limit(params, 999)
+        if (throttled := self._throttled("conversations.history")) is not None:
+            return throttled
+        limit = self._limit(params, self._most(999))
         latest, oldest = params.get("latest"), params.get("oldest")
         inclusive = _truthy(params.get("inclusive", False))
 
         def listing() -> list[JSON]:  # newest first, between latest and oldest
             return [m for m in sorted(channel.messages, key=lambda m: m["ts"], reverse=True)
-                    if (not latest or float(m["ts"]) < float(latest) or (inclusive and m["ts"] == str(latest)))
+                    if m.get("thread_ts") in (None, m["ts"])  # a thread's replies are in conversations.replies
+                    and (not latest or float(m["ts"]) < float(latest) or (inclusive and m["ts"] == str(latest)))
                     and (not oldest or float(m["ts"]) > float(oldest) or (inclusive and m["ts"] == str(oldest)))]
 
         before = self._after(params, "next_ts")

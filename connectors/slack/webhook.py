@@ -63,14 +63,17 @@ class SlackWebhook:
 
 
 def _accepted(delivery: str, event: dict[str, Any]) -> Accepted:
-    """Which message it is about: an edit names the edited message, a deletion the deleted one.
+    """Which message it is about: an edit names the edited message, a deletion the deleted one, a reaction
+    the message it was added to.
 
     A bot's message (the hub's own notices among them) is kept but wakes nothing."""
     subtype = str(event.get("subtype") or "")
     kind = str(event.get("type") or "unknown") + (f".{subtype}" if subtype else "")
     edited = event.get("message") if isinstance(event.get("message"), dict) else {}
-    ts = event.get("deleted_ts") or (edited or {}).get("ts") or event.get("ts")
-    subjects = (f"message:{event['channel']}:{ts}",) if event.get("channel") and ts else ()
+    item = event.get("item") if isinstance(event.get("item"), dict) else {}  # reaction_added: the message
+    ts = event.get("deleted_ts") or (edited or {}).get("ts") or (item or {}).get("ts") or event.get("ts")
+    channel = event.get("channel") or (item or {}).get("channel")
+    subjects = (f"message:{channel}:{ts}",) if channel and ts else ()
     by_bot = bool(event.get("bot_id") or (edited or {}).get("bot_id")) or subtype == "bot_message"
     return Accepted(delivery, kind, subjects, wake=not by_bot)
 

@@ -306,6 +306,10 @@ def _settle(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, res
         handler = ON_SUCCESS.get(row["action"])
         if handler is not None:
             handler(conn, row, result)
+        if row["action"] == "create":  # a ticket: its team's experts may get a chat thread for it
+            from continuum.engine import expert  # here: expert plans answers, whose modules import this one
+
+            expert.ticket_made(conn, ctx, row, result.external_id, result.url)
         audit(conn, row["record_type"], row["record_id"], f"{row['action']}_applied",
               {"system": system, "external_id": result.external_id, "found_existing": result.found_existing},
               ctx.pipeline_name, system)

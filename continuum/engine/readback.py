@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from continuum import failpoints
 from continuum.config import TargetSpec
 from continuum.connector import JSON, Page, SourceRecord
-from continuum.engine import answers
+from continuum.engine import answers, expert
 from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.overrides import override
 from continuum.engine.pauses import until_window_spent
@@ -53,8 +53,9 @@ def read_target(ctx: SyncContext, target: TargetSpec) -> RunStats:
 
 def _ingest(conn: Connection, ctx: SyncContext, target: TargetSpec, page: Page, stats: RunStats) -> None:
     ticket_mapping = ctx.mapping(target.mapping)
-    tickets = [r for r in page.records if r.object_type == ticket_mapping.object]
-    others = [r for r in page.records if r.object_type != ticket_mapping.object]
+    records = expert.take_replies(conn, ctx, target, page.records, stats)  # replies in a ticket's chat thread
+    tickets = [r for r in records if r.object_type == ticket_mapping.object]
+    others = [r for r in records if r.object_type != ticket_mapping.object]
     ticket_links = find_links(conn, target.system, ticket_mapping.object, [r.external_id for r in tickets])
     for record in tickets:
         stats.add("tickets_read")

@@ -103,9 +103,10 @@ class MappingFile(BaseModel):
     @classmethod
     def _known_actions(cls, outbound: dict[str, OutboundAction]) -> dict[str, OutboundAction]:
         # notice: a shipped feature's message; alert: an SLA breach; notify: a chat message; store: a file put
-        # in a document store; attachments: the comment that links a ticket to its stored files.
+        # in a document store; attachments: the comment that links a ticket to its stored files; expert: the
+        # notice that starts a routed ticket's chat thread; expert_comment: a reply there, as an internal comment.
         allowed = {"create", "update", "comment", "reply", "transition", "notice", "alert", "notify", "store",
-                   "attachments"}
+                   "attachments", "expert", "expert_comment"}
         unknown = sorted(set(outbound) - allowed)
         if unknown:
             raise ValueError(f"unknown action(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}")

@@ -88,7 +88,22 @@ def sample_context(hub: HubConfig, role: str, source: str, system: str, action: 
     extra = SLA if action == "alert" else FILES if action == "attachments" else ATTACHMENT if role == "store" else {}
     if role == "notify":
         extra = {**extra, "notify": {"channel": "#support", "reason": "a rule"}}
+    if action == "expert":  # the notice that starts a routed ticket's chat thread
+        extra = {**extra, "ticket": {"system": "tracker", "id": "PROD-7", "url": "https://tracker.example.com/PROD-7"}}
+    if action == "expert_comment":  # a reply in that thread, as an internal comment on the ticket
+        extra = {**extra, "expert": {"author": "U0EXPERT1", "text": "Clear the cache, then retry.",
+                                     "url": "https://chat.example.com/threads/1"}}
     return {**_about(hub, source, system), **extra}
+
+
+# Actions that only one role renders: a chat mapping may both answer customers and notify staff, and each
+# role's sample context has only what its own actions use.
+ROLE_ACTIONS = {"reply": frozenset({"reply", "notice"}), "notification": frozenset({"notify", "alert", "expert"})}
+
+
+def renders(role: str, action: str) -> bool:
+    kind = role.split(" ")[0]
+    return not any(action in actions and kind != owner for owner, actions in ROLE_ACTIONS.items())
 
 
 def _roles(hub: HubConfig) -> list[tuple[str, str, Context]]:
@@ -110,6 +125,10 @@ def _roles(hub: HubConfig) -> list[tuple[str, str, Context]]:
                           partial(sample_context, hub, "store", source, pipeline.attachments.system)))
         for chat, name in pipeline.notify_mapping.items():
             found.append((name, f"notification in {chat}", partial(sample_context, hub, "notify", source, chat)))
+        if pipeline.expert_threads:
+            chat = pipeline.expert_threads.system
+            found.append((pipeline.expert_threads.mapping, f"notification in {chat} (expert thread)",
+                          partial(sample_context, hub, "notify", source, chat)))
     return found
 
 
@@ -122,7 +141,7 @@ def render_problems(hub: HubConfig, mappings: dict[str, MappingFile], label: str
         if mapping is None:
             continue
         path = hub.file(name)
-        for action in mapping.outbound:
+        for action in (a for a in mapping.outbound if renders(role, a)):
             for field in mapping.outbound[action].fields:
                 spec = mapping.outbound[action].fields[field]
                 if spec.template is None:

@@ -55,8 +55,8 @@ def test_the_account_is_the_bot_user_once_slack_said_so(sim: SlackSimulator) -> 
     assert connector.account == BOT_USER_ID  # the bot user, from auth.test
     connector.write([notify("acct-1", "hello", "#hr")])
     assert len(sim.calls(path_contains="/api/auth.test")) == 1  # the permalink reuses what check() learnt
-    with pytest.raises(ValueError, match="no stream 'messages'"):
-        connector.read_changes("messages", None)
+    with pytest.raises(ValueError, match="no stream 'posts'"):
+        next(connector.read_changes("posts", None))
 
 
 def test_notify_posts_exactly_once_with_the_key_in_metadata(sim: SlackSimulator) -> None:

@@ -82,7 +82,8 @@ def test_without_the_addendum_only_what_slack_added_since_2020_fails() -> None:
     joined = "\n".join(raw)
     for name in allowed:
         assert name in joined, f"{name} no longer needs the addendum?"
-    assert set(ADDENDUM) == {"form_fields", "query_parameters", "message_properties", "history_response"}
+    assert set(ADDENDUM) == {"form_fields", "query_parameters", "message_properties", "history_response",
+                             "replies_response"}
 
 
 def test_contract_check_catches_off_description_traffic() -> None:
