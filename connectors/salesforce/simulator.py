@@ -204,7 +204,9 @@ class SalesforceSimulator(Simulator):
     def query(self, request: SimRequest, version: str) -> Response:
         try:
             soql = parse(request.args.get("q", ""))
-            sobject = self._type(soql.sobject)
+            sobject = next((t for t in TYPES.values() if t.name.lower() == soql.sobject.lower()), None)
+            if sobject is None:
+                return self._fail(400, "INVALID_TYPE", f"sObject type '{soql.sobject}' is not supported.")
             rows = [row for row in self.rows[sobject.name].values() if soql.where(row)]
             for name in soql.fields:
                 if sobject.known(name) is None:

@@ -19,7 +19,7 @@ from continuum.connector import ConnectionInfo, Effect
 from continuum.http import RetryPolicy
 from continuum.kit.dispatch import Deferred
 from continuum.kit.errors import is_auth_error
-from continuum.kit.ratelimit import spent_counts
+from continuum.kit.ratelimit import RateLimitExhausted, spent_counts
 from continuum.testing.contract import read_all
 
 
@@ -237,6 +237,9 @@ def test_the_simulator_answers_malformed_query_as_salesforce_does(sim: Salesforc
     with pytest.raises(Exception) as caught:
         connector.api.call("GET", "query/", params={"q": "SELECT Id FROM Contact WHERE Name LIKE 'A%'"})
     assert "MALFORMED_QUERY" in str(caught.value) and getattr(caught.value, "status", None) == 400
+    with pytest.raises(Exception) as unknown:
+        connector.api.call("GET", "query/", params={"q": "SELECT Id FROM Widget__c"})
+    assert "INVALID_TYPE" in str(unknown.value)
 
 
 def test_a_header_at_its_limit_stops_the_next_call_before_it_is_sent(sim: SalesforceSimulator) -> None:
@@ -248,3 +251,13 @@ def test_a_header_at_its_limit_stops_the_next_call_before_it_is_sent(sim: Salesf
     sent = len(sim.exchanges)
     results = connector.write([log(1, who)])
     assert isinstance(results[0], Deferred) and len(sim.exchanges) == sent, "a call went out past a spent limit"
+
+
+def test_a_spent_allowance_during_a_read_stops_it_cleanly(sim: SalesforceSimulator) -> None:
+    for n in range(3):
+        contact(sim, n)
+    connector = connect(sim, policy=RetryPolicy(max_window_wait_s=5))
+    connector.check()
+    sim.daily_limit = sim.used
+    with pytest.raises(RateLimitExhausted):
+        read_all(connector, "contacts", None)
