@@ -1,8 +1,8 @@
 """Salesforce's REST API through simple-salesforce, on a session of the shared HTTP layer, behind one error type.
 
 simple-salesforce does the calls, the query paging and the error parsing (its ``SalesforceError`` subclasses);
-we get the OAuth token ourselves (its own login builds ``https://<domain>.salesforce.com`` and cannot take a My
-Domain login URL as given), and point its URLs at the ``instance_url`` the token answer names, scheme included.
+we get the OAuth token ourselves (its own login builds ``https://<domain>.salesforce.com`` and cannot take a
+login URL as given: a sandbox's, a My Domain's), then hand it the ``instance_url`` the token answer names.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ class SalesforceClient:
     def __init__(self, config: SalesforceConfig, policy: RetryPolicy | None = None) -> None:
         self.config = config
         self.session = new_session(SYSTEM, policy, rate_limits=RATE_LIMITS)
+        if config.ca_bundle:
+            _trust(self.session, config.ca_bundle)
         self._sf: Salesforce | None = None
         self.user_id: str | None = None  # the integration user's Id (from the token's identity URL)
 
@@ -81,10 +83,11 @@ class SalesforceClient:
                                      status=response.status_code, code=code, method="POST", path=path)
         instance = str(body.get("instance_url") or config.url).rstrip("/")
         self.user_id = str(body.get("id") or "").rstrip("/").rpartition("/")[2] or None
+        if not instance.startswith("https://"):
+            raise SalesforceApiError(SYSTEM, f"the token answer names instance {instance[:80]!r}, not an https:// "
+                                     "URL; simple-salesforce speaks only HTTPS", method="POST", path=path)
         sf = Salesforce(instance_url=instance, session_id=str(body["access_token"]), session=self.session,
                         version=config.api_version)
-        # simple-salesforce writes https:// before the instance's host; keep the instance URL's own scheme.
-        sf.base_url = f"{instance}/services/data/v{config.api_version}/"
         sf.headers["Sforce-Query-Options"] = f"batchSize={config.page_size}"
         return sf
 
@@ -99,6 +102,9 @@ class SalesforceClient:
         for attempt in (1, 2):
             try:
                 return self.sf.restful(path, method=method, **kwargs)
+            except requests.RequestException as exc:  # refused, dropped, or a certificate we do not trust
+                raise SalesforceApiError(SYSTEM, f"{type(exc).__name__}: {str(exc)[:200]}", method=method,
+                                         path=path) from None
             except SalesforceError as exc:
                 error = _from_library(exc, method, path)
                 if error.code == "INVALID_SESSION_ID" and attempt == 1:
@@ -120,12 +126,32 @@ class SalesforceClient:
             if following in seen:
                 raise SalesforceApiError(SYSTEM, f"query page {following[:80]!r} came back again; stopping")
             seen.add(following)
-            # ".../query/<locator>-<offset>": the tail, on our base URL (simple-salesforce's full-URL form is https)
-            answer = self.call("GET", "query/" + str(following).rstrip("/").rpartition("/")[2])
+            answer = self._more(str(following))
         raise SalesforceApiError(SYSTEM, f"a query kept paging past {MAX_PAGES} pages; stopping")
+
+    def _more(self, following: str) -> Any:
+        try:
+            return self.sf.query_more(following, identifier_is_url=True)
+        except SalesforceError as exc:  # a locator does not outlive its session: no fresh login helps here
+            raise _from_library(exc, "GET", "query (next page)") from None
 
     def query_all(self, soql: str) -> list[dict[str, Any]]:
         return [record for page in self.query_pages(soql) for record in page]
+
+
+def _trust(session: requests.Session, ca_bundle: str) -> None:
+    """Verify against ``ca_bundle``.  ``session.verify`` alone is not enough: requests lets REQUESTS_CA_BUNDLE
+    and CURL_CA_BUNDLE win over it (psf/requests#3829), so the merged settings get the bundle back."""
+    merge = session.merge_environment_settings
+
+    def settings(url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        merged: dict[str, Any] = dict(merge(url, proxies, stream, verify, cert))
+        if verify in (None, True):
+            merged["verify"] = ca_bundle
+        return merged
+
+    session.verify = ca_bundle
+    session.merge_environment_settings = settings  # type: ignore[method-assign]
 
 
 def soql_string(value: str) -> str:

@@ -29,4 +29,6 @@ class SalesforceConfig(ConnectorConfig):
     api_version: str = Field(default="59.0", pattern=r"^[0-9]{2}\.0$")
     key_field: str = Field(default="Continuum_Key__c", pattern=_FIELD)  # custom text field on Task and Case
     case_origin: str = Field(default="Web", min_length=1, max_length=40)
+    # A CA bundle file to trust besides the system's (a TLS-inspecting proxy's; the simulator's own).
+    ca_bundle: str | None = None
     page_size: int = Field(default=200, ge=200, le=2000)  # Salesforce's query batch size (Sforce-Query-Options)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from continuum.connector import Capabilities
 from continuum.kit.plugin import ConnectorPlugin
 
@@ -14,7 +16,18 @@ CAPABILITIES = Capabilities(
     effects=("log", "update_contact", "create_contact", "create", "update", "comment"),
     bulk_sizes={"log": BULK_SIZE, "update_contact": BULK_SIZE})
 
-PLUGIN = ConnectorPlugin(
+
+
+class SalesforcePlugin(ConnectorPlugin):
+    def simulator_connection(self, base_url: str) -> dict[str, Any]:
+        """The simulator speaks HTTPS with its own certificate: the connection trusts exactly that one."""
+        from connectors.salesforce.simtls import certificate  # only ever called with a simulator running
+
+        made = super().simulator_connection(base_url)
+        return {**made, "extra": {**made.get("extra", {}), "ca_bundle": str(certificate()[0])}}
+
+
+PLUGIN = SalesforcePlugin(
     name="salesforce", summary="Salesforce: contacts and leads in; interactions logged as Tasks; Cases for issues",
     config="connectors.salesforce.config:SalesforceConfig",
     connector="connectors.salesforce.connector:SalesforceConnector",

@@ -11,10 +11,11 @@ create/read/update, sObject collections (``composite/sobjects``, POST and PATCH,
 from __future__ import annotations
 
 import itertools
+import ssl
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from connectors.salesforce import simmodel
+from connectors.salesforce import simmodel, simtls
 from connectors.salesforce.plugin import SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_USERNAME
 from connectors.salesforce.simmodel import TYPES, Row, error, render, save_error
 from connectors.salesforce.simsoql import SoqlError, parse
@@ -47,6 +48,9 @@ class SalesforceSimulator(Simulator):
         self._locators: dict[str, list[Row]] = {}
         self.used = 0
         self.frozen_stamp: datetime | None = None  # set: every change gets this SystemModstamp (equal stamps)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return simtls.server_context()  # simple-salesforce speaks only HTTPS to an instance
 
     # -- people's side ----------------------------------------------------------------
     def now(self) -> datetime:

@@ -14,6 +14,7 @@ from connectors.salesforce.contract import HARNESS
 from connectors.salesforce.plugin import PLUGIN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_USERNAME
 from connectors.salesforce.simmodel import KEY
 from connectors.salesforce.simsoql import SoqlError, parse
+from connectors.salesforce.simtls import certificate
 from connectors.salesforce.simulator import SalesforceSimulator
 from continuum.connector import ConnectionInfo, Effect
 from continuum.http import RetryPolicy
@@ -34,7 +35,8 @@ def sim() -> Iterator[SalesforceSimulator]:
 def connect(sim: SalesforceSimulator, username: str | None = SIM_USERNAME, password: str = SIM_PASSWORD,
             policy: RetryPolicy | None = None, **options: Any) -> Any:
     conn = ConnectionInfo("salesforce_test", sim.base_url, username, password,
-                          {"client_id": SIM_CLIENT_ID, "client_secret": SIM_CLIENT_SECRET})
+                          {"client_id": SIM_CLIENT_ID, "client_secret": SIM_CLIENT_SECRET,
+                           "ca_bundle": str(certificate()[0])})
     return PLUGIN.create(conn, options)
 
 
@@ -261,3 +263,12 @@ def test_a_spent_allowance_during_a_read_stops_it_cleanly(sim: SalesforceSimulat
     sim.daily_limit = sim.used
     with pytest.raises(RateLimitExhausted):
         read_all(connector, "contacts", None)
+
+
+def test_the_simulator_speaks_https_and_an_untrusted_certificate_is_refused(sim: SalesforceSimulator) -> None:
+    assert sim.base_url.startswith("https://127.0.0.1:")
+    conn = ConnectionInfo("salesforce_test", sim.base_url, SIM_USERNAME, SIM_PASSWORD,
+                          {"client_id": SIM_CLIENT_ID, "client_secret": SIM_CLIENT_SECRET})
+    with pytest.raises(Exception) as caught:
+        PLUGIN.create(conn, {}).check()  # no ca_bundle: the system's CAs do not know the simulator's certificate
+    assert "SSL" in str(caught.value) and "salesforce" in str(caught.value)
