@@ -11,7 +11,17 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+import requests
 from simple_salesforce.api import Salesforce
+from simple_salesforce.exceptions import (
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
+)
+from simple_salesforce.util import exception_handler
 
 from connectors.salesforce.simmodel import KEY
 from continuum.connector import Effect
@@ -65,10 +75,26 @@ class SalesforceHarness(ContractHarness):
             if x.status >= 300:
                 if not (isinstance(body, list) and all({"message", "errorCode"} <= set(e) for e in body)):
                     problems.append(f"{where}: not Salesforce's error list: {body!r:.100}")
+                problems += _library_reading(x.status, x.response_body, where)
             elif "/query/" in x.path and not ({"totalSize", "done", "records"} <= set(body)
                                               and (body["done"] or "nextRecordsUrl" in body)):
                 problems.append(f"{where}: not a query result")
         assert not problems, "\n".join(problems[:10])
+
+
+def _library_reading(status: int, body: bytes, where: str) -> list[str]:
+    """How simple-salesforce's own router takes an error answer: the subclass for its status, content parsed."""
+    answer = requests.Response()
+    answer.status_code, answer._content, answer.url = status, body, "https://sim.invalid/"
+    try:
+        exception_handler(answer, "contract")
+    except SalesforceError as exc:
+        wanted = {400: SalesforceMalformedRequest, 401: SalesforceExpiredSession, 403: SalesforceRefusedRequest,
+                  404: SalesforceResourceNotFound}.get(status, SalesforceGeneralError)
+        if type(exc) is not wanted or not isinstance(exc.content, list):
+            return [f"{where}: simple-salesforce reads it as {type(exc).__name__} with {exc.content!r:.80}"]
+        return []
+    return [f"{where}: simple-salesforce raised nothing"]
 
 
 HARNESS = SalesforceHarness()
