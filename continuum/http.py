@@ -54,6 +54,7 @@ from continuum.kit.ratelimit import (  # noqa: F401
     RateLimitHeaders,
     parse_rate_limit_reset,
     parse_retry_after,
+    spent_counts,
 )
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,8 @@ class ThrottledAdapter(HTTPAdapter):
             if spent:
                 reset = parse_rate_limit_reset(headers.get(limits.reset)) if limits.reset else None
                 waits.append(self._unknown_wait() if reset is None else reset)
+        if limits.used_of and spent_counts(headers.get(limits.used_of)):
+            waits.append(self._unknown_wait())
         minutes = limits.spent_usage_minutes(headers)
         if minutes is not None:
             waits.append(minutes * 60 if minutes > 0 else self._unknown_wait())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import json
 import math
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,6 +66,8 @@ class RateLimitHeaders:
     Such an answer is a throttle only when it shows it (a ``Retry-After``, a spent window, or a body holding one
     of ``throttle_phrases``); otherwise it keeps its meaning, a refusal.  ``throttle_wait_s``: how long to wait
     after a throttle that names no wait at all (GitHub: "at least one minute").
+    ``used_of``: a header of ``name=used/limit`` counts (``api-usage=4990/5000; per-app-api-usage=3/250(...)``);
+    any count at its limit means spent, until a reset the header does not say.
     """
 
     remaining: str | None = None
@@ -73,6 +76,7 @@ class RateLimitHeaders:
     throttle_statuses: tuple[int, ...] = ()
     throttle_phrases: tuple[str, ...] = ()
     throttle_wait_s: float | None = None
+    used_of: str | None = None
 
     def is_throttle(self, status: int, headers: Mapping[str, str], body: str) -> bool:
         """Whether an answer says "slow down" (``headers`` matched case-insensitively, as requests keeps them)."""
@@ -103,6 +107,14 @@ class RateLimitHeaders:
                     minutes = float(wait) if isinstance(wait, int | float) and not isinstance(wait, bool) else 0.0
                     worst = max(worst or 0.0, minutes)
         return worst
+
+
+def spent_counts(value: str | None) -> bool:
+    """Whether a ``name=used/limit`` header shows a count at (or past) its limit."""
+    return any(int(used) >= int(limit) > 0 for used, limit in _COUNTS.findall(value or ""))
+
+
+_COUNTS = re.compile(r"=\s*(\d{1,15})\s*/\s*(\d{1,15})")
 
 
 def _usages(data: object) -> list[dict[str, object]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -97,13 +98,18 @@ class Simulator:
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         # One access-log line per request would drown the demo's and the tests' output.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = make_server(host, port, self, threaded=True)
-        self.base_url = f"http://{host}:{self._server.server_port}"
+        context = self.ssl_context()
+        self._server = make_server(host, port, self, threaded=True, ssl_context=context)
+        self.base_url = f"{'https' if context else 'http'}://{host}:{self._server.server_port}"
         # A short poll interval: stop() waits for it, and tests stop a simulator each.
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"sim-{self.system}", daemon=True)
         self._thread.start()
         return self.base_url
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """TLS for a simulator whose vendor client only speaks HTTPS (None: plain HTTP, the default)."""
+        return None
 
     def stop(self) -> None:
         if self._server is not None:

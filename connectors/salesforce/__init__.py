@@ -1,0 +1,1 @@
+"""Salesforce: contacts and leads in, interactions logged as Tasks, tracker work as Cases."""
