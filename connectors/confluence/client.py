@@ -34,7 +34,7 @@ class ConfluenceApi:
         limits = policy or RetryPolicy()
         self.session = new_session(SYSTEM, policy)
         # cloud=True: the Cloud client whatever the host (a simulator on loopback too); no call is made here.
-        self.client = Confluence(
+        self.client = Confluence(  # type: ignore[no-untyped-call]  # the library has no type hints
             config.url,
             username=config.login,
             password=config.api_token.get_secret_value(),
@@ -50,7 +50,7 @@ class ConfluenceApi:
         where = f"/{path}"
         try:
             client = self.client
-            verb = {"GET": client.get, "POST": client.post, "PUT": client.put, "DELETE": client.delete}[method]
+            verb: Any = {"GET": client.get, "POST": client.post, "PUT": client.put, "DELETE": client.delete}[method]
             response = verb(path, params=params, data=body, advanced_mode=True)
         except RateLimitExhausted:
             raise

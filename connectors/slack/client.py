@@ -13,10 +13,10 @@ import requests
 
 from connectors.slack.config import SlackConfig
 from continuum.connector import JSON
-from continuum.http import new_session, parse_retry_after
+from continuum.http import new_session
 from continuum.kit.errors import ClientError
 from continuum.kit.pagination import CursorPaginator, Fetched, dig, walk
-from continuum.kit.ratelimit import RateLimitHeaders
+from continuum.kit.ratelimit import RateLimitHeaders, parse_retry_after
 
 _HINTS = {
     "invalid_auth": "the bot token is not valid for this workspace; check the connection's password",

@@ -124,7 +124,8 @@ _PARAM_SCHEMA_KEYS = ("type", "format", "items", "enum", "minimum", "maximum", "
 
 
 def _parameter_schema(param: JSON) -> JSON:
-    return _schema({k: param[k] for k in _PARAM_SCHEMA_KEYS if k in param})
+    schema: JSON = _schema({k: param[k] for k in _PARAM_SCHEMA_KEYS if k in param})
+    return schema
 
 
 def _operation(op: JSON) -> JSON:
