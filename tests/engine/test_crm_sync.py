@@ -1,0 +1,100 @@
+"""Two-way contact sync against the HubSpot simulator over real HTTP: edits on both sides never echo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.hubspot.plugin import PLUGIN, SIM_TOKEN
+from connectors.hubspot.simulator import HubspotSimulator
+from continuum.connector import ConnectionInfo, Connector, Effect
+from continuum.engine.crm import plan_contact, synced_fields
+from continuum.mapping import ConfigError, load_mapping, map_inbound
+from continuum.mapping.spec import MappingFile
+from continuum.mapping.yamlfile import validate_file
+from continuum.testing.contract import read_all
+
+
+@pytest.fixture
+def sim() -> Iterator[HubspotSimulator]:
+    with HubspotSimulator() as simulator:
+        yield simulator  # type: ignore[misc]
+
+
+class Hub:
+    """The hub's side, as the stage keeps it: canonical values and the last agreed value per contact and field."""
+
+    def __init__(self, connector: Connector, mapping: MappingFile) -> None:
+        self.connector, self.mapping, self.fields = connector, mapping, synced_fields(mapping)
+        self.values: dict[str, dict[str, Any]] = {}
+        self.last: dict[str, dict[str, Any]] = {}
+        self.cursor: dict[str, Any] | None = None
+        self.runs = 0
+
+    def sync(self) -> int:
+        """One run: read changed contacts, take or write each field; the number of contact fields written."""
+        self.runs += 1
+        records, self.cursor = read_all(self.connector, "contacts", self.cursor)
+        crm_now = {r.external_id: map_inbound(self.mapping, r.payload) for r in records}
+        effects = []
+        for cid in sorted(set(crm_now) | set(self.values)):
+            plan = plan_contact(self.fields, crm_now.get(cid, {}), self.values.get(cid, {}), self.last.get(cid, {}))
+            self.values.setdefault(cid, {}).update(plan.take)
+            self.last[cid] = plan.last
+            if plan.write:
+                effects.append(Effect(key=f"crm-{cid}-{self.runs}", action="update_contact", object_type="contact",
+                                      fields={"contact_id": cid, "values": plan.write}))
+        results = self.connector.write(effects) if effects else []
+        assert all(r.ok for r in results), [r.error for r in results]
+        return sum(len(e.fields["values"]) for e in effects)
+
+
+def test_ten_cycles_with_edits_on_both_sides_write_no_echo(sim: HubspotSimulator) -> None:
+    ids = [sim.add_contact(f"p{n}@example.com", "P", str(n), twitterhandle=f"p{n}") for n in range(3)]
+    connector = PLUGIN.create(ConnectionInfo("hubspot_test", sim.base_url, None, SIM_TOKEN), {"page_size": 2})
+    hub = Hub(connector, load_mapping("hubspot.contact.yaml"))
+    assert hub.sync() == 0 and hub.values[ids[0]]["handles.x"] == "p0"  # first read: identity in, nothing out
+    expected_writes = 0
+    for cycle in range(10):
+        crm_edit, hub_edit = cycle % 3 == 0, cycle % 2 == 0  # alone, together (a conflict), or neither
+        if crm_edit:
+            sim.edit_contact(ids[0], twitterhandle=f"crm-{cycle}")
+        if hub_edit:
+            hub.values[ids[0]]["handles.x"] = f"hub-{cycle}"
+            hub.values[ids[1]]["handles.x"] = f"hub1-{cycle}"
+            expected_writes += 1 + (0 if crm_edit else 1)  # a conflict on ids[0]: the CRM wins (wins: crm)
+        before = sim.effect_counts()["contacts_updated"]
+        written = hub.sync()
+        assert written == (1 + (0 if crm_edit else 1) if hub_edit else 0), cycle
+        assert sim.effect_counts()["contacts_updated"] - before == written
+        # The run after: every contact the hub wrote is read again (its stamp moved), and none is written back.
+        assert hub.sync() == 0, f"cycle {cycle}: an echo write"
+        assert sim.raw_property(ids[0], "twitterhandle") == hub.values[ids[0]]["handles.x"]
+        assert sim.raw_property(ids[1], "twitterhandle") == hub.values[ids[1]]["handles.x"]
+    assert sim.effect_counts()["contacts_updated"] == expected_writes
+
+
+def test_direction_rules_name_the_file_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "crm.contact.yaml"
+    bad.write_text("system: crm\nobject: contact\ninbound:\n  handles.x: {path: properties.h, direction: both}\n"
+                   "  tier: {template: '{{ 1 }}', direction: out}\n  owner: {path: o, direction: in, wins: crm}\n")
+    with pytest.raises(ConfigError) as caught:
+        validate_file(MappingFile, bad)
+    message = str(caught.value)
+    assert "crm.contact.yaml" in message and "handles.x" in message and "wins" in message
+    assert "tier" in message and "owner" in message
+
+
+def test_plan_rules_per_direction() -> None:
+    mapping = MappingFile.model_validate({"system": "crm", "object": "contact", "inbound": {
+        "email": {"path": "Email"}, "owner": {"path": "OwnerId", "direction": "out"},
+        "handles.x": {"path": "X__c", "direction": "both", "wins": "later"}}})
+    fields = synced_fields(mapping)
+    plan = plan_contact(fields, {"email": "a@x", "owner": "crm-o", "handles.x": "c"},
+                        {"email": "old@x", "owner": "hub-o", "handles.x": "h"}, {"handles.x": "z"}, crm_is_later=True)
+    assert plan.take == {"email": "a@x", "handles.x": "c"} and plan.write == {"OwnerId": "hub-o"}
+    plan = plan_contact(fields, {"handles.x": "c"}, {"handles.x": "h"}, {"handles.x": "z"}, crm_is_later=False)
+    assert plan.write == {"X__c": "h"} and plan.last["handles.x"] == "h"
