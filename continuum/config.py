@@ -164,6 +164,19 @@ class KnowledgeSpec(BaseModel):
         None, description="Draft FAQ pages from staff answers to questions (null: none)")
 
 
+class CrmSpec(BaseModel):
+    """Two-way sync of the pipeline's customers with a CRM's contacts, after its effects are applied."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: str = Field(description="The CRM (a system under systems:, whose connector reads `contacts`)")
+    mapping: str = Field(description="The contact mapping file, per-field direction (e.g. hubspot.contact.yaml)")
+    stream: str = Field("contacts", description="The connector's stream of contacts")
+    timeline: bool = Field(True, description="Log every kept interaction on its customer's contact, once")
+    unknown_authors: Literal["contact", "lead", "none"] = Field(
+        "none", description="A customer with kept interactions and no contact: a new contact, a lead, or nothing")
+
+
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -186,6 +199,8 @@ class PipelineConfig(BaseModel):
                           "(the target mapping's `attachments` action renders that comment)")
     knowledge: KnowledgeSpec | None = Field(
         None, description="Write knowledge pages (customer histories, feature requests) to a wiki after apply")
+    crm: CrmSpec | None = Field(
+        None, description="Sync customers with a CRM's contacts (identity in, what the hub learned out, timeline)")
 
 
 class HubConfig(BaseModel):
@@ -232,6 +247,7 @@ class HubConfig(BaseModel):
             named += list(pipeline.reply_mapping)
             named += [pipeline.attachments.system] if pipeline.attachments else []
             named += [pipeline.knowledge.system] if pipeline.knowledge else []
+            named += [pipeline.crm.system] if pipeline.crm else []
             for system in named:
                 if system not in self.systems:
                     problems.append(f"pipeline {name!r} names system {system!r}, which is not under systems:")
@@ -308,6 +324,8 @@ def pipeline_systems(hub: HubConfig, pipeline: str) -> list[str]:
         names.append(spec.attachments.system)
     if spec.knowledge:
         names.append(spec.knowledge.system)
+    if spec.crm:
+        names.append(spec.crm.system)
     unknown = [n for n in names if n not in hub.systems]
     if unknown:
         raise ValueError(f"pipeline {pipeline!r}: its rules name unknown system(s) {', '.join(sorted(set(unknown)))}")

@@ -7,11 +7,25 @@ never ping-pong (invariant 4).  The field name on the system's side is the last 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Connection
+
+from continuum.connector import EffectResult
+from continuum.engine.context import RunStats, SyncContext
+from continuum.engine.identity import resolve_customer
+from continuum.engine.outbound import record_effect
+from continuum.kit.cursors import cursor_json
+from continuum.mapping import MappingError, map_inbound, map_outbound
 from continuum.mapping.spec import MappingFile
+from continuum.store import crm as crm_store
+from continuum.store import customers
+from continuum.store.audit import audit
+from continuum.store.cursors import get_cursor, save_cursor
+from continuum.store.db import utcnow
 
 
 @dataclass(frozen=True)
@@ -61,3 +75,152 @@ def plan_contact(fields: list[SyncedField], crm: Mapping[str, Any], hub: Mapping
         else:
             plan.write[f.vendor] = plan.last[f.name] = ours
     return plan
+
+
+# -- the stage ---------------------------------------------------------------------
+LOG, UPDATE, CREATE = "log", "update_contact", "create_contact"
+
+
+def hub_values(customer: Mapping[str, Any] | None, handles: Mapping[str, str],
+               fields: list[SyncedField]) -> dict[str, Any]:
+    """What the hub knows for each field it writes out: a handle it learned on a channel, the customer's
+    name, e-mail and tier."""
+    if customer is None:
+        return {}
+    known = {"email": customer.get("primary_email"), "name": customer.get("display_name"),
+             "tier": customer.get("tier")}
+    values: dict[str, Any] = {}
+    for f in fields:
+        if f.direction == "in":
+            continue
+        value = handles.get(f.name.partition(".")[2]) if f.name.startswith("handles.") else known.get(f.name)
+        if value is not None:
+            values[f.name] = value
+    return values
+
+
+def sync_crm(ctx: SyncContext, system: str) -> RunStats:
+    """Contacts in (customers and identities), what the hub learned out, the timeline, new contacts; then apply."""
+    from continuum.engine.apply import apply_effects  # apply imports this module's on_contact_created
+
+    spec, stats = ctx.pipeline.crm, RunStats()
+    if spec is None or spec.system != system:
+        return stats
+    connector, mapping = ctx.connector(system), ctx.mapping(spec.mapping)
+    fields = synced_fields(mapping)
+    with ctx.db.connect() as conn:
+        cursor = get_cursor(conn, ctx.pipeline_name, system, spec.stream)
+    read: set[str] = set()
+    for page in connector.read_changes(spec.stream, cursor):
+        with ctx.db.begin() as conn:
+            for record in page.records:
+                if record.object_type != "contact" or record.deleted:
+                    continue
+                try:
+                    canonical = map_inbound(mapping, record.payload)
+                except MappingError as exc:
+                    stats.add("crm_contacts_unmapped")
+                    stats.note(f"crm-unmapped-{record.external_id}",
+                               f"{system}: contact {record.external_id} does not map ({exc}); fix {spec.mapping}")
+                    continue
+                take_contact(conn, ctx, system, record.external_id, canonical, fields, stats)
+                read.add(record.external_id)
+            if page.cursor is not None:
+                save_cursor(conn, ctx.pipeline_name, system, spec.stream, cursor_json(page.cursor) or {})
+    with ctx.db.begin() as conn:
+        plan_hub_changes(conn, ctx, system, fields, read, stats)
+        if spec.unknown_authors != "none":
+            plan_new_contacts(conn, ctx, system, mapping, spec.unknown_authors, stats)
+    stats.merge(apply_effects(ctx, system))  # the new contacts first: their customers' entries go on them
+    if spec.timeline:
+        with ctx.db.begin() as conn:
+            plan_timeline(conn, ctx, system, stats)
+        stats.merge(apply_effects(ctx, system))
+    return stats
+
+
+def take_contact(conn: Connection, ctx: SyncContext, system: str, contact_id: str, canonical: Mapping[str, Any],
+                 fields: list[SyncedField], stats: RunStats) -> None:
+    """One contact read: its customer (by CRM id, or the same e-mail), the CRM's changes taken, the hub's planned."""
+    email = str(canonical.get("email") or "").strip().lower() or None
+    name = canonical.get("name") or email or contact_id
+    customer_id = resolve_customer(conn, system, {
+        "author_account_id": contact_id, "author_name": name, "author_handle": name, "author_email": email,
+        "author_email_verified": bool(email)})  # the CRM's e-mail counts as verified, as `customers import` does
+    last = crm_store.agreed(conn, ctx.pipeline_name, system, [contact_id]).get(contact_id, {})
+    customer = customers.get_customer(conn, customer_id)
+    hub = hub_values(customer, crm_store.handles(conn, [customer_id]).get(customer_id, {}), fields)
+    plan = plan_contact(fields, canonical, hub, last)
+    changes = {column: plan.take[name] for name, column in (("tier", "tier"), ("name", "display_name"),
+                                                            ("email", "primary_email"))
+               if plan.take.get(name) and customer and customer.get(column) != plan.take[name]}
+    if changes:
+        customers.update_customer(conn, customer_id, **changes)
+        audit(conn, "customer", customer_id, "crm_changed", {"system": system, "contact": contact_id,
+                                                              "fields": sorted(changes)}, ctx.pipeline_name, system)
+    stats.add("crm_contacts_read")
+    finish(conn, ctx, system, contact_id, customer_id, plan, stats)
+
+
+def plan_hub_changes(conn: Connection, ctx: SyncContext, system: str, fields: list[SyncedField], read: set[str],
+                     stats: RunStats) -> None:
+    """Contacts not read this run whose hub-side values changed since they were last agreed."""
+    known = crm_store.agreed(conn, ctx.pipeline_name, system)
+    owners = customers.owners_of(conn, system, [c for c in known if c not in read])
+    handles = crm_store.handles(conn, owners.values())
+    for contact_id, customer_id in owners.items():
+        hub = hub_values(customers.get_customer(conn, customer_id), handles.get(customer_id, {}), fields)
+        finish(conn, ctx, system, contact_id, customer_id, plan_contact(fields, {}, hub, known[contact_id]), stats)
+
+
+def finish(conn: Connection, ctx: SyncContext, system: str, contact_id: str, customer_id: int, plan: ContactPlan,
+           stats: RunStats) -> None:
+    crm_store.save_agreed(conn, ctx.pipeline_name, system, contact_id, plan.last)
+    if plan.write:
+        subject = f"{contact_id}:" + json.dumps(plan.write, sort_keys=True, default=str)
+        record_effect(conn, ctx, system=system, action=UPDATE, object_type="contact",
+                      record_type=crm_store.CONTACT_RECORD, record_id=customer_id, subject=subject,
+                      fields={"contact_id": contact_id, "values": plan.write}, target_id=contact_id)
+        stats.add("crm_updates_planned")
+
+
+def plan_timeline(conn: Connection, ctx: SyncContext, system: str, stats: RunStats) -> None:
+    """One timeline entry per kept interaction of a customer with a contact; planned once (the outbox knows)."""
+    escape = ctx.connector(system).escape_text
+    for row in crm_store.unlogged(conn, ctx.pipeline_name, system):
+        created = row["created_at"]
+        record_effect(conn, ctx, system=system, action=LOG, object_type="note", record_type=crm_store.LOG_RECORD,
+                      record_id=row["id"], subject=f"interaction:{row['id']}", fields={
+                          "contact_id": row["account_id"], "subject": escape(row["title"] or f"On {row['channel']}"),
+                          "body": escape(row["text"] or ""), "occurred_at": created.isoformat() if created else None,
+                          "channel": escape(row["channel"] or ""), "link": row["url"] or ""})
+        stats.add("crm_log_planned")
+
+
+def plan_new_contacts(conn: Connection, ctx: SyncContext, system: str, mapping: MappingFile, kind: str,
+                      stats: RunStats) -> None:
+    """A customer with kept interactions and no contact gets one (or a lead), from the mapping's `create`."""
+    if "create" not in mapping.outbound:
+        raise ValueError(f"pipelines.{ctx.pipeline_name}.crm.unknown_authors is {kind!r}, but "
+                         f"{mapping.system}.{mapping.object} has no outbound `create` action: add one (the "
+                         "contact's fields from the customer), or set unknown_authors: none")
+    for customer_id in crm_store.without_contact(conn, ctx.pipeline_name, system):
+        customer = customers.get_customer(conn, customer_id)
+        if customer is None or customer["merged_into"] is not None:
+            continue
+        values = map_outbound(mapping, "create", {"customer": dict(customer)}, lambda text: text)
+        record_effect(conn, ctx, system=system, action=CREATE, object_type="contact",
+                      record_type=crm_store.NEW_CONTACT_RECORD, record_id=customer_id,
+                      subject=f"customer:{customer_id}",
+                      fields={"values": {k: v for k, v in values.items() if v not in (None, "")}, "kind": kind})
+        stats.add("crm_contacts_planned")
+
+
+def on_contact_created(conn: Connection, row: Mapping[str, Any], result: EffectResult) -> None:
+    """The new contact is the customer's identity in the CRM: its id joins them from now on."""
+    if row["record_type"] != crm_store.NEW_CONTACT_RECORD or not result.external_id:
+        return
+    if customers.owner_of(conn, row["system"], result.external_id) is None:
+        customers.add_identity(conn, {"customer_id": row["record_id"], "system": row["system"],
+                                      "account_id": result.external_id, "handle": None, "email": None,
+                                      "email_verified": False, "created_at": utcnow()})

@@ -7,15 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, select
 
 from connectors.hubspot.plugin import PLUGIN, SIM_TOKEN
 from connectors.hubspot.simulator import HubspotSimulator
+from continuum.config import HubConfig
 from continuum.connector import ConnectionInfo, Connector, Effect
+from continuum.engine.context import SyncContext
 from continuum.engine.crm import plan_contact, synced_fields
+from continuum.engine.run import run_pipeline
 from continuum.mapping import ConfigError, load_mapping, map_inbound
 from continuum.mapping.spec import MappingFile
 from continuum.mapping.yamlfile import validate_file
+from continuum.store.tables import customers, identities
 from continuum.testing.contract import read_all
+from tests.engine.fakes import FakeForum
 
 
 @pytest.fixture
@@ -98,3 +104,85 @@ def test_plan_rules_per_direction() -> None:
     assert plan.take == {"email": "a@x", "handles.x": "c"} and plan.write == {"OwnerId": "hub-o"}
     plan = plan_contact(fields, {"handles.x": "c"}, {"handles.x": "h"}, {"handles.x": "z"}, crm_is_later=False)
     assert plan.write == {"X__c": "h"} and plan.last["handles.x"] == "h"
+
+
+# -- the stage in a pipeline run ------------------------------------------------------
+MAPPINGS = Path(__file__).parent / "mappings"
+
+
+def crm_hub(**crm: Any) -> HubConfig:
+    return HubConfig.model_validate({
+        "systems": {"forum": {"connector": "fake", "connection": "none"},
+                    "crm": {"connector": "hubspot", "connection": "crm_default"}},
+        "pipelines": {"p": {
+            "sources": [{"system": "forum", "stream": "posts", "mapping": str(MAPPINGS / "crmforum.post.yaml")}],
+            "routing": [{"name": "chat", "when": {"kind": ["noise"]}, "then": {"action": "ignore"}, "stop": True}],
+            "crm": {"system": "crm", "mapping": str(MAPPINGS / "crm.contact.yaml"), **crm}}}})
+
+
+def crm_world(db: Engine, sim: HubspotSimulator, **crm: Any) -> tuple[SyncContext, FakeForum]:
+    forum = FakeForum()
+    connector = PLUGIN.create(ConnectionInfo("crm_default", sim.base_url, None, SIM_TOKEN), {})
+    return SyncContext(db=db, hub=crm_hub(**crm), pipeline_name="p",
+                       connectors={"forum": forum, "crm": connector}), forum
+
+
+def hub_writes(sim: HubspotSimulator) -> dict[str, int]:
+    counts = sim.effect_counts()
+    return {k: counts[k] for k in ("contacts_created", "contacts_updated", "notes")}
+
+
+def test_a_run_joins_contacts_logs_kept_interactions_once_and_writes_back_handles(
+        sqlite_db: Engine, sim: HubspotSimulator) -> None:
+    ann = sim.add_contact("ann@example.com", "Ann", "Lee", lifecyclestage="customer")
+    ctx, forum = crm_world(sqlite_db, sim, unknown_authors="contact")
+    forum.post("ann", 1, "Please add dark mode", email="ann@example.com")
+    forum.post("ann", 2, "lol nice weather", category="chat", email="ann@example.com")  # ignored: no entry
+    forum.post("bob", 3, "Export to CSV would help")  # nobody the CRM knows: a new contact
+    stats = run_pipeline(ctx)
+    assert stats.counts.get("dead_lettered") is None, stats.counts
+    with sqlite_db.connect() as conn:
+        owners = {(r.system, r.account_id): r.customer_id for r in conn.execute(select(identities))}
+        tier = conn.execute(select(customers.c.tier).where(customers.c.id == owners[("forum", "ann")])).scalar()
+    assert owners[("crm", ann)] == owners[("forum", "ann")]  # the same verified e-mail: one customer
+    assert tier == "customer"  # the CRM's lifecycle stage is the customer's tier (mapping: tier)
+    contacts = {c["id"]: c for c in sim.objects("contacts")}
+    bob = next(cid for cid in contacts if cid != ann)
+    assert owners[("crm", bob)] == owners[("forum", "bob")]
+    assert sim.raw_property(bob, "firstname") == "bob"
+    notes = sim.objects("notes")
+    assert sorted(n["associations"]["contacts"][0][0] for n in notes) == sorted([int(ann), int(bob)])
+    assert any("Please add dark mode" in str(sim.raw_property(n["id"], "hs_note_body")) for n in notes)
+    assert not any("weather" in str(sim.raw_property(n["id"], "hs_note_body")) for n in notes)
+    # What the hub learned on the forum goes to the contacts' handle field (both ways, nobody set it in HubSpot):
+    # to Ann's at once, to Bob's new contact when the next run reads it.
+    assert sim.raw_property(ann, "twitterhandle") == "ann"
+    run_pipeline(ctx)
+    assert sim.raw_property(bob, "twitterhandle") == "bob"
+    after_first = hub_writes(sim)
+    assert after_first == {"contacts_created": 1, "contacts_updated": 2, "notes": 2}
+    for _ in range(3):  # re-runs read the written contacts back and write nothing new
+        again = run_pipeline(ctx)
+        assert hub_writes(sim) == after_first, again.counts
+    sim.edit_contact(ann, twitterhandle="ann_sales")  # sales' edit wins (wins: crm) and is not written over
+    forum.post("ann", 4, "And a CSV export too", email="ann@example.com")
+    run_pipeline(ctx)
+    run_pipeline(ctx)
+    assert sim.raw_property(ann, "twitterhandle") == "ann_sales"
+    assert hub_writes(sim) == {**after_first, "notes": 3}
+
+
+def test_unknown_authors_none_creates_no_contact_and_logs_nothing_for_them(sqlite_db: Engine,
+                                                                          sim: HubspotSimulator) -> None:
+    ctx, forum = crm_world(sqlite_db, sim, unknown_authors="none", timeline=True)
+    forum.post("bob", 3, "Export to CSV would help")
+    run_pipeline(ctx)
+    assert hub_writes(sim) == {"contacts_created": 0, "contacts_updated": 0, "notes": 0}
+
+
+def test_a_lead_rule_makes_a_lead(sqlite_db: Engine, sim: HubspotSimulator) -> None:
+    ctx, forum = crm_world(sqlite_db, sim, unknown_authors="lead")
+    forum.post("bob", 3, "Export to CSV would help")
+    run_pipeline(ctx)
+    (contact,) = sim.objects("contacts")
+    assert sim.raw_property(contact["id"], "lifecyclestage") == "lead"

@@ -1,0 +1,82 @@
+"""Named queries for the CRM stage (continuum.engine.crm): agreed field values, and what is left to log or create."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, exists, select
+
+from continuum.store.base import insert_ignore
+from continuum.store.db import utcnow
+from continuum.store.tables import crm_fields, identities, interactions, outbox
+
+LOG_RECORD, CONTACT_RECORD, NEW_CONTACT_RECORD = "crm_log", "crm_contact", "crm_new_contact"
+
+
+def agreed(conn: Connection, pipeline: str, system: str, contact_ids: Iterable[str] | None = None
+           ) -> dict[str, dict[str, Any]]:
+    """Contact -> field -> the value last agreed (all contacts the stage knows when ``contact_ids`` is None)."""
+    query = select(crm_fields).where(crm_fields.c.pipeline == pipeline, crm_fields.c.system == system)
+    if contact_ids is not None:
+        query = query.where(crm_fields.c.contact_id.in_(list(contact_ids)))
+    found: dict[str, dict[str, Any]] = {}
+    for row in conn.execute(query).mappings():
+        found.setdefault(row["contact_id"], {})[row["field"]] = row["value"]
+    return found
+
+
+def save_agreed(conn: Connection, pipeline: str, system: str, contact_id: str, values: Mapping[str, Any]) -> None:
+    conn.execute(delete(crm_fields).where(crm_fields.c.pipeline == pipeline, crm_fields.c.system == system,
+                                          crm_fields.c.contact_id == contact_id))
+    now = utcnow()
+    insert_ignore(conn, crm_fields, [{"pipeline": pipeline, "system": system, "contact_id": contact_id,
+                                      "field": name, "value": None if value is None else str(value),
+                                      "updated_at": now} for name, value in values.items()],
+                  ["pipeline", "system", "contact_id", "field"])
+
+
+def contacts_of(conn: Connection, system: str, customer_ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Customer -> their contact id in the CRM (the identity whose account is the contact)."""
+    query = select(identities.c.customer_id, identities.c.account_id).where(identities.c.system == system)
+    if customer_ids is not None:
+        query = query.where(identities.c.customer_id.in_(list(customer_ids)))
+    return {int(r.customer_id): str(r.account_id) for r in conn.execute(query)}
+
+
+def handles(conn: Connection, customer_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """Customer -> channel -> the handle the hub knows there (the newest identity's)."""
+    found: dict[int, dict[str, str]] = {}
+    rows = conn.execute(select(identities.c.customer_id, identities.c.system, identities.c.handle)
+                        .where(identities.c.customer_id.in_(list(customer_ids)), identities.c.handle.is_not(None))
+                        .order_by(identities.c.id))
+    for row in rows:
+        found.setdefault(int(row.customer_id), {})[str(row.system)] = str(row.handle)
+    return found
+
+
+def _planned(pipeline: str, system: str, record_type: str, record_id: Any) -> Any:
+    return exists().where(outbox.c.pipeline == pipeline, outbox.c.system == system,
+                          outbox.c.record_type == record_type, outbox.c.record_id == record_id)
+
+
+def unlogged(conn: Connection, pipeline: str, system: str, limit: int = 500) -> list[dict[str, Any]]:
+    """Kept interactions of customers with a contact, not yet planned as a timeline entry (oldest first)."""
+    query = (select(interactions.c.id, interactions.c.customer_id, interactions.c.title, interactions.c.text,
+                    interactions.c.url, interactions.c.channel, interactions.c.created_at, identities.c.account_id)
+             .join(identities, and_(identities.c.customer_id == interactions.c.customer_id,
+                                    identities.c.system == system))
+             .where(interactions.c.status != "ignored", ~_planned(pipeline, system, LOG_RECORD, interactions.c.id))
+             .order_by(interactions.c.id).limit(limit))
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def without_contact(conn: Connection, pipeline: str, system: str, limit: int = 500) -> list[int]:
+    """Customers with kept interactions, no contact in the CRM, and no contact planned for them yet."""
+    has_contact = exists().where(identities.c.customer_id == interactions.c.customer_id,
+                                 identities.c.system == system)
+    query = (select(interactions.c.customer_id).distinct()
+             .where(interactions.c.status != "ignored", interactions.c.customer_id.is_not(None), ~has_contact,
+                    ~_planned(pipeline, system, NEW_CONTACT_RECORD, interactions.c.customer_id))
+             .order_by(interactions.c.customer_id).limit(limit))
+    return [int(r[0]) for r in conn.execute(query)]
