@@ -186,3 +186,31 @@ def test_a_lead_rule_makes_a_lead(sqlite_db: Engine, sim: HubspotSimulator) -> N
     run_pipeline(ctx)
     (contact,) = sim.objects("contacts")
     assert sim.raw_property(contact["id"], "lifecyclestage") == "lead"
+
+
+def test_a_case_routed_to_the_crm_is_a_ticket_and_its_public_answer_goes_back(sqlite_db: Engine,
+                                                                              sim: HubspotSimulator) -> None:
+    config = crm_hub().model_dump()
+    pipeline = config["pipelines"]["p"]
+    pipeline["crm"] = None
+    pipeline["targets"] = [{"system": "crm", "mapping": "hubspot.ticket.yaml",
+                            "comment_mapping": "hubspot.comment.yaml", "stream": "tickets"}]
+    pipeline["reply_mapping"] = {"forum": str(MAPPINGS / "forum.post.yaml")}
+    pipeline["routing"].append({"name": "cases", "when": {"kind": ["feature_request"]}, "then": {"route": "crm"}})
+    forum = FakeForum()
+    connector = PLUGIN.create(ConnectionInfo("crm_default", sim.base_url, None, SIM_TOKEN), {})
+    ctx = SyncContext(db=sqlite_db, hub=HubConfig.model_validate(config), pipeline_name="p",
+                      connectors={"forum": forum, "crm": connector})
+    forum.post("ann", 1, "Please add <b>dark</b> mode")
+    run_pipeline(ctx)
+    (ticket,) = sim.objects("tickets")
+    assert ticket["properties"]["subject"] == "Please add <b>dark</b> mode"  # a plain-text property: literal
+    assert "&lt;b&gt;dark&lt;/b&gt;" in str(sim.raw_property(ticket["id"], "content"))
+    sim.staff_note(ticket["id"], "Internal: ask design")  # internal: never sent
+    sim.staff_answer(ticket["id"], "Dark mode ships in 2.4")
+    sim.close_ticket(ticket["id"])
+    run_pipeline(ctx)
+    replies = [p for p in forum.posts if p["author"] == "company"]
+    assert [r["text"] for r in replies] == ["Hi ann: Dark mode ships in 2.4"]
+    run_pipeline(ctx)
+    assert len(sim.objects("tickets")) == 1 and len([p for p in forum.posts if p["author"] == "company"]) == 1
