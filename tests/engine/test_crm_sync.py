@@ -214,3 +214,22 @@ def test_a_case_routed_to_the_crm_is_a_ticket_and_its_public_answer_goes_back(sq
     assert [r["text"] for r in replies] == ["Hi ann: Dark mode ships in 2.4"]
     run_pipeline(ctx)
     assert len(sim.objects("tickets")) == 1 and len([p for p in forum.posts if p["author"] == "company"]) == 1
+
+
+def test_erasing_a_customer_forgets_what_the_crm_sync_kept_about_them(sqlite_db: Engine,
+                                                                     sim: HubspotSimulator) -> None:
+    from continuum.store.erasure import forget_person
+    from continuum.store.tables import crm_fields
+
+    ann = sim.add_contact("ann@example.com", "Ann", "Lee", twitterhandle="ann_x")
+    ctx, forum = crm_world(sqlite_db, sim)
+    forum.post("ann", 1, "Please add dark mode", email="ann@example.com")
+    run_pipeline(ctx)
+    with sqlite_db.connect() as conn:
+        kept = conn.execute(select(crm_fields.c.value).where(crm_fields.c.contact_id == ann)).scalars().all()
+        customer = conn.execute(select(identities.c.customer_id).where(identities.c.account_id == ann)).scalar()
+    assert "ann_x" in kept and customer is not None
+    with sqlite_db.begin() as conn:  # what `continuum erase` does to the person's own rows
+        assert forget_person(conn, [customer])["crm_fields"] >= 1
+    with sqlite_db.connect() as conn:
+        assert conn.execute(select(crm_fields)).first() is None
