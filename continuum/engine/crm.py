@@ -1,16 +1,16 @@
 """Two-way contact sync with a CRM, system-neutral: which side's value each field takes, and what to write back.
 
-The mapping says per field ``direction`` (in, out, both) and, for ``both``, who ``wins`` a conflict.  The last
-value both sides agreed on (``last``, kept per contact and field) tells who changed a field since the last sync:
-a value the hub wrote comes back unchanged from the CRM, equals ``last``, and is not a change, so two-way fields
-never ping-pong (invariant 4).  The field name on the system's side is the last part of the field's ``path``."""
+The mapping says per field ``direction`` (in, out, both) and, for ``both``, who ``wins`` a conflict.  Each field
+as the last sync left it (:class:`Seen`: the CRM's value and the hub's, kept per contact) tells who changed it
+since: a value the hub wrote comes back unchanged from the CRM and is no change, so two-way fields never
+ping-pong (invariant 4).  The field name on the system's side is the last part of the field's ``path``."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -36,13 +36,20 @@ class SyncedField:
     wins: str | None
 
 
+class Seen(NamedTuple):
+    """A field as the last sync left it: the CRM's value then, and the hub's."""
+
+    crm: Any
+    hub: Any
+
+
 @dataclass
 class ContactPlan:
-    """One contact's outcome: the system's fields to write, the hub's fields to take, the new agreed values."""
+    """One contact's outcome: the system's fields to write, the hub's fields to take, what is seen now."""
 
     write: dict[str, Any] = field(default_factory=dict)
     take: dict[str, Any] = field(default_factory=dict)
-    last: dict[str, Any] = field(default_factory=dict)
+    last: dict[str, Seen] = field(default_factory=dict)
 
 
 def synced_fields(mapping: MappingFile) -> list[SyncedField]:
@@ -51,29 +58,37 @@ def synced_fields(mapping: MappingFile) -> list[SyncedField]:
 
 
 def plan_contact(fields: list[SyncedField], crm: Mapping[str, Any], hub: Mapping[str, Any],
-                 last: Mapping[str, Any], crm_is_later: bool = False) -> ContactPlan:
-    """``crm``: the contact's canonical fields as just read; ``hub``: the hub's values; ``last``: agreed values.
+                 last: Mapping[str, Seen], crm_is_later: bool = False) -> ContactPlan:
+    """``crm``: the contact's canonical fields as just read (empty: not read this run); ``hub``: the hub's
+    values; ``last``: each field as the last sync left it.
 
+    Each side's change is judged against its own last value, so a value the hub wrote (or took) and reads
+    back is no change, and a conflict the CRM won is not re-sent by the hub on the next run.
     ``crm_is_later`` decides a ``wins: later`` conflict (the CRM record's version is newer than the hub's edit)."""
     plan = ContactPlan(last=dict(last))
     for f in fields:
-        theirs, ours, agreed = crm.get(f.name), hub.get(f.name), last.get(f.name)
-        crm_changed = f.name in crm and theirs != agreed
-        hub_changed = f.direction != "in" and ours is not None and ours != agreed
-        if f.direction == "in" or (f.direction == "both" and crm_changed and not hub_changed):
-            if crm_changed:
-                plan.take[f.name] = plan.last[f.name] = theirs
-        elif f.direction == "out" or not crm_changed:
-            if hub_changed and ours != theirs:
-                plan.write[f.vendor] = plan.last[f.name] = ours
-            elif hub_changed:
-                plan.last[f.name] = ours  # both already agree: nothing to write
-        elif theirs == ours:  # both changed, to the same value
-            plan.last[f.name] = theirs
-        elif f.wins == "crm" or (f.wins == "later" and crm_is_later):
-            plan.take[f.name] = plan.last[f.name] = theirs
+        before = last.get(f.name, Seen(None, None))
+        theirs = crm.get(f.name, before.crm)
+        ours = hub.get(f.name)
+        crm_changed = f.name in crm and theirs != before.crm
+        hub_changed = f.direction != "in" and ours is not None and ours != before.hub
+        take = write = False
+        if f.direction == "in":
+            take = crm_changed
+        elif f.direction == "out":  # the hub's value is the truth: a CRM edit is put right once
+            write = (hub_changed or crm_changed) and ours is not None and ours != theirs
+        elif crm_changed and hub_changed and theirs != ours:
+            take = f.wins == "crm" or (f.wins == "later" and crm_is_later)
+            write = not take
         else:
-            plan.write[f.vendor] = plan.last[f.name] = ours
+            take, write = crm_changed, hub_changed and ours != theirs
+        if take:
+            plan.take[f.name] = theirs
+        if write:
+            plan.write[f.vendor] = ours
+        seen = Seen(ours if write else theirs, ours if ours is not None else before.hub)
+        if seen != Seen(None, None):
+            plan.last[f.name] = seen
     return plan
 
 
@@ -147,7 +162,7 @@ def take_contact(conn: Connection, ctx: SyncContext, system: str, contact_id: st
     customer_id = resolve_customer(conn, system, {
         "author_account_id": contact_id, "author_name": name, "author_handle": name, "author_email": email,
         "author_email_verified": bool(email)})  # the CRM's e-mail counts as verified, as `customers import` does
-    last = crm_store.agreed(conn, ctx.pipeline_name, system, [contact_id]).get(contact_id, {})
+    last = _seen(crm_store.agreed(conn, ctx.pipeline_name, system, [contact_id]).get(contact_id, {}))
     customer = customers.get_customer(conn, customer_id)
     hub = hub_values(customer, crm_store.handles(conn, [customer_id]).get(customer_id, {}), fields)
     plan = plan_contact(fields, canonical, hub, last)
@@ -170,12 +185,14 @@ def plan_hub_changes(conn: Connection, ctx: SyncContext, system: str, fields: li
     handles = crm_store.handles(conn, owners.values())
     for contact_id, customer_id in owners.items():
         hub = hub_values(customers.get_customer(conn, customer_id), handles.get(customer_id, {}), fields)
-        finish(conn, ctx, system, contact_id, customer_id, plan_contact(fields, {}, hub, known[contact_id]), stats)
+        plan = plan_contact(fields, {}, hub, _seen(known[contact_id]))
+        finish(conn, ctx, system, contact_id, customer_id, plan, stats)
 
 
 def finish(conn: Connection, ctx: SyncContext, system: str, contact_id: str, customer_id: int, plan: ContactPlan,
            stats: RunStats) -> None:
-    crm_store.save_agreed(conn, ctx.pipeline_name, system, contact_id, plan.last)
+    crm_store.save_agreed(conn, ctx.pipeline_name, system, contact_id,
+                          {name: (seen.crm, seen.hub) for name, seen in plan.last.items()})
     if plan.write:
         subject = f"{contact_id}:" + json.dumps(plan.write, sort_keys=True, default=str)
         record_effect(conn, ctx, system=system, action=UPDATE, object_type="contact",
@@ -214,6 +231,10 @@ def plan_new_contacts(conn: Connection, ctx: SyncContext, system: str, mapping: 
                       subject=f"customer:{customer_id}",
                       fields={"values": {k: v for k, v in values.items() if v not in (None, "")}, "kind": kind})
         stats.add("crm_contacts_planned")
+
+
+def _seen(stored: Mapping[str, tuple[Any, Any]]) -> dict[str, Seen]:
+    return {name: Seen(*pair) for name, pair in stored.items()}
 
 
 def on_contact_created(conn: Connection, row: Mapping[str, Any], result: EffectResult) -> None:

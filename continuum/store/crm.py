@@ -1,4 +1,4 @@
-"""Named queries for the CRM stage (continuum.engine.crm): agreed field values, and what is left to log or create."""
+"""Named queries for the CRM stage (continuum.engine.crm): fields as last synced, and what is left to log or create."""
 
 from __future__ import annotations
 
@@ -15,24 +15,26 @@ LOG_RECORD, CONTACT_RECORD, NEW_CONTACT_RECORD = "crm_log", "crm_contact", "crm_
 
 
 def agreed(conn: Connection, pipeline: str, system: str, contact_ids: Iterable[str] | None = None
-           ) -> dict[str, dict[str, Any]]:
-    """Contact -> field -> the value last agreed (all contacts the stage knows when ``contact_ids`` is None)."""
+           ) -> dict[str, dict[str, tuple[Any, Any]]]:
+    """Contact -> field -> (the CRM's value, the hub's) as the last sync left them (all contacts the stage
+    knows when ``contact_ids`` is None)."""
     query = select(crm_fields).where(crm_fields.c.pipeline == pipeline, crm_fields.c.system == system)
     if contact_ids is not None:
         query = query.where(crm_fields.c.contact_id.in_(list(contact_ids)))
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, dict[str, tuple[Any, Any]]] = {}
     for row in conn.execute(query).mappings():
-        found.setdefault(row["contact_id"], {})[row["field"]] = row["value"]
+        found.setdefault(row["contact_id"], {})[row["field"]] = (row["crm_value"], row["hub_value"])
     return found
 
 
-def save_agreed(conn: Connection, pipeline: str, system: str, contact_id: str, values: Mapping[str, Any]) -> None:
+def save_agreed(conn: Connection, pipeline: str, system: str, contact_id: str,
+                values: Mapping[str, tuple[Any, Any]]) -> None:
     conn.execute(delete(crm_fields).where(crm_fields.c.pipeline == pipeline, crm_fields.c.system == system,
                                           crm_fields.c.contact_id == contact_id))
     now = utcnow()
     insert_ignore(conn, crm_fields, [{"pipeline": pipeline, "system": system, "contact_id": contact_id,
-                                      "field": name, "value": None if value is None else str(value),
-                                      "updated_at": now} for name, value in values.items()],
+                                      "field": name, "crm_value": crm, "hub_value": hub, "updated_at": now}
+                                     for name, (crm, hub) in values.items()],
                   ["pipeline", "system", "contact_id", "field"])
 
 

@@ -14,7 +14,7 @@ from connectors.hubspot.simulator import HubspotSimulator
 from continuum.config import HubConfig
 from continuum.connector import ConnectionInfo, Connector, Effect
 from continuum.engine.context import SyncContext
-from continuum.engine.crm import plan_contact, synced_fields
+from continuum.engine.crm import Seen, plan_contact, synced_fields
 from continuum.engine.run import run_pipeline
 from continuum.mapping import ConfigError, load_mapping, map_inbound
 from continuum.mapping.spec import MappingFile
@@ -36,7 +36,7 @@ class Hub:
     def __init__(self, connector: Connector, mapping: MappingFile) -> None:
         self.connector, self.mapping, self.fields = connector, mapping, synced_fields(mapping)
         self.values: dict[str, dict[str, Any]] = {}
-        self.last: dict[str, dict[str, Any]] = {}
+        self.last: dict[str, dict[str, Seen]] = {}
         self.cursor: dict[str, Any] | None = None
         self.runs = 0
 
@@ -100,10 +100,19 @@ def test_plan_rules_per_direction() -> None:
         "handles.x": {"path": "X__c", "direction": "both", "wins": "later"}}})
     fields = synced_fields(mapping)
     plan = plan_contact(fields, {"email": "a@x", "owner": "crm-o", "handles.x": "c"},
-                        {"email": "old@x", "owner": "hub-o", "handles.x": "h"}, {"handles.x": "z"}, crm_is_later=True)
+                        {"email": "old@x", "owner": "hub-o", "handles.x": "h"}, {"handles.x": Seen("z", "z")},
+                        crm_is_later=True)
     assert plan.take == {"email": "a@x", "handles.x": "c"} and plan.write == {"OwnerId": "hub-o"}
-    plan = plan_contact(fields, {"handles.x": "c"}, {"handles.x": "h"}, {"handles.x": "z"}, crm_is_later=False)
-    assert plan.write == {"X__c": "h"} and plan.last["handles.x"] == "h"
+    plan = plan_contact(fields, {"handles.x": "c"}, {"handles.x": "h"}, {"handles.x": Seen("z", "z")})
+    assert plan.write == {"X__c": "h"} and plan.last["handles.x"] == Seen("h", "h")
+    # The CRM won a conflict the hub cannot take (a handle): the hub's unchanged value is not sent next run.
+    won = plan_contact(fields, {"handles.x": "c"}, {"handles.x": "h"}, {"handles.x": Seen("z", "z")},
+                       crm_is_later=True)
+    assert won.take == {"handles.x": "c"} and not won.write
+    assert not plan_contact(fields, {}, {"handles.x": "h"}, won.last).write
+    # The hub's value read back from the CRM is no change: nothing to take, nothing to write.
+    echo = plan_contact(fields, {"handles.x": "h"}, {"handles.x": "h"}, plan.last)
+    assert not echo.write and not echo.take
 
 
 # -- the stage in a pipeline run ------------------------------------------------------
@@ -226,7 +235,7 @@ def test_erasing_a_customer_forgets_what_the_crm_sync_kept_about_them(sqlite_db:
     forum.post("ann", 1, "Please add dark mode", email="ann@example.com")
     run_pipeline(ctx)
     with sqlite_db.connect() as conn:
-        kept = conn.execute(select(crm_fields.c.value).where(crm_fields.c.contact_id == ann)).scalars().all()
+        kept = conn.execute(select(crm_fields.c.crm_value).where(crm_fields.c.contact_id == ann)).scalars().all()
         customer = conn.execute(select(identities.c.customer_id).where(identities.c.account_id == ann)).scalar()
     assert "ann_x" in kept and customer is not None
     with sqlite_db.begin() as conn:  # what `continuum erase` does to the person's own rows

@@ -1,11 +1,11 @@
-"""crm_fields: the last value both sides agreed on, per CRM contact and two-way field
+"""crm_fields: each synced field of a CRM contact as the last sync left it (the CRM's value and the hub's)
 
 Revision ID: 0010_crm
 Revises: 0009_erasure
 Create Date: 2026-12-02 16:00:00
 
-A field the mapping syncs out or both ways keeps here the value last read from or written to the CRM; a value
-the hub wrote, read back unchanged, equals it and is no change (no echo writes).
+Each side's change is judged against its own last value: a value the hub wrote, read back unchanged, is no
+change (no echo writes), and a conflict the CRM won is not re-sent by the hub.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def upgrade() -> None:
         sa.Column('system', sa.String(length=64), nullable=False),
         sa.Column('contact_id', sa.String(length=256), nullable=False),
         sa.Column('field', sa.String(length=128), nullable=False),
-        sa.Column('value', sa.Text(), nullable=True),
+        sa.Column('crm_value', sa.JSON(), nullable=True),
+        sa.Column('hub_value', sa.JSON(), nullable=True),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('pipeline', 'system', 'contact_id', 'field', name=op.f('pk_crm_fields')),
     )
