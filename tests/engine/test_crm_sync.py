@@ -242,3 +242,30 @@ def test_erasing_a_customer_forgets_what_the_crm_sync_kept_about_them(sqlite_db:
         assert forget_person(conn, [customer])["crm_fields"] >= 1
     with sqlite_db.connect() as conn:
         assert conn.execute(select(crm_fields)).first() is None
+
+
+def test_ten_pipeline_runs_with_renames_and_sales_edits_write_no_echo(sqlite_db: Engine,
+                                                                     sim: HubspotSimulator) -> None:
+    """The hub's side changes when the member renames themselves on the forum; sales edit the handle in
+    HubSpot; some cycles both (the CRM wins: `wins: crm`).  Each write is one the other side did not have."""
+    ann = sim.add_contact("ann@example.com", "Ann", "Lee")
+    ctx, forum = crm_world(sqlite_db, sim)
+    forum.post("ann", 1, "Please add dark mode", email="ann@example.com")
+    run_pipeline(ctx)
+    assert sim.raw_property(ann, "twitterhandle") == "ann"
+    writes, expected = sim.effect_counts()["contacts_updated"], 1
+    for cycle in range(10):
+        renamed, edited = cycle % 2 == 0, cycle % 3 == 0
+        if renamed:
+            forum.post("ann", 10 + cycle, f"Still waiting ({cycle})", email="ann@example.com", handle=f"ann-{cycle}")
+        if edited:
+            sim.edit_contact(ann, twitterhandle=f"sales-{cycle}")
+        run_pipeline(ctx)
+        expected += 1 if renamed and not edited else 0
+        assert sim.effect_counts()["contacts_updated"] == expected, cycle
+        want = f"sales-{cycle}" if edited else f"ann-{cycle}" if renamed else None
+        if want:
+            assert sim.raw_property(ann, "twitterhandle") == want, cycle
+        run_pipeline(ctx)  # the contact the hub wrote is read back: no write
+        assert sim.effect_counts()["contacts_updated"] == expected, f"cycle {cycle}: an echo write"
+    assert expected - writes == 3  # cycles 2, 4 and 8: a rename nobody contradicted
