@@ -94,6 +94,7 @@ def plan_contact(fields: list[SyncedField], crm: Mapping[str, Any], hub: Mapping
 
 # -- the stage ---------------------------------------------------------------------
 LOG, UPDATE, CREATE = "log", "update_contact", "create_contact"
+MAX_BATCHES = 20  # timeline batches a run (the rest waits for the next run)
 
 
 def hub_values(customer: Mapping[str, Any] | None, handles: Mapping[str, str],
@@ -147,10 +148,12 @@ def sync_crm(ctx: SyncContext, system: str) -> RunStats:
         if spec.unknown_authors != "none":
             plan_new_contacts(conn, ctx, system, mapping, spec.unknown_authors, stats)
     stats.merge(apply_effects(ctx, system))  # the new contacts first: their customers' entries go on them
-    if spec.timeline:
+    for _ in range(MAX_BATCHES if spec.timeline else 0):  # a backlog goes BATCH entries at a time
         with ctx.db.begin() as conn:
-            plan_timeline(conn, ctx, system, stats)
+            planned = plan_timeline(conn, ctx, system, stats)
         stats.merge(apply_effects(ctx, system))
+        if planned < crm_store.BATCH:
+            break
     return stats
 
 
@@ -179,14 +182,20 @@ def take_contact(conn: Connection, ctx: SyncContext, system: str, contact_id: st
 
 def plan_hub_changes(conn: Connection, ctx: SyncContext, system: str, fields: list[SyncedField], read: set[str],
                      stats: RunStats) -> None:
-    """Contacts not read this run whose hub-side values changed since they were last agreed."""
-    known = crm_store.agreed(conn, ctx.pipeline_name, system)
-    owners = customers.owners_of(conn, system, [c for c in known if c not in read])
-    handles = crm_store.handles(conn, owners.values())
-    for contact_id, customer_id in owners.items():
-        hub = hub_values(customers.get_customer(conn, customer_id), handles.get(customer_id, {}), fields)
-        plan = plan_contact(fields, {}, hub, _seen(known[contact_id]))
-        finish(conn, ctx, system, contact_id, customer_id, plan, stats)
+    """Contacts not read this run whose hub-side values changed since the last sync, BATCH contacts at a time."""
+    after = ""
+    while True:
+        batch = crm_store.contact_ids(conn, ctx.pipeline_name, system, after)
+        if not batch:
+            return
+        after = batch[-1]
+        known = crm_store.agreed(conn, ctx.pipeline_name, system, [c for c in batch if c not in read])
+        owners = customers.owners_of(conn, system, list(known))
+        handles = crm_store.handles(conn, owners.values())
+        for contact_id, customer_id in owners.items():
+            hub = hub_values(customers.get_customer(conn, customer_id), handles.get(customer_id, {}), fields)
+            plan = plan_contact(fields, {}, hub, _seen(known[contact_id]))
+            finish(conn, ctx, system, contact_id, customer_id, plan, stats)
 
 
 def finish(conn: Connection, ctx: SyncContext, system: str, contact_id: str, customer_id: int, plan: ContactPlan,
@@ -201,10 +210,12 @@ def finish(conn: Connection, ctx: SyncContext, system: str, contact_id: str, cus
         stats.add("crm_updates_planned")
 
 
-def plan_timeline(conn: Connection, ctx: SyncContext, system: str, stats: RunStats) -> None:
-    """One timeline entry per kept interaction of a customer with a contact; planned once (the outbox knows)."""
+def plan_timeline(conn: Connection, ctx: SyncContext, system: str, stats: RunStats) -> int:
+    """One timeline entry per kept interaction of a customer with a contact; planned once (the outbox knows).
+    Returns how many were planned (at most ``crm_store.BATCH``)."""
     escape = ctx.connector(system).escape_text
-    for row in crm_store.unlogged(conn, ctx.pipeline_name, system):
+    rows = crm_store.unlogged(conn, ctx.pipeline_name, system)
+    for row in rows:
         created = row["created_at"]
         record_effect(conn, ctx, system=system, action=LOG, object_type="note", record_type=crm_store.LOG_RECORD,
                       record_id=row["id"], subject=f"interaction:{row['id']}", fields={
@@ -212,6 +223,7 @@ def plan_timeline(conn: Connection, ctx: SyncContext, system: str, stats: RunSta
                           "body": escape(row["text"] or ""), "occurred_at": created.isoformat() if created else None,
                           "channel": escape(row["channel"] or ""), "link": row["url"] or ""})
         stats.add("crm_log_planned")
+    return len(rows)
 
 
 def plan_new_contacts(conn: Connection, ctx: SyncContext, system: str, mapping: MappingFile, kind: str,

@@ -12,6 +12,16 @@ from continuum.store.db import utcnow
 from continuum.store.tables import crm_fields, identities, interactions, outbox
 
 LOG_RECORD, CONTACT_RECORD, NEW_CONTACT_RECORD = "crm_log", "crm_contact", "crm_new_contact"
+BATCH = 500  # rows a query hands the stage at a time: memory stays flat however many contacts there are
+
+
+def contact_ids(conn: Connection, pipeline: str, system: str, after: str = "", limit: int | None = None
+                ) -> list[str]:
+    """The contacts the stage has synced, in id order after ``after`` (a page of them)."""
+    query = (select(crm_fields.c.contact_id).distinct()
+             .where(crm_fields.c.pipeline == pipeline, crm_fields.c.system == system, crm_fields.c.contact_id > after)
+             .order_by(crm_fields.c.contact_id).limit(limit or BATCH))
+    return [str(r[0]) for r in conn.execute(query)]
 
 
 def agreed(conn: Connection, pipeline: str, system: str, contact_ids: Iterable[str] | None = None
@@ -62,23 +72,23 @@ def _planned(pipeline: str, system: str, record_type: str, record_id: Any) -> An
                           outbox.c.record_type == record_type, outbox.c.record_id == record_id)
 
 
-def unlogged(conn: Connection, pipeline: str, system: str, limit: int = 500) -> list[dict[str, Any]]:
+def unlogged(conn: Connection, pipeline: str, system: str, limit: int | None = None) -> list[dict[str, Any]]:
     """Kept interactions of customers with a contact, not yet planned as a timeline entry (oldest first)."""
     query = (select(interactions.c.id, interactions.c.customer_id, interactions.c.title, interactions.c.text,
                     interactions.c.url, interactions.c.channel, interactions.c.created_at, identities.c.account_id)
              .join(identities, and_(identities.c.customer_id == interactions.c.customer_id,
                                     identities.c.system == system))
              .where(interactions.c.status != "ignored", ~_planned(pipeline, system, LOG_RECORD, interactions.c.id))
-             .order_by(interactions.c.id).limit(limit))
+             .order_by(interactions.c.id).limit(limit or BATCH))
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def without_contact(conn: Connection, pipeline: str, system: str, limit: int = 500) -> list[int]:
+def without_contact(conn: Connection, pipeline: str, system: str, limit: int | None = None) -> list[int]:
     """Customers with kept interactions, no contact in the CRM, and no contact planned for them yet."""
     has_contact = exists().where(identities.c.customer_id == interactions.c.customer_id,
                                  identities.c.system == system)
     query = (select(interactions.c.customer_id).distinct()
              .where(interactions.c.status != "ignored", interactions.c.customer_id.is_not(None), ~has_contact,
                     ~_planned(pipeline, system, NEW_CONTACT_RECORD, interactions.c.customer_id))
-             .order_by(interactions.c.customer_id).limit(limit))
+             .order_by(interactions.c.customer_id).limit(limit or BATCH))
     return [int(r[0]) for r in conn.execute(query)]

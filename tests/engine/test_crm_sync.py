@@ -269,3 +269,17 @@ def test_ten_pipeline_runs_with_renames_and_sales_edits_write_no_echo(sqlite_db:
         run_pipeline(ctx)  # the contact the hub wrote is read back: no write
         assert sim.effect_counts()["contacts_updated"] == expected, f"cycle {cycle}: an echo write"
     assert expected - writes == 3  # cycles 2, 4 and 8: a rename nobody contradicted
+
+
+def test_a_timeline_backlog_goes_in_batches_within_one_run(sqlite_db: Engine, sim: HubspotSimulator,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from continuum.store import crm as crm_store
+
+    monkeypatch.setattr(crm_store, "BATCH", 2)
+    ann = sim.add_contact("ann@example.com", "Ann", "Lee")
+    ctx, forum = crm_world(sqlite_db, sim)
+    for n in range(5):
+        forum.post("ann", n + 1, f"Request number {n}", email="ann@example.com")
+    stats = run_pipeline(ctx)
+    assert stats.counts["crm_log_planned"] == 5 and len(sim.objects("notes")) == 5
+    assert all(n["associations"]["contacts"] == [(int(ann), 202)] for n in sim.objects("notes"))
