@@ -77,6 +77,11 @@ class HubspotConnector:
                             or (item.get("properties") or {}).get("lastmodifieddate") or ""),
                             own_key=str(key) if key else None)
 
+    def find_keys(self, keys: Sequence[str]) -> dict[str, JSON]:
+        """Key -> the ticket made under it (one search per 100 keys): a sync refuses to create where HubSpot holds
+        hub tickets the store does not know, and ``continuum reconcile`` links them back."""
+        return self.api.find_by_keys("tickets", self.config.key_property, keys)
+
     # -- contacts -----------------------------------------------------------------
     def _create_contact(self, effect: Effect) -> EffectResult:
         values = _values(effect)

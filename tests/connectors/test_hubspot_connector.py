@@ -157,3 +157,11 @@ def test_bad_token_names_hubspot_and_not_the_token(sim: HubspotSimulator) -> Non
     with pytest.raises(Exception) as caught:
         connector.check()
     assert "hubspot" in str(caught.value) and "pat-wrong-77" not in str(caught.value)
+
+
+def test_find_keys_names_the_hubs_tickets_by_key(sim: HubspotSimulator) -> None:
+    connector = connect(sim)
+    made = [connector.write([Effect(key=f"case-{n}", action="create", object_type="ticket",
+                                    fields={"subject": f"Case {n}"})])[0] for n in range(3)]
+    found = connector.find_keys(["case-0", "case-2", "never-made"])
+    assert {k: v["id"] for k, v in found.items()} == {"case-0": made[0].external_id, "case-2": made[2].external_id}
