@@ -201,7 +201,7 @@ def test_a_case_routed_to_the_crm_is_a_ticket_and_its_public_answer_goes_back(sq
                                                                               sim: HubspotSimulator) -> None:
     config = crm_hub().model_dump()
     pipeline = config["pipelines"]["p"]
-    pipeline["crm"] = None
+    pipeline["crm"]["timeline"] = False
     pipeline["targets"] = [{"system": "crm", "mapping": "hubspot.ticket.yaml",
                             "comment_mapping": "hubspot.comment.yaml", "stream": "tickets"}]
     pipeline["reply_mapping"] = {"forum": str(MAPPINGS / "forum.post.yaml")}
@@ -210,19 +210,25 @@ def test_a_case_routed_to_the_crm_is_a_ticket_and_its_public_answer_goes_back(sq
     connector = PLUGIN.create(ConnectionInfo("crm_default", sim.base_url, None, SIM_TOKEN), {})
     ctx = SyncContext(db=sqlite_db, hub=HubConfig.model_validate(config), pipeline_name="p",
                       connectors={"forum": forum, "crm": connector})
-    forum.post("ann", 1, "Please add <b>dark</b> mode")
+    ann = sim.add_contact("ann@example.com", "Ann", "Lee")
+    forum.post("ann", 1, "Please add <b>dark</b> mode", email="ann@example.com")
+    run_pipeline(ctx)  # the contact joins Ann after her ticket was filed: the next case is filed on her contact
+    forum.post("ann", 5, "And a CSV export", email="ann@example.com")
     run_pipeline(ctx)
-    (ticket,) = sim.objects("tickets")
+    first, second = sim.objects("tickets")
+    assert "contacts" not in first["associations"] and second["associations"]["contacts"] == [(int(ann), 16)]
+    ticket = first
     assert ticket["properties"]["subject"] == "Please add <b>dark</b> mode"  # a plain-text property: literal
     assert "&lt;b&gt;dark&lt;/b&gt;" in str(sim.raw_property(ticket["id"], "content"))
     sim.staff_note(ticket["id"], "Internal: ask design")  # internal: never sent
     sim.staff_answer(ticket["id"], "Dark mode ships in 2.4")
     sim.close_ticket(ticket["id"])
     run_pipeline(ctx)
-    replies = [p for p in forum.posts if p["author"] == "company"]
-    assert [r["text"] for r in replies] == ["Hi ann: Dark mode ships in 2.4"]
     run_pipeline(ctx)
-    assert len(sim.objects("tickets")) == 1 and len([p for p in forum.posts if p["author"] == "company"]) == 1
+    replies = [p for p in forum.posts if p["author"] == "company"]
+    assert [r["text"] for r in replies] == ["Hi Ann Lee: Dark mode ships in 2.4"]  # the CRM's name for her
+    run_pipeline(ctx)
+    assert len(sim.objects("tickets")) == 2 and len([p for p in forum.posts if p["author"] == "company"]) == 1
 
 
 def test_erasing_a_customer_forgets_what_the_crm_sync_kept_about_them(sqlite_db: Engine,
