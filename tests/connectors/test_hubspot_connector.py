@@ -165,3 +165,15 @@ def test_find_keys_names_the_hubs_tickets_by_key(sim: HubspotSimulator) -> None:
                                     fields={"subject": f"Case {n}"})])[0] for n in range(3)]
     found = connector.find_keys(["case-0", "case-2", "never-made"])
     assert {k: v["id"] for k, v in found.items()} == {"case-0": made[0].external_id, "case-2": made[2].external_id}
+
+
+def test_an_import_of_many_contacts_at_one_moment_pages_through_and_re_reads_nothing(sim: HubspotSimulator) -> None:
+    before = sim.add_contact("first@example.com")
+    imported = sim.import_contacts([f"i{n}@example.com" for n in range(25)])  # more than a page at one stamp
+    after = sim.add_contact("last@example.com")
+    records, cursor = read_all(connect(sim, page_size=10), "contacts", None)
+    assert sorted(r.external_id for r in records) == sorted([before, *imported, after])
+    assert len(records) == 27  # each once
+    sim.edit_contact(imported[4], firstname="Edited")
+    again, _ = read_all(connect(sim, page_size=10), "contacts", cursor)
+    assert [r.external_id for r in again] == [imported[4]]
