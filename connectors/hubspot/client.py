@@ -17,8 +17,9 @@ from continuum.http import RetryPolicy, new_session
 from continuum.kit import ClientError, RateLimitHeaders
 
 SYSTEM = "hubspot"
-# HubSpot counts calls in a 10-second window (X-HubSpot-RateLimit-*); a 429 names no wait: one window.
-RATE_LIMITS = RateLimitHeaders(remaining="x-hubspot-ratelimit-remaining", throttle_wait_s=10.0)
+# HubSpot counts calls in a 10-second window and a day. A 429 of the short window names no wait: wait one
+# window. A spent day (its remaining header at 0, no reset given) stops the run cleanly; the next run resumes.
+RATE_LIMITS = RateLimitHeaders(remaining="x-hubspot-ratelimit-daily-remaining", throttle_wait_s=10.0)
 
 
 class HubspotError(ClientError):

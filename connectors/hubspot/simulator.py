@@ -61,10 +61,13 @@ class HubspotSimulator(Simulator):
         {"role": "hub", "headers": {"Authorization": f"Bearer {SIM_TOKEN}"}, "does": "the hub's private app"},)
     _ASSOC = {(16, "tickets"): "contacts", (202, "notes"): "contacts", (228, "notes"): "tickets"}
 
+    daily_limit = 250000  # calls a day (tests lower it to spend the day)
+
     def __init__(self, clock: Clock | None = None) -> None:
         super().__init__()
         self.clock = clock or Clock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
         self._objects: Table[int, SimObject] = Table("object", first_id=5101)
+        self._used_today = 0
 
     # -- people's side --------------------------------------------------------------
     def add_contact(self, email: str | None = None, firstname: str = "", lastname: str = "", **more: str) -> str:
@@ -227,6 +230,22 @@ class HubspotSimulator(Simulator):
         random.Random(len(rendered)).shuffle(rendered)  # HubSpot does not keep the order of the inputs
         return self.json_response({"status": "COMPLETE", "results": rendered, "startedAt": started,
                                    "completedAt": iso(datetime.now(UTC))}, status)
+
+    def _dispatch(self, request: SimRequest) -> Response:
+        """HubSpot's daily budget: every answer says what is left; a spent day answers 429 (policy DAILY)."""
+        with self.lock:
+            spent = self._used_today >= self.daily_limit
+            self._used_today += 0 if spent else 1
+            left = max(self.daily_limit - self._used_today, 0)
+        if spent:
+            response = self.json_response({"status": "error", "message": "You have reached your daily limit.",
+                                           "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
+                                           "policyName": "DAILY", "category": "RATE_LIMITS"}, 429)
+        else:
+            response = super()._dispatch(request)
+        response.headers.update({"X-HubSpot-RateLimit-Daily": str(self.daily_limit),
+                                 "X-HubSpot-RateLimit-Daily-Remaining": str(left)})
+        return response
 
     def authenticate(self, request: SimRequest) -> Response | None:
         if request.headers.get("Authorization", "") != f"Bearer {SIM_TOKEN}":

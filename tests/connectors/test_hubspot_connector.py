@@ -177,3 +177,20 @@ def test_an_import_of_many_contacts_at_one_moment_pages_through_and_re_reads_not
     sim.edit_contact(imported[4], firstname="Edited")
     again, _ = read_all(connect(sim, page_size=10), "contacts", cursor)
     assert [r.external_id for r in again] == [imported[4]]
+
+
+def test_a_spent_daily_budget_stops_cleanly_before_the_next_call(sim: HubspotSimulator) -> None:
+    from continuum.kit import RateLimitExhausted
+
+    for n in range(30):
+        sim.add_contact(f"d{n}@example.com")
+    sim.daily_limit = 2
+    connector = connect(sim, page_size=10)
+    pages = connector.read_changes("contacts", None)
+    assert len(next(pages).records) == 10
+    assert len(next(pages).records) == 9  # a fresh search from the mark: the one at the mark is not new
+    # ... and that answer said the day is spent (remaining 0)
+    calls = sim.effect_counts()["calls"]
+    with pytest.raises(RateLimitExhausted):
+        next(pages)
+    assert sim.effect_counts()["calls"] == calls  # refused before sending, not a 429
