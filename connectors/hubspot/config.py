@@ -23,9 +23,9 @@ class HubspotConfig(ConnectorConfig):
     # A custom text property (on contacts, notes and tickets) that holds the key of what the hub wrote: a retry
     # and `continuum reconcile` find the object by it. Create it once in HubSpot (see the connector's page).
     key_property: str = Field(default="continuum_key", pattern=_PROPERTY)
-    # Contact properties read besides those the mapping names (the engine asks for the mapping's own).
+    # The contact properties a read asks for: those the contact mapping reads (add any your mapping names).
     contact_properties: tuple[str, ...] = ("email", "firstname", "lastname", "hubspot_owner_id",
-                                           "lifecyclestage", "twitterhandle")
+                                           "lifecyclestage", "twitterhandle", "continuum_first_channel")
     page_size: int = Field(default=100, ge=1, le=200)  # the search endpoints' `limit` (200 at most)
     ticket_pipeline: str = "0"  # the help desk's default pipeline
     ticket_stage: str = "1"  # "New"

@@ -97,22 +97,15 @@ LOG, UPDATE, CREATE = "log", "update_contact", "create_contact"
 MAX_BATCHES = 20  # timeline batches a run (the rest waits for the next run)
 
 
-def hub_values(customer: Mapping[str, Any] | None, handles: Mapping[str, str],
+def hub_values(customer: Mapping[str, Any] | None, learned: Mapping[str, str],
                fields: list[SyncedField]) -> dict[str, Any]:
-    """What the hub knows for each field it writes out: a handle it learned on a channel, the customer's
-    name, e-mail and tier."""
+    """What the hub knows for each field it writes out: what it learned (a handle on a channel, the first
+    channel), the customer's name, e-mail and tier."""
     if customer is None:
         return {}
-    known = {"email": customer.get("primary_email"), "name": customer.get("display_name"),
+    known = {**learned, "email": customer.get("primary_email"), "name": customer.get("display_name"),
              "tier": customer.get("tier")}
-    values: dict[str, Any] = {}
-    for f in fields:
-        if f.direction == "in":
-            continue
-        value = handles.get(f.name.partition(".")[2]) if f.name.startswith("handles.") else known.get(f.name)
-        if value is not None:
-            values[f.name] = value
-    return values
+    return {f.name: known[f.name] for f in fields if f.direction != "in" and known.get(f.name) is not None}
 
 
 def sync_crm(ctx: SyncContext, system: str) -> RunStats:
@@ -167,7 +160,7 @@ def take_contact(conn: Connection, ctx: SyncContext, system: str, contact_id: st
         "author_email_verified": bool(email)})  # the CRM's e-mail counts as verified, as `customers import` does
     last = _seen(crm_store.agreed(conn, ctx.pipeline_name, system, [contact_id]).get(contact_id, {}))
     customer = customers.get_customer(conn, customer_id)
-    hub = hub_values(customer, crm_store.handles(conn, [customer_id]).get(customer_id, {}), fields)
+    hub = hub_values(customer, crm_store.learned(conn, [customer_id]).get(customer_id, {}), fields)
     plan = plan_contact(fields, canonical, hub, last)
     changes = {column: plan.take[name] for name, column in (("tier", "tier"), ("name", "display_name"),
                                                             ("email", "primary_email"))
@@ -191,9 +184,9 @@ def plan_hub_changes(conn: Connection, ctx: SyncContext, system: str, fields: li
         after = batch[-1]
         known = crm_store.agreed(conn, ctx.pipeline_name, system, [c for c in batch if c not in read])
         owners = customers.owners_of(conn, system, list(known))
-        handles = crm_store.handles(conn, owners.values())
+        learned = crm_store.learned(conn, owners.values())
         for contact_id, customer_id in owners.items():
-            hub = hub_values(customers.get_customer(conn, customer_id), handles.get(customer_id, {}), fields)
+            hub = hub_values(customers.get_customer(conn, customer_id), learned.get(customer_id, {}), fields)
             plan = plan_contact(fields, {}, hub, _seen(known[contact_id]))
             finish(conn, ctx, system, contact_id, customer_id, plan, stats)
 

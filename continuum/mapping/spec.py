@@ -28,7 +28,7 @@ INBOUND_FIELDS = frozenset({
     # a ticket or comment read back from a target system
     "status", "resolution", "released", "public", "summary", "votes", "labels",
     # a CRM contact (the `contacts` stream): who the customer is to sales; handles.<channel> per channel
-    "crm_id", "email", "name", "tier", "owner",
+    "crm_id", "email", "name", "tier", "owner", "first_channel",
 })
 HANDLE_FIELD = re.compile(r"^handles\.[a-z][a-z0-9_-]{0,39}$")  # handles.x, handles.mastodon: one per channel
 Direction = Literal["in", "out", "both"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, select
+from sqlalchemy import Connection, and_, delete, exists, func, select
 
 from continuum.store.base import insert_ignore
 from continuum.store.db import utcnow
@@ -56,14 +56,24 @@ def contacts_of(conn: Connection, system: str, customer_ids: Iterable[int] | Non
     return {int(r.customer_id): str(r.account_id) for r in conn.execute(query)}
 
 
-def handles(conn: Connection, customer_ids: Iterable[int]) -> dict[int, dict[str, str]]:
-    """Customer -> channel -> the handle the hub knows there (the newest identity's)."""
-    found: dict[int, dict[str, str]] = {}
+def learned(conn: Connection, customer_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """Customer -> what the hub learned, by canonical field: ``handles.<channel>`` (the newest identity's handle
+    there) and ``first_channel`` (where their first interaction came from)."""
+    wanted = list(customer_ids)
+    found: dict[int, dict[str, str]] = {cid: {} for cid in wanted}
     rows = conn.execute(select(identities.c.customer_id, identities.c.system, identities.c.handle)
-                        .where(identities.c.customer_id.in_(list(customer_ids)), identities.c.handle.is_not(None))
+                        .where(identities.c.customer_id.in_(wanted), identities.c.handle.is_not(None))
                         .order_by(identities.c.id))
     for row in rows:
-        found.setdefault(int(row.customer_id), {})[str(row.system)] = str(row.handle)
+        found[int(row.customer_id)][f"handles.{row.system}"] = str(row.handle)
+    first = (select(interactions.c.customer_id, func.min(interactions.c.id).label("first_id"))
+             .where(interactions.c.customer_id.in_(wanted)).group_by(interactions.c.customer_id).subquery())
+    # The channel a mapping names (a forum's category, a Slack channel) or else the system it came from.
+    channel = func.coalesce(interactions.c.channel, interactions.c.source_system).label("channel")
+    for first_row in conn.execute(select(interactions.c.customer_id, channel)
+                                  .join(first, interactions.c.id == first.c.first_id)):
+        if first_row.channel:
+            found[int(first_row.customer_id)]["first_channel"] = str(first_row.channel)
     return found
 
 

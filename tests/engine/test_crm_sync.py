@@ -166,6 +166,7 @@ def test_a_run_joins_contacts_logs_kept_interactions_once_and_writes_back_handle
     # What the hub learned on the forum goes to the contacts' handle field (both ways, nobody set it in HubSpot):
     # to Ann's at once, to Bob's new contact when the next run reads it.
     assert sim.raw_property(ann, "twitterhandle") == "ann"
+    assert sim.raw_property(ann, "continuum_first_channel") == "forum"  # where the hub first heard from her
     run_pipeline(ctx)
     assert sim.raw_property(bob, "twitterhandle") == "bob"
     after_first = hub_writes(sim)
