@@ -26,6 +26,7 @@ from continuum.store import customers
 from continuum.store.audit import audit
 from continuum.store.cursors import get_cursor, save_cursor
 from continuum.store.db import utcnow
+from continuum.store.erasure import ERASED
 
 
 @dataclass(frozen=True)
@@ -228,8 +229,8 @@ def plan_new_contacts(conn: Connection, ctx: SyncContext, system: str, mapping: 
                          "contact's fields from the customer), or set unknown_authors: none")
     for customer_id in crm_store.without_contact(conn, ctx.pipeline_name, system):
         customer = customers.get_customer(conn, customer_id)
-        if customer is None or customer["merged_into"] is not None:
-            continue
+        if customer is None or customer["merged_into"] is not None or customer["display_name"] == ERASED:
+            continue  # an erased person is never sent anywhere again
         values = map_outbound(mapping, "create", {"customer": dict(customer)}, lambda text: text)
         record_effect(conn, ctx, system=system, action=CREATE, object_type="contact",
                       record_type=crm_store.NEW_CONTACT_RECORD, record_id=customer_id,

@@ -12,6 +12,7 @@ from continuum.store.db import utcnow
 from continuum.store.tables import crm_fields, identities, interactions, outbox
 
 LOG_RECORD, CONTACT_RECORD, NEW_CONTACT_RECORD = "crm_log", "crm_contact", "crm_new_contact"
+NOT_KEPT = ("ignored", "deleted")  # interactions that are no customer's history (deleted: purged, a tombstone)
 BATCH = 500  # rows a query hands the stage at a time: memory stays flat however many contacts there are
 
 
@@ -88,7 +89,7 @@ def unlogged(conn: Connection, pipeline: str, system: str, limit: int | None = N
                     interactions.c.url, interactions.c.channel, interactions.c.created_at, identities.c.account_id)
              .join(identities, and_(identities.c.customer_id == interactions.c.customer_id,
                                     identities.c.system == system))
-             .where(interactions.c.status != "ignored", ~_planned(pipeline, system, LOG_RECORD, interactions.c.id))
+             .where(interactions.c.status.not_in(NOT_KEPT), ~_planned(pipeline, system, LOG_RECORD, interactions.c.id))
              .order_by(interactions.c.id).limit(limit or BATCH))
     return [dict(r) for r in conn.execute(query).mappings()]
 
@@ -98,7 +99,7 @@ def without_contact(conn: Connection, pipeline: str, system: str, limit: int | N
     has_contact = exists().where(identities.c.customer_id == interactions.c.customer_id,
                                  identities.c.system == system)
     query = (select(interactions.c.customer_id).distinct()
-             .where(interactions.c.status != "ignored", interactions.c.customer_id.is_not(None), ~has_contact,
+             .where(interactions.c.status.not_in(NOT_KEPT), interactions.c.customer_id.is_not(None), ~has_contact,
                     ~_planned(pipeline, system, NEW_CONTACT_RECORD, interactions.c.customer_id))
              .order_by(interactions.c.customer_id).limit(limit or BATCH))
     return [int(r[0]) for r in conn.execute(query)]

@@ -290,3 +290,24 @@ def test_a_timeline_backlog_goes_in_batches_within_one_run(sqlite_db: Engine, si
     stats = run_pipeline(ctx)
     assert stats.counts["crm_log_planned"] == 5 and len(sim.objects("notes")) == 5
     assert all(n["associations"]["contacts"] == [(int(ann), 202)] for n in sim.objects("notes"))
+
+
+def test_a_deleted_interactions_unsent_timeline_entry_is_cancelled_and_blanked(sqlite_db: Engine,
+                                                                              sim: HubspotSimulator) -> None:
+    from continuum.store.deletions import purge_interaction
+    from continuum.store.tables import interactions, outbox
+
+    sim.add_contact("ann@example.com", "Ann", "Lee")
+    ctx, forum = crm_world(sqlite_db, sim)
+    forum.post("ann", 1, "My card number is 4111 1111", email="ann@example.com")
+    sim.inject("500", times=20, path_contains="/notes/batch/create")  # HubSpot fails: the entry waits
+    run_pipeline(ctx)
+    assert sim.objects("notes") == []
+    with sqlite_db.begin() as conn:
+        row = conn.execute(select(interactions)).mappings().one()
+        purge_interaction(conn, dict(row))  # type: ignore[arg-type]
+        entry = conn.execute(select(outbox).where(outbox.c.action == "log")).mappings().one()
+    assert entry["state"] == "cancelled" and "4111" not in str(entry["payload"])
+    sim.faults.queued.clear()
+    run_pipeline(ctx)
+    assert sim.objects("notes") == []  # never sent, and not planned again
