@@ -174,6 +174,19 @@ class ExpertThreadsSpec(BaseModel):
     channels: dict[str, str] = Field(description="Team → channel of its experts ('*': every other team)")
 
 
+class CrmSpec(BaseModel):
+    """Two-way sync of the pipeline's customers with a CRM's contacts, after its effects are applied."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: str = Field(description="The CRM (a system under systems:, whose connector reads `contacts`)")
+    mapping: str = Field(description="The contact mapping file, per-field direction (e.g. hubspot.contact.yaml)")
+    stream: str = Field("contacts", description="The connector's stream of contacts")
+    timeline: bool = Field(True, description="Log every kept interaction on its customer's contact, once")
+    unknown_authors: Literal["contact", "lead", "none"] = Field(
+        "none", description="A customer with kept interactions and no contact: a new contact, a lead, or nothing")
+
+
 class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -199,6 +212,8 @@ class PipelineConfig(BaseModel):
     expert_threads: ExpertThreadsSpec | None = Field(
         None, description="Start a chat thread per routed ticket; replies there become internal comments, "
                           "a reply marked with the answer reaction goes back to the customer")
+    crm: CrmSpec | None = Field(
+        None, description="Sync customers with a CRM's contacts (identity in, what the hub learned out, timeline)")
 
 
 def _expert_problems(name: str, pipeline: PipelineConfig) -> list[str]:
@@ -260,6 +275,7 @@ class HubConfig(BaseModel):
             named += [pipeline.attachments.system] if pipeline.attachments else []
             named += [pipeline.knowledge.system] if pipeline.knowledge else []
             named += [pipeline.expert_threads.system] if pipeline.expert_threads else []
+            named += [pipeline.crm.system] if pipeline.crm else []
             for system in named:
                 if system not in self.systems:
                     problems.append(f"pipeline {name!r} names system {system!r}, which is not under systems:")
@@ -339,6 +355,8 @@ def pipeline_systems(hub: HubConfig, pipeline: str) -> list[str]:
         names.append(spec.knowledge.system)
     if spec.expert_threads:
         names.append(spec.expert_threads.system)
+    if spec.crm:
+        names.append(spec.crm.system)
     unknown = [n for n in names if n not in hub.systems]
     if unknown:
         raise ValueError(f"pipeline {pipeline!r}: its rules name unknown system(s) {', '.join(sorted(set(unknown)))}")

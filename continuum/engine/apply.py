@@ -49,6 +49,7 @@ from continuum import failpoints
 from continuum.connector import Effect, EffectResult
 from continuum.engine.attachments import on_stored
 from continuum.engine.context import RunStats, SyncContext
+from continuum.engine.crm import on_contact_created
 from continuum.engine.knowledge import on_published
 from continuum.engine.pauses import note_rate_limited, window_spent
 from continuum.kit.dispatch import Deferred, deferred
@@ -155,6 +156,7 @@ ON_SUCCESS: dict[str, OnSuccess] = {
     "notify": _notified,
     "store": on_stored,  # a file in a document store: the customer's copy of that content
     "publish": on_published,  # a knowledge page: its link keeps the content hash written
+    "create_contact": on_contact_created,  # a CRM contact for an unknown author: their identity there
 }
 
 

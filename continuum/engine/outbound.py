@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from continuum.connector import JSON
 from continuum.engine.context import SyncContext
 from continuum.mapping import MappingError, MappingFile, map_outbound
-from continuum.store.customers import get_customer, handle_in
+from continuum.store.customers import get_customer, handle_in, identities_of
 from continuum.store.dead_letters import dead_letter
 from continuum.store.outbox import add_effect
 
@@ -41,6 +41,9 @@ def template_context(conn: Connection, ctx: SyncContext, row: Mapping[str, Any],
         found = get_customer(conn, row["customer_id"])
         customer = dict(found) if found else {}
         customer["handle"] = handle_in(conn, row["customer_id"], row["source_system"])
+        # Their account in the target (a CRM contact's id, say): a ticket there can be filed on that record.
+        customer["target_account"] = next((i["account_id"] for i in identities_of(conn, row["customer_id"])
+                                           if i["system"] == target_system), None)
     return {"interaction": row, "customer": customer, "target": ctx.system_context(target_system),
             "source": ctx.system_context(row["source_system"])}
 

@@ -14,6 +14,7 @@ record::
     apply_follow_ups  each system effects go to
     read_back         each target with a stream: ticket changes, staff answers
     respond           each source system: the replies on the customer's own channel
+    crm               the pipeline's CRM (``crm``): contacts in, what the hub learned out, the timeline
     publish           the pipeline's wiki (``knowledge``): customer history and feature-request pages
 
 Importing this module is cheap (the DAG file imports it at parse time): a
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from continuum.engine.context import RunStats, SyncContext
 
 # What one call of a stage covers.
-Covers = Literal["source", "pipeline", "effect_system", "read_back", "channel", "knowledge"]
+Covers = Literal["source", "pipeline", "effect_system", "read_back", "channel", "crm", "knowledge"]
 # One call's arguments: {} for the pipeline, the system's name, or a source's system, stream and partition.
 Unit = dict[str, str]
 
@@ -79,6 +80,8 @@ def units(stage: Stage, hub: HubConfig, pipeline: str) -> list[Unit]:
         return [{"system": t.system, "stream": t.stream} for t in spec.targets if t.stream]
     if stage.covers == "knowledge":
         return [{"system": spec.knowledge.system}] if spec.knowledge else []
+    if stage.covers == "crm":
+        return [{"system": spec.crm.system}] if spec.crm else []
     return [{"system": s} for s in source_systems(hub, pipeline)]
 
 
@@ -141,6 +144,13 @@ def _read_back(ctx: SyncContext, unit: Unit) -> RunStats:
     return read_target(ctx, target_of(ctx, unit))
 
 
+def _crm(ctx: SyncContext, unit: Unit) -> RunStats:
+    """Sync the pipeline's customers with its CRM: contacts in, what the hub learned out, the timeline."""
+    from continuum.engine.crm import sync_crm
+
+    return sync_crm(ctx, unit["system"])
+
+
 def _publish(ctx: SyncContext, unit: Unit) -> RunStats:
     """Write the pipeline's knowledge pages to its wiki: only the pages whose content changed."""
     from continuum.engine.knowledge import publish_pages
@@ -156,6 +166,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("apply_follow_ups", "effect_system", _apply),  # after the follow-ups: nothing planned is one query
     Stage("read_back", "read_back", _read_back),
     Stage("respond", "channel", _apply),
+    Stage("crm", "crm", _crm),  # after the answers: the timeline holds this run's kept interactions
     Stage("publish", "knowledge", _publish),  # last: the pages show the tickets and answers of this run
 )
 

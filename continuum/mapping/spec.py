@@ -7,6 +7,7 @@ reply...), how canonical records become the system's fields.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from jinja2 import TemplateSyntaxError
@@ -26,7 +27,14 @@ INBOUND_FIELDS = frozenset({
     "author_account_id", "author_handle", "author_name", "author_email", "author_email_verified",
     # a ticket or comment read back from a target system
     "status", "resolution", "released", "public", "summary", "votes", "labels",
+    # a CRM contact (the `contacts` stream): who the customer is to sales; handles.<channel> per channel
+    "crm_id", "email", "name", "tier", "owner", "first_channel",
 })
+HANDLE_FIELD = re.compile(r"^handles\.[a-z][a-z0-9_-]{0,39}$")  # handles.x, handles.mastodon: one per channel
+Direction = Literal["in", "out", "both"]
+# Who wins when both sides changed a two-way field since the last sync: one side always (its source of truth),
+# or the later change (by the records' versions).
+Wins = Literal["crm", "hub", "later"]
 
 
 class FieldSpec(BaseModel):
@@ -42,6 +50,21 @@ class FieldSpec(BaseModel):
     required: bool = False
     type: FieldType = "any"
     max_length: int | None = Field(None, gt=0, description="Longest accepted text; longer is an error")
+    # Two-way sync (CRM contacts): `in` reads the field, `out` writes the hub's value back to `path`, `both` does
+    # both and needs `wins` for a conflict.
+    direction: Direction = "in"
+    wins: Wins | None = None
+
+    @model_validator(mode="after")
+    def _two_way(self) -> FieldSpec:
+        if self.direction != "in" and self.path is None:
+            raise ValueError(f"direction {self.direction!r} writes the field back: give its `path` (the system's "
+                             "field name), not a template or value")
+        if self.direction == "both" and self.wins is None:
+            raise ValueError("direction 'both' needs `wins: crm | hub | later` (who wins when both sides changed)")
+        if self.direction != "both" and self.wins is not None:
+            raise ValueError(f"`wins` applies only to direction 'both' (this field is {self.direction!r})")
+        return self
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldSpec:
@@ -93,10 +116,10 @@ class MappingFile(BaseModel):
     @field_validator("inbound")
     @classmethod
     def _known_fields(cls, inbound: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
-        unknown = sorted(set(inbound) - INBOUND_FIELDS)
+        unknown = sorted(name for name in set(inbound) - INBOUND_FIELDS if not HANDLE_FIELD.match(name))
         if unknown:
             known = ", ".join(sorted(INBOUND_FIELDS))
-            raise ValueError(f"unknown canonical field(s) {', '.join(unknown)}; known: {known}")
+            raise ValueError(f"unknown canonical field(s) {', '.join(unknown)}; known: {known}, handles.<channel>")
         return inbound
 
     @field_validator("outbound")

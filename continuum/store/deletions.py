@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select, update
 
 from continuum.store.base import insert_ignore
+from continuum.store.crm import LOG_RECORD
 from continuum.store.rows import InteractionRow
 from continuum.store.tables import audit_events, dead_letters, feature_requests, interactions, outbox, tombstones
 
@@ -136,7 +137,8 @@ def purge_interaction(conn: Connection, row: InteractionRow, effect_keys_out: li
     if _scrub_rows(conn, audit_events, [audit_events.c.changes], marks,
                    (audit_events.c.record_type == "interaction") & (audit_events.c.record_id == row["id"])):
         touched.append("audit_events")
-    mine = (outbox.c.record_type == "interaction") & (outbox.c.record_id == row["id"])
+    # Its own effects: those planned for the interaction, and its CRM timeline entry.
+    mine = outbox.c.record_type.in_(("interaction", LOG_RECORD)) & (outbox.c.record_id == row["id"])
     request = row["feature_request_id"]
     # A feature request's effects quote its voices: this one's words go, the others' stay where they can.
     theirs = (outbox.c.record_type == "feature_request") & (outbox.c.record_id == (request or -1))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, delete, func, or_, select, update
+from sqlalchemy import Connection, Text, cast, delete, exists, func, or_, select, update
 
 from continuum.connector import JSON
 from continuum.store.db import utcnow
@@ -23,6 +23,7 @@ from continuum.store.tables import (
     attachment_copies,
     attachments,
     audit_events,
+    crm_fields,
     customers,
     dead_letters,
     feature_requests,
@@ -146,7 +147,12 @@ def sweep(conn: Connection, marks: list[str]) -> dict[str, int]:
 
 def forget_person(conn: Connection, customer_ids: list[int]) -> JSON:
     """Delete their identities and files, and leave each customer row as an anonymous stub."""
+    # The CRM sync's agreed values (handles, e-mail) of their contacts go first: they are keyed by the
+    # identities deleted next.
+    theirs = exists().where(identities.c.customer_id.in_(customer_ids), identities.c.system == crm_fields.c.system,
+                            identities.c.account_id == crm_fields.c.contact_id)
     counts = {
+        "crm_fields": conn.execute(delete(crm_fields).where(theirs)).rowcount,
         "identities": conn.execute(delete(identities).where(identities.c.customer_id.in_(customer_ids))).rowcount,
         "attachment_copies": conn.execute(delete(attachment_copies).where(
             attachment_copies.c.customer_id.in_(customer_ids))).rowcount,

@@ -140,6 +140,20 @@ cursors = Table(
     Column("updated_at", TS, nullable=False),
 )
 
+# Two-way CRM sync: each field as the last sync left it, per contact: the CRM's value and the hub's
+# (continuum.engine.crm), so a value the hub wrote, read back unchanged, is not a change (no echo).
+crm_fields = Table(
+    "crm_fields",
+    metadata,
+    Column("pipeline", String(128), primary_key=True),
+    Column("system", String(64), primary_key=True),
+    Column("contact_id", String(256), primary_key=True),
+    Column("field", String(128), primary_key=True),
+    Column("crm_value", JSON),
+    Column("hub_value", JSON),
+    Column("updated_at", TS, nullable=False),
+)
+
 outbox = Table(
     "outbox",
     metadata,

@@ -1,0 +1,253 @@
+"""Two-way contact sync with a CRM, system-neutral: which side's value each field takes, and what to write back.
+
+The mapping says per field ``direction`` (in, out, both) and, for ``both``, who ``wins`` a conflict.  Each field
+as the last sync left it (:class:`Seen`: the CRM's value and the hub's, kept per contact) tells who changed it
+since: a value the hub wrote comes back unchanged from the CRM and is no change, so two-way fields never
+ping-pong (invariant 4).  The field name on the system's side is the last part of the field's ``path``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection
+
+from continuum.connector import EffectResult
+from continuum.engine.context import RunStats, SyncContext
+from continuum.engine.identity import resolve_customer
+from continuum.engine.outbound import record_effect
+from continuum.kit.cursors import cursor_json
+from continuum.mapping import MappingError, map_inbound, map_outbound
+from continuum.mapping.spec import MappingFile
+from continuum.store import crm as crm_store
+from continuum.store import customers
+from continuum.store.audit import audit
+from continuum.store.cursors import get_cursor, save_cursor
+from continuum.store.db import utcnow
+from continuum.store.erasure import ERASED
+
+
+@dataclass(frozen=True)
+class SyncedField:
+    name: str  # the canonical field (email, handles.x)
+    vendor: str  # the system's field written back
+    direction: str
+    wins: str | None
+
+
+class Seen(NamedTuple):
+    """A field as the last sync left it: the CRM's value then, and the hub's."""
+
+    crm: Any
+    hub: Any
+
+
+@dataclass
+class ContactPlan:
+    """One contact's outcome: the system's fields to write, the hub's fields to take, what is seen now."""
+
+    write: dict[str, Any] = field(default_factory=dict)
+    take: dict[str, Any] = field(default_factory=dict)
+    last: dict[str, Seen] = field(default_factory=dict)
+
+
+def synced_fields(mapping: MappingFile) -> list[SyncedField]:
+    return [SyncedField(name, str(spec.path or name).rsplit(".", 1)[-1], spec.direction, spec.wins)
+            for name, spec in mapping.inbound.items()]
+
+
+def plan_contact(fields: list[SyncedField], crm: Mapping[str, Any], hub: Mapping[str, Any],
+                 last: Mapping[str, Seen], crm_is_later: bool = False) -> ContactPlan:
+    """``crm``: the contact's canonical fields as just read (empty: not read this run); ``hub``: the hub's
+    values; ``last``: each field as the last sync left it.
+
+    Each side's change is judged against its own last value, so a value the hub wrote (or took) and reads
+    back is no change, and a conflict the CRM won is not re-sent by the hub on the next run.
+    ``crm_is_later`` decides a ``wins: later`` conflict (the CRM record's version is newer than the hub's edit)."""
+    plan = ContactPlan(last=dict(last))
+    for f in fields:
+        before = last.get(f.name, Seen(None, None))
+        theirs = crm.get(f.name, before.crm)
+        ours = hub.get(f.name)
+        crm_changed = f.name in crm and theirs != before.crm
+        hub_changed = f.direction != "in" and ours is not None and ours != before.hub
+        take = write = False
+        if f.direction == "in":
+            take = crm_changed
+        elif f.direction == "out":  # the hub's value is the truth: a CRM edit is put right once
+            write = (hub_changed or crm_changed) and ours is not None and ours != theirs
+        elif crm_changed and hub_changed and theirs != ours:
+            take = f.wins == "crm" or (f.wins == "later" and crm_is_later)
+            write = not take
+        else:
+            take, write = crm_changed, hub_changed and ours != theirs
+        if take:
+            plan.take[f.name] = theirs
+        if write:
+            plan.write[f.vendor] = ours
+        seen = Seen(ours if write else theirs, ours if ours is not None else before.hub)
+        if seen != Seen(None, None):
+            plan.last[f.name] = seen
+    return plan
+
+
+# -- the stage ---------------------------------------------------------------------
+LOG, UPDATE, CREATE = "log", "update_contact", "create_contact"
+MAX_BATCHES = 20  # timeline batches a run (the rest waits for the next run)
+
+
+def hub_values(customer: Mapping[str, Any] | None, learned: Mapping[str, str],
+               fields: list[SyncedField]) -> dict[str, Any]:
+    """What the hub knows for each field it writes out: what it learned (a handle on a channel, the first
+    channel), the customer's name, e-mail and tier."""
+    if customer is None:
+        return {}
+    known = {**learned, "email": customer.get("primary_email"), "name": customer.get("display_name"),
+             "tier": customer.get("tier")}
+    return {f.name: known[f.name] for f in fields if f.direction != "in" and known.get(f.name) is not None}
+
+
+def sync_crm(ctx: SyncContext, system: str) -> RunStats:
+    """Contacts in (customers and identities), what the hub learned out, the timeline, new contacts; then apply."""
+    from continuum.engine.apply import apply_effects  # apply imports this module's on_contact_created
+
+    spec, stats = ctx.pipeline.crm, RunStats()
+    if spec is None or spec.system != system:
+        return stats
+    connector, mapping = ctx.connector(system), ctx.mapping(spec.mapping)
+    fields = synced_fields(mapping)
+    with ctx.db.connect() as conn:
+        cursor = get_cursor(conn, ctx.pipeline_name, system, spec.stream)
+    read: set[str] = set()
+    for page in connector.read_changes(spec.stream, cursor):
+        with ctx.db.begin() as conn:
+            for record in page.records:
+                if record.object_type != "contact" or record.deleted:
+                    continue
+                try:
+                    canonical = map_inbound(mapping, record.payload)
+                except MappingError as exc:
+                    stats.add("crm_contacts_unmapped")
+                    stats.note(f"crm-unmapped-{record.external_id}",
+                               f"{system}: contact {record.external_id} does not map ({exc}); fix {spec.mapping}")
+                    continue
+                take_contact(conn, ctx, system, record.external_id, canonical, fields, stats)
+                read.add(record.external_id)
+            if page.cursor is not None:
+                save_cursor(conn, ctx.pipeline_name, system, spec.stream, cursor_json(page.cursor) or {})
+    with ctx.db.begin() as conn:
+        plan_hub_changes(conn, ctx, system, fields, read, stats)
+        if spec.unknown_authors != "none":
+            plan_new_contacts(conn, ctx, system, mapping, spec.unknown_authors, stats)
+    stats.merge(apply_effects(ctx, system))  # the new contacts first: their customers' entries go on them
+    for _ in range(MAX_BATCHES if spec.timeline else 0):  # a backlog goes BATCH entries at a time
+        with ctx.db.begin() as conn:
+            planned = plan_timeline(conn, ctx, system, stats)
+        stats.merge(apply_effects(ctx, system))
+        if planned < crm_store.BATCH:
+            break
+    return stats
+
+
+def take_contact(conn: Connection, ctx: SyncContext, system: str, contact_id: str, canonical: Mapping[str, Any],
+                 fields: list[SyncedField], stats: RunStats) -> None:
+    """One contact read: its customer (by CRM id, or the same e-mail), the CRM's changes taken, the hub's planned."""
+    email = str(canonical.get("email") or "").strip().lower() or None
+    name = canonical.get("name") or email or contact_id
+    customer_id = resolve_customer(conn, system, {
+        "author_account_id": contact_id, "author_name": name, "author_handle": name, "author_email": email,
+        "author_email_verified": bool(email)})  # the CRM's e-mail counts as verified, as `customers import` does
+    last = _seen(crm_store.agreed(conn, ctx.pipeline_name, system, [contact_id]).get(contact_id, {}))
+    customer = customers.get_customer(conn, customer_id)
+    hub = hub_values(customer, crm_store.learned(conn, [customer_id]).get(customer_id, {}), fields)
+    plan = plan_contact(fields, canonical, hub, last)
+    changes = {column: plan.take[name] for name, column in (("tier", "tier"), ("name", "display_name"),
+                                                            ("email", "primary_email"))
+               if plan.take.get(name) and customer and customer.get(column) != plan.take[name]}
+    if changes:
+        customers.update_customer(conn, customer_id, **changes)
+        audit(conn, "customer", customer_id, "crm_changed", {"system": system, "contact": contact_id,
+                                                              "fields": sorted(changes)}, ctx.pipeline_name, system)
+    stats.add("crm_contacts_read")
+    finish(conn, ctx, system, contact_id, customer_id, plan, stats)
+
+
+def plan_hub_changes(conn: Connection, ctx: SyncContext, system: str, fields: list[SyncedField], read: set[str],
+                     stats: RunStats) -> None:
+    """Contacts not read this run whose hub-side values changed since the last sync, BATCH contacts at a time."""
+    after = ""
+    while True:
+        batch = crm_store.contact_ids(conn, ctx.pipeline_name, system, after)
+        if not batch:
+            return
+        after = batch[-1]
+        known = crm_store.agreed(conn, ctx.pipeline_name, system, [c for c in batch if c not in read])
+        owners = customers.owners_of(conn, system, list(known))
+        learned = crm_store.learned(conn, owners.values())
+        for contact_id, customer_id in owners.items():
+            hub = hub_values(customers.get_customer(conn, customer_id), learned.get(customer_id, {}), fields)
+            plan = plan_contact(fields, {}, hub, _seen(known[contact_id]))
+            finish(conn, ctx, system, contact_id, customer_id, plan, stats)
+
+
+def finish(conn: Connection, ctx: SyncContext, system: str, contact_id: str, customer_id: int, plan: ContactPlan,
+           stats: RunStats) -> None:
+    crm_store.save_agreed(conn, ctx.pipeline_name, system, contact_id,
+                          {name: (seen.crm, seen.hub) for name, seen in plan.last.items()})
+    if plan.write:
+        subject = f"{contact_id}:" + json.dumps(plan.write, sort_keys=True, default=str)
+        record_effect(conn, ctx, system=system, action=UPDATE, object_type="contact",
+                      record_type=crm_store.CONTACT_RECORD, record_id=customer_id, subject=subject,
+                      fields={"contact_id": contact_id, "values": plan.write}, target_id=contact_id)
+        stats.add("crm_updates_planned")
+
+
+def plan_timeline(conn: Connection, ctx: SyncContext, system: str, stats: RunStats) -> int:
+    """One timeline entry per kept interaction of a customer with a contact; planned once (the outbox knows).
+    Returns how many were planned (at most ``crm_store.BATCH``)."""
+    escape = ctx.connector(system).escape_text
+    rows = crm_store.unlogged(conn, ctx.pipeline_name, system)
+    for row in rows:
+        created = row["created_at"]
+        record_effect(conn, ctx, system=system, action=LOG, object_type="note", record_type=crm_store.LOG_RECORD,
+                      record_id=row["id"], subject=f"interaction:{row['id']}", fields={
+                          "contact_id": row["account_id"], "subject": escape(row["title"] or f"On {row['channel']}"),
+                          "body": escape(row["text"] or ""), "occurred_at": created.isoformat() if created else None,
+                          "channel": escape(row["channel"] or ""), "link": row["url"] or ""})
+        stats.add("crm_log_planned")
+    return len(rows)
+
+
+def plan_new_contacts(conn: Connection, ctx: SyncContext, system: str, mapping: MappingFile, kind: str,
+                      stats: RunStats) -> None:
+    """A customer with kept interactions and no contact gets one (or a lead), from the mapping's `create`."""
+    if "create" not in mapping.outbound:
+        raise ValueError(f"pipelines.{ctx.pipeline_name}.crm.unknown_authors is {kind!r}, but "
+                         f"{mapping.system}.{mapping.object} has no outbound `create` action: add one (the "
+                         "contact's fields from the customer), or set unknown_authors: none")
+    for customer_id in crm_store.without_contact(conn, ctx.pipeline_name, system):
+        customer = customers.get_customer(conn, customer_id)
+        if customer is None or customer["merged_into"] is not None or customer["display_name"] == ERASED:
+            continue  # an erased person is never sent anywhere again
+        values = map_outbound(mapping, "create", {"customer": dict(customer)}, lambda text: text)
+        record_effect(conn, ctx, system=system, action=CREATE, object_type="contact",
+                      record_type=crm_store.NEW_CONTACT_RECORD, record_id=customer_id,
+                      subject=f"customer:{customer_id}",
+                      fields={"values": {k: v for k, v in values.items() if v not in (None, "")}, "kind": kind})
+        stats.add("crm_contacts_planned")
+
+
+def _seen(stored: Mapping[str, tuple[Any, Any]]) -> dict[str, Seen]:
+    return {name: Seen(*pair) for name, pair in stored.items()}
+
+
+def on_contact_created(conn: Connection, row: Mapping[str, Any], result: EffectResult) -> None:
+    """The new contact is the customer's identity in the CRM: its id joins them from now on."""
+    if row["record_type"] != crm_store.NEW_CONTACT_RECORD or not result.external_id:
+        return
+    if customers.owner_of(conn, row["system"], result.external_id) is None:
+        customers.add_identity(conn, {"customer_id": row["record_id"], "system": row["system"],
+                                      "account_id": result.external_id, "handle": None, "email": None,
+                                      "email_verified": False, "created_at": utcnow()})
