@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import Field, SecretStr
 
@@ -32,3 +32,6 @@ class SalesforceConfig(ConnectorConfig):
     # A CA bundle file to trust besides the system's (a TLS-inspecting proxy's; the simulator's own).
     ca_bundle: str | None = None
     page_size: int = Field(default=200, ge=200, le=2000)  # Salesforce's query batch size (Sforce-Query-Options)
+    # Custom fields read with each Contact and Lead, for the contact mapping (a handle, a tier): SOQL reads only
+    # the fields it names.
+    contact_fields: list[Annotated[str, Field(pattern=_FIELD)]] = Field(default_factory=list, max_length=50)

@@ -81,7 +81,8 @@ class SalesforceConnector:
             start = ContactsCursor.from_json(cursor)
             marks = {"contact": start.contact, "lead": start.lead}
             parts: list[tuple[str, str, tuple[str, ...], str]] = [
-                ("contact", "Contact", CONTACT_FIELDS, ""), ("lead", "Lead", LEAD_FIELDS, "IsConverted = false")]
+                ("contact", "Contact", (*CONTACT_FIELDS, *self.config.contact_fields), ""),
+                ("lead", "Lead", (*LEAD_FIELDS, *self.config.contact_fields), "IsConverted = false")]
             make: type[StreamCursor] = ContactsCursor
         elif stream == CASES.name:
             begun = CasesCursor.from_json(cursor)

@@ -33,13 +33,16 @@ class SObjectType:
 
 
 KEY = "Continuum_Key__c"
+# The custom fields docs/connectors/salesforce.md asks an admin to add to Contact and Lead for the shipped
+# contact mapping (the handle the hub learns, where it first heard from them, the customer's tier).
+CONTACT_CUSTOM = ("Twitter_Handle__c", "Continuum_First_Channel__c", "Continuum_Tier__c")
 TYPES = {t.name: t for t in (
     SObjectType("Contact", "003", ("FirstName", "LastName", "Email", "Phone", "Title", "AccountId", "OwnerId",
-                                   "Description", "LeadSource", "MailingCity", "MailingCountry"),
+                                   "Description", "LeadSource", "MailingCity", "MailingCountry", *CONTACT_CUSTOM),
                 required=("LastName",), lengths=(("LastName", 80), ("FirstName", 40), ("Email", 80)),
                 computed=("Name",)),
     SObjectType("Lead", "00Q", ("FirstName", "LastName", "Email", "Phone", "Company", "Title", "Status",
-                                "LeadSource", "Description", "OwnerId"),
+                                "LeadSource", "Description", "OwnerId", *CONTACT_CUSTOM),
                 required=("LastName", "Company"), lengths=(("LastName", 80), ("Company", 255)),
                 computed=("Name", "IsConverted"), defaults=(("Status", "Open - Not Contacted"),
                                                             ("IsConverted", False))),
