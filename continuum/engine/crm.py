@@ -14,15 +14,16 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
-from continuum.connector import EffectResult
+from continuum.connector import JSON, EffectResult
 from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.identity import resolve_customer
 from continuum.engine.outbound import record_effect
+from continuum.engine.pagedocs import human_size
 from continuum.kit.cursors import cursor_json
 from continuum.mapping import MappingError, map_inbound, map_outbound
 from continuum.mapping.spec import MappingFile
 from continuum.store import crm as crm_store
-from continuum.store import customers
+from continuum.store import customers, knowledge
 from continuum.store.audit import audit
 from continuum.store.cursors import get_cursor, save_cursor
 from continuum.store.db import utcnow
@@ -211,13 +212,21 @@ def plan_timeline(conn: Connection, ctx: SyncContext, system: str, stats: RunSta
     rows = crm_store.unlogged(conn, ctx.pipeline_name, system)
     for row in rows:
         created = row["created_at"]
+        body = (row["text"] or "") + files_block(knowledge.files_of(conn, row["customer_id"], [row["id"]]))
         record_effect(conn, ctx, system=system, action=LOG, object_type="note", record_type=crm_store.LOG_RECORD,
                       record_id=row["id"], subject=f"interaction:{row['id']}", fields={
                           "contact_id": row["account_id"], "subject": escape(row["title"] or f"On {row['channel']}"),
-                          "body": escape(row["text"] or ""), "occurred_at": created.isoformat() if created else None,
+                          "body": escape(body), "occurred_at": created.isoformat() if created else None,
                           "channel": escape(row["channel"] or ""), "link": row["url"] or ""})
         stats.add("crm_log_planned")
     return len(rows)
+
+
+def files_block(files: list[JSON]) -> str:
+    """The files the customer attached, as plain lines under the entry's text: each once, with the address of
+    its stored copy in the document store (the timeline links the file; it does not carry it)."""
+    lines = [f"- {f['name']} ({human_size(f['size'])}): {f['url'] or 'not stored'}" for f in files]
+    return "\n\nFiles:\n" + "\n".join(lines) if lines else ""
 
 
 def plan_new_contacts(conn: Connection, ctx: SyncContext, system: str, mapping: MappingFile, kind: str,

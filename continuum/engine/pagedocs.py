@@ -123,7 +123,7 @@ def customer_document(
                     [
                         when(dates.get(f["interaction_id"])),
                         link_cell(f["name"], f["url"]),
-                        _size(f["size"]),
+                        human_size(f["size"]),
                         f["system"] or "not stored",
                     ]
                     for f in knowledge.files_of(conn, customer["id"], dates)
@@ -162,7 +162,8 @@ def customer_document(
     }
 
 
-def _size(size: int) -> str:
+def human_size(size: int) -> str:
+    """A file size for people: bytes, KB or MB."""
     if size >= 1_048_576:
         return f"{size / 1_048_576:.1f} MB"
     return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"

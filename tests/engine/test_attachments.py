@@ -186,3 +186,36 @@ def test_the_customers_history_page_lists_each_file_once_with_its_stored_copy(wo
         ["dump.exe", "20 bytes", "not stored"],
     ]
     assert all(row[0] for row in files["rows"])  # each dated by the post that brought it
+
+
+def test_the_crm_timeline_entry_lists_the_files_with_their_stored_copies(sqlite_db: Engine, sim: BoxSimulator) -> None:
+    from connectors.hubspot.plugin import PLUGIN as HUBSPOT
+    from continuum.engine.context import RunStats
+    from continuum.engine.crm import plan_timeline
+    from continuum.store.db import utcnow
+    from continuum.store.tables import identities, interactions
+
+    config = hub().model_dump()
+    config["systems"]["crm"] = {"connector": "hubspot", "connection": "crm_default"}
+    config["pipelines"]["p"]["crm"] = {"system": "crm", "mapping": "hubspot.contact.yaml"}
+    box = BoxConfig.from_connection(ConnectionInfo("box_test", sim.base_url, None, SIM_TOKEN),
+                                    {"root_folder_id": SIM_ROOT_FOLDER, "max_bytes": 4096})
+    forum = AttachingForum()
+    # The CRM connector is only asked to escape text here: planning sends nothing.
+    crm = HUBSPOT.create(ConnectionInfo("crm_default", "http://127.0.0.1:9", None, "unused"), {})
+    ctx = SyncContext(db=sqlite_db, hub=HubConfig.model_validate(config), pipeline_name="p",
+                      connectors={"forum": forum, "tracker": FakeTracker(), "box": BoxConnector(box), "crm": crm})
+    forum.post("ann", 1, "Sync fails, log attached", files=[("sync.log", LOG), ("dump.exe", b"MZ" * 10)])
+    ctx.hub.pipelines["p"].crm = None  # this run: read and store the files only
+    run_pipeline(ctx)
+    ctx.hub.pipelines["p"].crm = HubConfig.model_validate(config).pipelines["p"].crm
+    urls = {f["name"]: f["shared_link"]["url"] for f in sim.files()}
+    with sqlite_db.begin() as conn:
+        customer = conn.execute(select(interactions.c.customer_id)).scalar_one()
+        conn.execute(identities.insert().values(customer_id=customer, system="crm", account_id="501",
+                                                created_at=utcnow()))
+        assert plan_timeline(conn, ctx, "crm", RunStats()) == 1
+        (fields,) = conn.execute(select(outbox.c.payload).where(outbox.c.action == "log")).scalars()
+    body = fields["body"].replace("<br>", "\n")  # HubSpot's note body is HTML: the connector escaped the text
+    assert body.startswith("Sync fails, log attached\n\nFiles:\n")
+    assert f"- sync.log (1 KB): {urls['sync.log']}" in body and "- dump.exe (20 bytes): not stored" in body
