@@ -44,7 +44,7 @@ class HubspotConnector:
         self.dispatch = EffectDispatcher(self.system, {
             "create_contact": self._create_contact, "create": self.tickets.create, "update": self.tickets.update,
             "comment": self.tickets.comment, "update_contact": self._update_one},
-            bulk={"log": self._log, "update_contact": self._update_contacts})
+            bulk={"log": self._log, "update_contact": self._update_contacts, "delete_log": self._delete_logs})
 
     def check(self) -> None:
         self.api.call("GET", "/crm/v3/objects/contacts", params={"limit": 1})
@@ -104,6 +104,24 @@ class HubspotConnector:
             return succeeded(effect, str(found["id"]), object_type="contact", version=found.get("updatedAt"))
         return succeeded(effect, str(found["id"]), object_type="contact", version=found.get("updatedAt"),
                          found_existing=True)
+
+    def _delete_logs(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        """Archive the notes (an erasure), 100 a call.  HubSpot's batch archive answers 204 for ids it does not
+        have too, so a retry after a crash, or a note staff deleted, is done as well."""
+        results: dict[str, EffectResult] = {}
+        ids: list[tuple[Effect, str]] = []
+        for effect in effects:
+            note = str(effect.target_id or "")
+            if note.isdigit():
+                ids.append((effect, note))
+            else:
+                results[effect.key] = failed(effect, f"target_id {effect.target_id!r} is not a HubSpot note id",
+                                             permanent=True)
+        for start in range(0, len(ids), 100):
+            chunk = ids[start:start + 100]
+            self.api.call("POST", "/crm/v3/objects/notes/batch/archive", body={"inputs": [{"id": n} for _, n in chunk]})
+            results.update({e.key: succeeded(e, n, object_type="note") for e, n in chunk})
+        return [results[e.key] for e in effects]
 
     def _update_contacts(self, effects: Sequence[Effect]) -> list[EffectResult]:
         """One batch update per 100 contacts; a batch HubSpot refuses (one unknown id) goes one by one."""

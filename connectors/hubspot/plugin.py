@@ -9,7 +9,7 @@ SIM_TOKEN = "pat-na1-sim-hubspot-4d2e"  # what the simulator accepts (a private 
 BATCH = 100  # HubSpot's batch endpoints take at most 100 inputs a call
 CAPABILITIES = Capabilities(
     streams=("contacts", "tickets"),
-    effects=("log", "update_contact", "create_contact", "create", "update", "comment"),
+    effects=("log", "update_contact", "create_contact", "create", "update", "comment", "delete_log"),
     bulk_sizes={"log": BATCH, "update_contact": BATCH})
 
 PLUGIN = ConnectorPlugin(

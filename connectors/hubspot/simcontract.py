@@ -24,6 +24,8 @@ ROUTES: tuple[tuple[str, re.Pattern[str], str | None, str], ...] = (
      "BatchResponseSimplePublicObject"),
     ("POST", re.compile(r"^/crm/v3/objects/(\w+)/batch/read$"), "BatchReadInputSimplePublicObjectId",
      "BatchResponseSimplePublicObject"),
+    # Archive answers 204 with no body ("" below: the answer must be empty).
+    ("POST", re.compile(r"^/crm/v3/objects/(\w+)/batch/archive$"), "BatchInputSimplePublicObjectId", ""),
     ("POST", re.compile(r"^/crm/v3/objects/(\w+)$"), "SimplePublicObjectInputForCreate", "SimplePublicObject"),
     ("PATCH", re.compile(r"^/crm/v3/objects/(\w+)/\d+$"), "SimplePublicObjectInput", "SimplePublicObject"),
     ("GET", re.compile(r"^/crm/v3/objects/(\w+)/\d+$"), None, "SimplePublicObjectWithAssociations"),
@@ -61,6 +63,10 @@ def model_errors(exchanges: list[Exchange]) -> list[str]:
         try:
             if request_model and x.request_body:
                 load(kind, request_model, json.loads(x.request_body))
+            if not answer_model and x.status < 400:
+                if x.status != 204 or x.response_body:
+                    problems.append(f"{where}: HubSpot answers this call 204 with no body")
+                continue
             load(kind, answer_model if x.status < 400 else "Error", json.loads(x.response_body))
         except Exception as exc:  # any refusal of the models is a finding
             problems.append(f"{where}: {type(exc).__name__}: {exc}")

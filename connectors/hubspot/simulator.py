@@ -1,7 +1,7 @@
 """HubspotSimulator: an in-memory HubSpot CRM v3 (contacts, notes, tickets and their associations).
 
 It serves what the connector uses: listing one object (the token check), search with filters, one sort and
-``after`` paging, single and batch create/read/update, and the v4 associations batch read.  Responses have the
+``after`` paging, single and batch create/read/update/archive, and the v4 associations batch read.  Responses have the
 shapes of the official ``hubspot-api-client`` models (``simcontract`` loads each one into its model): HubSpot
 publishes no description we may use.  Anything else is a 404, so a new call in the connector shows up as a
 failing test.  Staff helpers change state as people would in HubSpot's app (a contact edited, a note on a
@@ -56,7 +56,7 @@ def ms(value: str) -> int | None:
 
 class HubspotSimulator(Simulator):
     system = "hubspot"
-    effects = ("contacts_created", "contacts_updated", "notes", "tickets", "tickets_updated", "calls")
+    effects = ("contacts_created", "contacts_updated", "notes", "tickets", "tickets_updated", "archived", "calls")
     accounts: ClassVar[tuple[JSON, ...]] = (
         {"role": "hub", "headers": {"Authorization": f"Bearer {SIM_TOKEN}"}, "does": "the hub's private app"},)
     _ASSOC = {(16, "tickets"): "contacts", (202, "notes"): "contacts", (228, "notes"): "tickets"}
@@ -293,6 +293,18 @@ class HubspotSimulator(Simulator):
             return self._batch_answer([self._update(kind, str(i["id"]), i) for i in inputs], None, inputs=inputs)
         wanted = [str(p) for p in body.get("properties") or []]
         return self._batch_answer([self._one(kind, str(i.get("id"))) for i in inputs], wanted or None)
+
+    @route(f"{OBJECT}/batch/archive", "POST")
+    def archive(self, request: SimRequest, kind: str) -> Response:
+        """Archive these objects (ids it does not have are no error: 204 all the same)."""
+        inputs = self._inputs(self._body(request))
+        for item in inputs:
+            object_id = str(item.get("id") or "")
+            found = self._objects.get(int(object_id)) if object_id.isdigit() else None
+            if found is not None and found.kind == kind:
+                self._objects.remove(int(object_id))
+                self.count("archived")
+        return Response(status=204)
 
     @route("/crm/v4/associations/<any(contacts,notes,tickets):kind>/<any(contacts,notes,tickets):to>/batch/read",
            "POST")

@@ -13,8 +13,8 @@ SIM_USERNAME, SIM_PASSWORD = "continuum@acme.example", "sim-sf-password-and-toke
 BULK_SIZE = 200  # sObject collections take at most 200 records a call
 CAPABILITIES = Capabilities(
     streams=("contacts", "cases"),
-    effects=("log", "update_contact", "create_contact", "create", "update", "comment"),
-    bulk_sizes={"log": BULK_SIZE, "update_contact": BULK_SIZE})
+    effects=("log", "update_contact", "create_contact", "create", "update", "comment", "delete_log"),
+    bulk_sizes={"log": BULK_SIZE, "update_contact": BULK_SIZE, "delete_log": BULK_SIZE})
 
 
 

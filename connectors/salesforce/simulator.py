@@ -29,7 +29,7 @@ MAX_COLLECTION = 200
 
 class SalesforceSimulator(Simulator):
     system = "salesforce"
-    effects = ("created", "updated", "queries", "calls")
+    effects = ("created", "updated", "deleted", "queries", "calls")
     daily_limit = 15000  # the org's API allowance; tests lower it to spend it
     accounts: ClassVar[tuple[dict[str, Any], ...]] = (
         {"role": "staff", "headers": {"Authorization": f"Bearer {SIM_STAFF_TOKEN}"},
@@ -310,6 +310,26 @@ class SalesforceSimulator(Simulator):
                 self._update(self.rows[sobject.name][made], values)
                 self._count("updated")
             answer.append({"id": made, "success": True, "errors": []})
+        return self.json_response(answer)
+
+    @route(f"{API}/composite/sobjects", "DELETE")
+    def delete_collection(self, request: SimRequest, version: str) -> Response:
+        ids = [i for i in (request.args.get("ids") or "").split(",") if i]
+        if not ids:
+            return self._fail(400, "INVALID_FIELD", "ids: at least one id is required")
+        if len(ids) > MAX_COLLECTION:
+            return self._fail(400, "EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more than "
+                              f"{MAX_COLLECTION} records into this call")
+        answer = []
+        for record_id in ids:
+            table = next((rows for rows in self.rows.values() if record_id in rows), None)
+            if table is None:  # gone already (or never made): Salesforce says the entity is deleted
+                answer.append({"id": record_id, "success": False, "errors": [save_error(
+                    "ENTITY_IS_DELETED", "entity is deleted", [])]})
+                continue
+            del table[record_id]
+            self._count("deleted")
+            answer.append({"id": record_id, "success": True, "errors": []})
         return self.json_response(answer)
 
     def _plan(self, record: Any, creating: bool) -> tuple[Row, simmodel.SObjectType | None, Row | None]:

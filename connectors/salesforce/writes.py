@@ -107,6 +107,31 @@ class Writes:
                     results[effect.key] = failed(effect, f"Salesforce refused the {kind}: {said[:300]}")
         return results
 
+    def delete_logs(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        """Delete the Tasks (an erasure), 200 ids a call, allOrNone false.  A Task already deleted (a retry
+        after a crash, or staff) is done too."""
+        results: dict[str, EffectResult] = {}
+        pending: list[tuple[Effect, str]] = []
+        for effect in effects:
+            try:
+                pending.append((effect, _record_id(effect.target_id, "target_id")))
+            except ValueError as exc:
+                results[effect.key] = failed(effect, str(exc), permanent=True)
+        for start in range(0, len(pending), BULK_SIZE):
+            chunk = pending[start:start + BULK_SIZE]
+            answer = self.api.call("DELETE", "composite/sobjects",
+                                   params={"ids": ",".join(task for _, task in chunk), "allOrNone": "false"})
+            rows = {str(r.get("id")): r for r in answer or [] if isinstance(r, dict)}
+            for effect, task in chunk:
+                row = rows.get(task) or {}
+                codes = [str(e.get("statusCode")) for e in row.get("errors") or [] if isinstance(e, dict)]
+                if row.get("success") or codes == ["ENTITY_IS_DELETED"]:
+                    results[effect.key] = succeeded(effect, task, object_type="task")
+                else:
+                    results[effect.key] = failed(effect, f"Salesforce did not delete Task {task}: "
+                                                         f"{', '.join(codes) or 'no answer for it'}")
+        return [results[e.key] for e in effects]
+
     # -- Contacts ---------------------------------------------------------------------
     def update_contacts(self, effects: Sequence[Effect]) -> list[EffectResult]:
         results: dict[str, EffectResult] = {}

@@ -27,6 +27,7 @@ from continuum.store import customers, knowledge
 from continuum.store.audit import audit
 from continuum.store.cursors import get_cursor, save_cursor
 from continuum.store.db import utcnow
+from continuum.store.deletions import tombstoned
 from continuum.store.erasure import ERASED
 
 
@@ -124,8 +125,10 @@ def sync_crm(ctx: SyncContext, system: str) -> RunStats:
     read: set[str] = set()
     for page in connector.read_changes(spec.stream, cursor):
         with ctx.db.begin() as conn:
+            # An erased person's contact stays in the CRM; it never makes them a customer again.
+            erased = tombstoned(conn, system, [f"contact:{r.external_id}" for r in page.records])
             for record in page.records:
-                if record.object_type != "contact" or record.deleted:
+                if record.object_type != "contact" or record.deleted or f"contact:{record.external_id}" in erased:
                     continue
                 try:
                     canonical = map_inbound(mapping, record.payload)

@@ -8,8 +8,9 @@ whatever else mentions them, their identities and files go, and the customer row
 What the hub wrote elsewhere and no connector can change (a comment, a reply on a channel, a stored file)
 is listed in the result and in the audit event, by system and id.  Their history page in a wiki whose
 connector deletes pages is deleted (with its earlier versions), and the other pages that showed their voice are
-written again and their earlier versions deleted (:mod:`continuum.ops.erasepages`).  ``dry_run`` does all of it in a
-transaction that is rolled back: the result is the plan, and nothing changed anywhere.
+written again and their earlier versions deleted (:mod:`continuum.ops.erasepages`); the CRM timeline entries
+logged from their words are deleted where the CRM's connector can (:mod:`continuum.ops.erasecrm`).  ``dry_run``
+does all of it in a transaction that is rolled back: the result is the plan, and nothing changed anywhere.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from continuum.config import HubConfig
 from continuum.connector import JSON
-from continuum.ops import erasepages
+from continuum.ops import erasecrm, erasepages
 from continuum.ops.customers import CustomerError, timeline
 from continuum.store import erasure
 from continuum.store.audit import audit
@@ -85,9 +86,11 @@ def _own_row(table: str, row: JSON, own: list[int]) -> bool:
 
 
 def erase(db: Engine, hub: HubConfig, customer_id: int, dry_run: bool = False,
-          send: Callable[[HubConfig, Engine, list[tuple[str, str]]], JSON] | None = None) -> JSON:
+          send: Callable[[HubConfig, Engine, list[tuple[str, str]]], JSON] | None = None,
+          contexts: dict[str, Any] | None = None) -> JSON:
     """Erase the person; with ``dry_run``, only say what would be done.  ``send`` applies the planned
-    updates (default: :func:`send_updates`); its result is added under ``sent``.
+    updates (default: :func:`send_updates`); its result is added under ``sent``.  ``contexts``: sync contexts
+    by pipeline already built (their connectors render the updates; default: built from the hub config).
 
     Every pipeline's run lock is held throughout (:class:`AnotherRunHoldsTheLock` when a run has one), so
     no run plans or sends from their records while they are purged, and the updates go out once."""
@@ -97,7 +100,7 @@ def erase(db: Engine, hub: HubConfig, customer_id: int, dry_run: bool = False,
         with db.connect() as conn:
             transaction = conn.begin()
             try:
-                result = _erase(conn, hub, customer_id)
+                result = _erase(conn, hub, customer_id, dict(contexts or {}))
             except BaseException:
                 transaction.rollback()
                 raise
@@ -112,7 +115,7 @@ def erase(db: Engine, hub: HubConfig, customer_id: int, dry_run: bool = False,
     return {**result, "dry_run": False}
 
 
-def _erase(conn: Connection, hub: HubConfig, customer_id: int) -> JSON:
+def _erase(conn: Connection, hub: HubConfig, customer_id: int, contexts: dict[str, Any]) -> JSON:
     from continuum.engine.context import RunStats
     from continuum.engine.deletions import erase_row
 
@@ -122,8 +125,9 @@ def _erase(conn: Connection, hub: HubConfig, customer_id: int) -> JSON:
     marks = erasure.marks_of(conn, people)
     rows = erasure.interactions_of(conn, people)
     left = _left_remotely(conn, hub, people, rows)
-    contexts: dict[str, Any] = {}
     updates: list[JSON] = erasepages.delete_pages(conn, hub, people)
+    logged = erasecrm.logged_entries(conn, [r["id"] for r in rows])
+    left += erasecrm.forget_contacts(conn, hub, people)
     showed = erasepages.pages_that_showed(conn, [r["feature_request_id"] for r in rows if r["feature_request_id"]],
                                           [r["id"] for r in rows])
     left += erasepages.cannot_prune(hub, showed)
@@ -135,6 +139,10 @@ def _erase(conn: Connection, hub: HubConfig, customer_id: int) -> JSON:
             if key:
                 updates.append({"pipeline": ctx.pipeline_name, "system": _system_of(conn, key), "key": key,
                                 "action": "update"})
+    # After the purge, which cancels their interactions' effects not sent yet: these are to be sent.
+    crm_updates, crm_left = erasecrm.plan_deletions(conn, hub, logged)
+    updates += crm_updates
+    left += crm_left
     swept = erasure.sweep(conn, marks)
     forgotten = erasure.forget_person(conn, people)
     result: JSON = {"customer": customer_id, "merged_customers": people[1:], "interactions_purged": len(rows),

@@ -194,3 +194,15 @@ def test_a_spent_daily_budget_stops_cleanly_before_the_next_call(sim: HubspotSim
     with pytest.raises(RateLimitExhausted):
         next(pages)
     assert sim.effect_counts()["calls"] == calls  # refused before sending, not a 429
+
+
+def test_erasure_archives_notes_100_a_call_and_one_already_gone_is_done(sim: HubspotSimulator) -> None:
+    contact = sim.add_contact("dana@example.com", "Dana", "Whitfield")
+    connector = connect(sim)
+    made = connector.write([log(f"log-{n}", contact) for n in range(130)])
+    deletes = [Effect(f"del-{n}", "delete_log", "note", {}, target_id=r.external_id) for n, r in enumerate(made)]
+    assert all(r.ok for r in connector.write(deletes[:1]))
+    done = connector.write([*deletes, Effect("del-bad", "delete_log", "note", {}, target_id="nope")])
+    assert all(r.ok for r in done[:-1]) and not done[-1].ok and "nope" in (done[-1].error or "")
+    assert sim.objects("notes") == [] and sim.effect_counts()["archived"] == 130
+    assert len(sim.calls("POST", "/notes/batch/archive")) == 3  # 1, then 100 + 30 (the first again: no error)

@@ -272,3 +272,18 @@ def test_the_simulator_speaks_https_and_an_untrusted_certificate_is_refused(sim:
     with pytest.raises(Exception) as caught:
         PLUGIN.create(conn, {}).check()  # no ca_bundle: the system's CAs do not know the simulator's certificate
     assert "SSL" in str(caught.value) and "salesforce" in str(caught.value)
+
+
+def test_erasure_deletes_tasks_200_a_call_and_one_already_gone_is_done(sim: SalesforceSimulator) -> None:
+    who = contact(sim)
+    connector = connect(sim)
+    made = connector.write([log(n, who) for n in range(250)])
+    gone = made[0].external_id
+    assert gone is not None
+    sim.rows["Task"].pop(gone)  # staff deleted one already
+    keep = sim.add("Task", {"WhoId": who, "Subject": "Staff's own call"})
+    deletes = [Effect(f"del-{n}", "delete_log", "note", {}, target_id=r.external_id) for n, r in enumerate(made)]
+    done = connector.write([*deletes, Effect("del-bad", "delete_log", "note", {}, target_id=None)])
+    assert all(r.ok for r in done[:-1]) and not done[-1].ok
+    assert [t["Id"] for t in sim.records("Task")] == [keep]  # only what the hub did not log is left
+    assert len([x for x in sim.exchanges if x.method == "DELETE" and x.path.endswith("/composite/sobjects")]) == 2

@@ -311,3 +311,39 @@ def test_a_deleted_interactions_unsent_timeline_entry_is_cancelled_and_blanked(s
     sim.faults.queued.clear()
     run_pipeline(ctx)
     assert sim.objects("notes") == []  # never sent, and not planned again
+
+
+def test_erase_deletes_the_timeline_entries_and_the_contact_never_brings_them_back(
+        sqlite_db: Engine, sim: HubspotSimulator) -> None:
+    from continuum.engine.apply import apply_effects
+    from continuum.ops.gdpr import erase
+
+    ann = sim.add_contact("ann@example.com", "Ann", "Lee", twitterhandle="ann_x")
+    other = sim.add_contact("bo@example.com", "Bo", "Ng")
+    ctx, forum = crm_world(sqlite_db, sim)
+    forum.post("ann", 1, "Please add dark mode", email="ann@example.com")
+    forum.post("ann", 2, "And a CSV export", email="ann@example.com")
+    forum.post("bo", 3, "Webhooks would help", email="bo@example.com")
+    run_pipeline(ctx)
+    assert len(sim.objects("notes")) == 3
+    with sqlite_db.connect() as conn:
+        customer = conn.execute(select(identities.c.customer_id).where(identities.c.account_id == ann)).scalar_one()
+
+    def send(hub: HubConfig, db: Engine, systems: list[tuple[str, str]]) -> dict[str, Any]:
+        # The test's forum is a fake no registry builds: apply with the run's own connectors.
+        return {f"{p}/{s}": dict(apply_effects(ctx, s).counts) for p, s in systems}
+
+    planned = erase(sqlite_db, ctx.hub, customer, dry_run=True, send=send, contexts={"p": ctx})
+    assert {(u["system"], u["action"]) for u in planned["updates"]} == {("crm", "delete entry")}
+    assert len(sim.objects("notes")) == 3  # a dry run sends nothing
+    done = erase(sqlite_db, ctx.hub, customer, send=send, contexts={"p": ctx})
+    notes = sim.objects("notes")
+    assert len(notes) == 1 and "Webhooks" in str(sim.raw_property(notes[0]["id"], "hs_note_body"))  # Bo's stays
+    assert ("crm", "contact") in {(i["system"], i["action"]) for i in done["not_erased_remotely"]}
+    sim.edit_contact(ann, twitterhandle="ann_again")  # the contact changes: the next read sees it again
+    run_pipeline(ctx)
+    with sqlite_db.connect() as conn:
+        assert conn.execute(select(identities.c.customer_id).where(identities.c.account_id == ann)).first() is None
+        assert conn.execute(select(customers.c.display_name).where(customers.c.display_name.like("%Ann%"))
+                            ).first() is None
+    assert len(sim.objects("notes")) == 1 and other
