@@ -4,7 +4,6 @@ text, and run nothing of it.  A screenshot is kept in the test's temporary folde
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,31 +12,14 @@ import pytest
 from sqlalchemy import Engine
 
 from continuum.ops.report import write_report
+from tests.browserkit import chromium
 from tests.e2e.reportkit import HOSTILE_NAME, HOSTILE_TITLE, seed_store
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (the [test] extra)")
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("Chromium is not installed: apt-get install -y chromium chromium-driver (.ci/run does)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1100,2600",
-                 # No network: every host name fails to resolve and every proxy connection is refused.
-                 "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
-                 "--proxy-bypass-list=<-loopback>",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    try:
+    with chromium("1100,2600", loopback=False) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_the_page_works_offline_draws_its_charts_and_shows_hostile_text_as_text(

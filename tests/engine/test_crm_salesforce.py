@@ -4,35 +4,23 @@ nothing, and an unknown author becomes a Contact (or a Lead)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, select
 
-from connectors.salesforce.contract import HARNESS
-from connectors.salesforce.plugin import PLUGIN, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_PASSWORD, SIM_USERNAME
 from connectors.salesforce.simmodel import CONTACT_CUSTOM
-from connectors.salesforce.simtls import certificate
 from connectors.salesforce.simulator import SalesforceSimulator
 from continuum.config import HubConfig
-from continuum.connector import ConnectionInfo
 from continuum.engine.context import SyncContext
 from continuum.engine.run import run_pipeline
 from continuum.mapping import load_mapping
 from continuum.store.tables import customers, identities
+from tests.connectors import test_salesforce_connector as salesforce
 from tests.engine.fakes import FakeForum
 
 MAPPINGS = Path(__file__).parent / "mappings"
-
-
-@pytest.fixture
-def sim() -> Iterator[SalesforceSimulator]:
-    simulator = SalesforceSimulator()
-    with simulator:
-        yield simulator
-        HARNESS.check_exchanges(simulator)  # every answer is what simple-salesforce parses
+sim = salesforce.sim  # the connector tests' simulator fixture: every answer checked against simple-salesforce
 
 
 def world(db: Engine, sim: SalesforceSimulator, **crm: Any) -> tuple[SyncContext, FakeForum]:
@@ -43,10 +31,7 @@ def world(db: Engine, sim: SalesforceSimulator, **crm: Any) -> tuple[SyncContext
             "sources": [{"system": "forum", "stream": "posts", "mapping": str(MAPPINGS / "crmforum.post.yaml")}],
             "routing": [{"name": "chat", "when": {"kind": ["noise"]}, "then": {"action": "ignore"}, "stop": True}],
             "crm": {"system": "crm", "mapping": str(MAPPINGS / "sfcrm.contact.yaml"), **crm}}}})
-    connection = ConnectionInfo("crm_default", sim.base_url, SIM_USERNAME, SIM_PASSWORD,
-                                {"client_id": SIM_CLIENT_ID, "client_secret": SIM_CLIENT_SECRET,
-                                 "ca_bundle": str(certificate()[0])})
-    connector = PLUGIN.create(connection, {"contact_fields": list(CONTACT_CUSTOM)})
+    connector = salesforce.connect(sim, contact_fields=list(CONTACT_CUSTOM))
     forum = FakeForum()
     return SyncContext(db=db, hub=hub, pipeline_name="p", connectors={"forum": forum, "crm": connector}), forum
 

@@ -4,39 +4,22 @@ Each page is opened and photographed (into $CONTINUUM_ARTEFACTS_DIR, or the test
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browserkit import chromium
 from tests.view.conftest import BROWSER_LETTER, ViewServer, artefacts_dir, letter_state
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 WAIT = 60  # the longest any element may take to appear (a bound, not an expectation)
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (the [test] extra)")
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("Chromium is not installed: apt-get install -y chromium chromium-driver (.ci/run does)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1280,1100",
-                 # Only loopback: every other host fails to resolve and every proxy connection is refused.
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--proxy-server=127.0.0.1:9",
-                 "--proxy-bypass-list=127.0.0.1",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    try:
+    with chromium("1280,1100", loopback=True) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _wait_for(driver: Any, css: str) -> Any:
