@@ -46,6 +46,10 @@ def named_files(hub: HubConfig) -> tuple[dict[str, str], dict[str, str]]:
             mappings.setdefault(pipeline.feature_request_mapping, f"{where}.feature_request_mapping")
         if pipeline.attachments:
             mappings.setdefault(pipeline.attachments.mapping, f"{where}.attachments.mapping")
+        if pipeline.crm:
+            mappings.setdefault(pipeline.crm.mapping, f"{where}.crm.mapping")
+        if pipeline.expert_threads:
+            mappings.setdefault(pipeline.expert_threads.mapping, f"{where}.expert_threads.mapping")
         if pipeline.rules:
             books.setdefault(pipeline.rules, f"{where}.rules")
     return mappings, books

@@ -23,6 +23,22 @@ def test_a_wiki_that_cannot_publish_pages_is_an_error(own_folder: Path) -> None:
     assert "pipelines.community.knowledge.system: 'jira' cannot publish pages" in result.output
 
 
+def test_the_crm_mapping_is_checked_like_every_other(own_folder: Path) -> None:
+    config = own_folder / "continuum.yaml"
+    edit(config, "  # hubspot:\n  #   connector: hubspot\n  #   connection: continuum_hubspot\n",
+         "  hubspot:\n    connector: hubspot\n    connection: continuum_hubspot\n")
+    edit(config, "    # crm: {system: hubspot, mapping: hubspot.contact.yaml",
+         "    crm: {system: hubspot, mapping: hubspot.contakt.yaml")
+    result = cli("validate")
+    assert result.exit_code == 2, result.output
+    assert "hubspot.contakt.yaml: mapping file not found" in result.output and "crm.mapping" in result.output
+    edit(config, "hubspot.contakt.yaml", "hubspot.contact.yaml")
+    edit(own_folder / "hubspot.contact.yaml", "direction: both, wins: crm", "direction: sideways")
+    result = cli("validate")
+    assert result.exit_code == 2, result.output
+    assert "hubspot.contact.yaml:" in result.output and "handles.x.direction" in result.output
+
+
 def test_an_unknown_filter_is_an_error_with_file_and_line(own_folder: Path) -> None:
     edit(own_folder / "jira.issue.yaml", "| truncate(200, true) }}\"", "| shorten(200) }}\"")
     result = cli("validate")
