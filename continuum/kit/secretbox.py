@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from continuum.ops.problems import SettingError
 
 KEY_SETTING = "CONTINUUM_SECRET_KEY"
+MAKE_KEY = "python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\""
 
 
 class SecretKeyMissing(SettingError):
@@ -46,8 +47,7 @@ class SecretBox:
             self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
         except ValueError:
             raise SettingError(f"{KEY_SETTING} (or Airflow's [core] fernet_key) is not a Fernet key: make one "
-                               "with `python -c \"from cryptography.fernet import Fernet; "
-                               "print(Fernet.generate_key().decode())\"`") from None
+                               f"with `{MAKE_KEY}`") from None
         # A key of its own for fingerprints, derived from the sealing key: a fingerprint reveals nothing
         # about the value without the key, and never doubles as ciphertext.
         self._mac_key = hashlib.sha256(b"continuum-fingerprint:" + keys[0].encode()).digest()
@@ -58,8 +58,7 @@ class SecretBox:
         keys = _keys()
         if not keys:
             raise SecretKeyMissing(f"{KEY_SETTING} is not set (nor Airflow's [core] fernet_key): the hub will not "
-                                   f"store {purpose} unencrypted; set {KEY_SETTING} to a Fernet key (`python -c "
-                                   "\"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`)")
+                                   f"store {purpose} unencrypted; set {KEY_SETTING} to a Fernet key (`{MAKE_KEY}`)")
         return cls(keys)
 
     def seal(self, secret: str) -> str:
