@@ -27,6 +27,8 @@ from continuum.ops.problems import EXIT_CONFIG, EXIT_CONNECTION, describe
 from continuum.store.db import make_engine, migrate, utcnow
 from continuum.store.tables import oauth_tokens
 from tests.conftest import pg_database_url, throwaway_database
+from tests.e2e.conftest import Loop, loop  # noqa: F401  the fixture
+from tests.newcomer.conftest import cli
 
 CONN_ID = "continuum_x_rotating"
 TOKEN_PATH = "/2/oauth2/token"
@@ -185,7 +187,7 @@ def concurrently(connectors: list[XConnector]) -> list[list[str]]:
         start.wait()
         try:
             results[n] = [r.external_id for r in read(connectors[n])]
-        except BaseException as exc:  # noqa: BLE001  reported below, with the other run's outcome
+        except BaseException as exc:  # reported below, with the other run's outcome
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(n,)) for n in range(len(connectors))]
@@ -222,3 +224,23 @@ def test_two_concurrent_runs_on_postgresql_spend_the_refresh_token_once(sim: XSi
         finally:
             for db in engines:
                 db.dispose()
+
+
+def test_continuum_sync_exits_3_on_a_refused_refresh_token_without_showing_it(
+        loop: Loop, key: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    x = loop.sims["x"]
+    assert isinstance(x, XSimulator)
+    spent = x.issue_refresh_token()
+    x.revoke()  # the company account revoked the app
+    monkeypatch.setenv("CONTINUUM_DB_URL", loop.db_url)
+    conn = json.loads(loop.env["AIRFLOW_CONN_CONTINUUM_X"])
+    monkeypatch.setenv("AIRFLOW_CONN_CONTINUUM_X", json.dumps(
+        {"conn_type": "x", "host": conn["host"], "login": SIM_ACCOUNT,
+         "extra": {"refresh_token": spent, "client_id": SIM_CLIENT_ID}}))
+    result = cli("sync", "community")
+    assert result.exit_code == EXIT_CONNECTION, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert "Traceback" not in result.output
+    assert lines[-1] == (f"error X refused the refresh token for @{SIM_ACCOUNT}: re-authorise the app and put the "
+                         "new refresh token in the Connection continuum_x")
+    assert spent not in result.output and key not in result.output
