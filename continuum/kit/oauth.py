@@ -1,14 +1,16 @@
 """OAuth 2.0 access tokens that a platform rotates on every refresh, kept in the hub's store.
 
-A platform that spends the refresh token on each use (X) leaves a stateless connector nothing to use on the
-next run, and two runs that refresh at once would spend the same token (the second one is refused, and X
-then revokes the whole chain).  :class:`RotatingTokens` keeps the account's current access token, its expiry
-and the latest refresh token in the store, sealed (:mod:`continuum.kit.secretbox`), and refreshes under the
-row's lock: the second of two concurrent runs waits, re-reads, and uses the first one's fresh token.
+A platform that spends the refresh token on each use leaves a stateless connector nothing to use on the
+next run, and two runs that refresh at once would spend the same token (the second one is refused, and a
+platform that sees a spent token replayed may revoke the whole chain).  :class:`RotatingTokens` keeps the
+account's current access token, its expiry and the latest refresh token in the store, sealed
+(:mod:`continuum.kit.secretbox`), and refreshes under the row's lock: the second of two concurrent runs
+waits, re-reads, and uses the first one's fresh token.
 
 The Connection's refresh token is only the seed: it is taken the first time, and again only when a person
 put a different one there (after re-authorising the app).  The system's own token call is the connector's
-(``refresh``); this module knows no system.
+(``refresh``); this module knows no system.  A connector that needs it takes the run's store through
+``bind_store`` (see :func:`continuum.engine.context.build_connectors`).
 """
 
 from __future__ import annotations

@@ -34,6 +34,12 @@ def _airflow_key() -> str:
         return ""
 
 
+def _mask(value: str) -> None:
+    from airflow.sdk.log import mask_secret
+
+    mask_secret(value)
+
+
 def _keys() -> list[str]:
     raw = os.environ.get(KEY_SETTING, "").strip() or _airflow_key().strip()
     return [k.strip() for k in raw.split(",") if k.strip()]
@@ -59,6 +65,8 @@ class SecretBox:
         if not keys:
             raise SecretKeyMissing(f"{KEY_SETTING} is not set (nor Airflow's [core] fernet_key): the hub will not "
                                    f"store {purpose} unencrypted; set {KEY_SETTING} to a Fernet key (`{MAKE_KEY}`)")
+        for key in keys:  # a task log must not show the key any more than the tokens it seals
+            _mask(key)
         return cls(keys)
 
     def seal(self, secret: str) -> str:

@@ -181,6 +181,7 @@ def _secrets() -> Iterator[str]:
         elif key.startswith("AIRFLOW_CONN_") and "@" in raw:
             userinfo = raw.split("://", 1)[-1].split("@", 1)[0]
             yield userinfo.partition(":")[2]
+    yield from os.environ.get("CONTINUUM_SECRET_KEY", "").split(",")  # the key that seals the store's tokens
     raw_db = os.environ.get("CONTINUUM_DB_URL")
     if raw_db:
         try:

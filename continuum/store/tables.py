@@ -307,7 +307,7 @@ call_counts = Table(
 )
 
 
-# OAuth tokens the hub keeps for a system's account because the platform rotates them (X spends a refresh
+# OAuth tokens the hub keeps for a system's account because the platform rotates them (spends the refresh
 # token on every use): each secret sealed with Fernet (continuum.kit.secretbox), never in clear text.
 # ``seed_fingerprint`` is a keyed hash of the refresh token the Connection held when this row was seeded, so a
 # new one put in the Connection (after re-authorising the app) is taken once and a stale one is ignored.

@@ -4,7 +4,7 @@ Revision ID: 0011_tokens
 Revises: 0010_crm
 Create Date: 2026-12-03 12:00:00
 
-Platforms that rotate refresh tokens on every use (X) need a place the next run finds the new one; the values
+Platforms that rotate refresh tokens on every use need a place the next run finds the new one; the values
 are Fernet-sealed (CONTINUUM_SECRET_KEY or Airflow's [core] fernet_key), never stored in clear text.
 """
 
