@@ -21,6 +21,7 @@ from connectors.x.seed import seed
 from connectors.x.simoauth import SIM_CLIENT_ID, SIM_CONFIDENTIAL_ID, SIM_CONFIDENTIAL_SECRET
 from connectors.x.simulator import XSimulator
 from continuum.connector import ConnectionInfo, SourceRecord
+from continuum.kit.errors import ClientError
 from continuum.kit.oauth import RefreshRefused
 from continuum.kit.secretbox import SecretKeyMissing
 from continuum.ops.problems import EXIT_CONFIG, EXIT_CONNECTION, describe
@@ -244,3 +245,17 @@ def test_continuum_sync_exits_3_on_a_refused_refresh_token_without_showing_it(
     assert lines[-1] == (f"error X refused the refresh token for @{SIM_ACCOUNT}: re-authorise the app and put the "
                          "new refresh token in the Connection continuum_x")
     assert spent not in result.output and key not in result.output
+
+
+def test_a_throttled_refresh_is_retried_and_a_failed_one_spends_nothing(sim: XSimulator, sqlite_db: Engine,
+                                                                         key: str) -> None:
+    seed_token = sim.issue_refresh_token()
+    sim.inject("503", times=1, path_contains=TOKEN_PATH)  # X did not act: the token is not spent
+    with pytest.raises(ClientError) as caught:
+        read(make(sim, sqlite_db, seed_token))
+    assert caught.value.status == 503 and seed_token not in str(caught.value)
+    assert len([x for x in sim.exchanges if x.path == TOKEN_PATH]) == 1  # a POST is never sent twice
+    sim.inject("429", times=1, path_contains=TOKEN_PATH, retry_after="0")  # refused before acting: retried
+    assert read(make(sim, sqlite_db, seed_token))
+    assert token_calls(sim)[-1]["refresh_token"] == [seed_token]
+    assert sim.effect_counts()["token_refreshes"] == 1
