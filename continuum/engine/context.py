@@ -105,8 +105,12 @@ class SyncContext:
             self.progress(what, n)
 
 
-def build_connectors(hub: HubConfig, systems: list[str] | None = None) -> dict[str, Connector]:
-    """Create connectors for the named systems (all by default); nothing connects yet."""
+def build_connectors(hub: HubConfig, systems: list[str] | None = None, db: Engine | None = None
+                     ) -> dict[str, Connector]:
+    """Create connectors for the named systems (all by default); nothing connects yet.
+
+    A connector that keeps state of its own in the store (rotating OAuth tokens) has ``bind_store``; it is
+    given ``db``, the run's store (without it, such a connector opens the hub's default store when needed)."""
     connectors: dict[str, Connector] = {}
     for name in systems or list(hub.systems):
         system = hub.systems[name]
@@ -115,5 +119,9 @@ def build_connectors(hub: HubConfig, systems: list[str] | None = None) -> dict[s
             info = resolve_connection(system.connection)
         except ConnectionProblem as exc:
             raise exc.for_system(name) from None
-        connectors[name] = factory(info, dict(system.options))
+        connector = factory(info, dict(system.options))
+        bind = getattr(connector, "bind_store", None)
+        if db is not None and callable(bind):
+            bind(db)
+        connectors[name] = connector
     return connectors
