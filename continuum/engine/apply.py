@@ -136,11 +136,11 @@ def _routed(conn: Connection, row: OutboxRow, _result: EffectResult) -> None:
     interactions.mark_routed(conn, row["record_type"], row["record_id"])
 
 
-def _answered(conn: Connection, row: OutboxRow, _result: EffectResult) -> None:
-    """The customer got the answer: the SLA clock stops now."""
+def _answered(conn: Connection, row: OutboxRow, result: EffectResult) -> None:
+    """The customer got the answer: the SLA clock stops when the answer was made (now, if the target can't say)."""
     ids = _answered_ids(row)
     if ids:
-        interactions.mark_answered(conn, ids)
+        interactions.mark_answered(conn, ids, result.made_at)
 
 
 def _notified(conn: Connection, row: OutboxRow, result: EffectResult) -> None:

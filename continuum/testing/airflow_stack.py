@@ -151,7 +151,7 @@ class AirflowStack:
         run = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
         return str(run["dag_run_id"])
 
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 150) -> str:
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 400) -> str:
         deadline = time.monotonic() + timeout
         state = "unknown"
         while time.monotonic() < deadline:
