@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import tempfile
 import time
 import uuid
@@ -28,26 +27,11 @@ from typing import Any
 import httpx
 
 from bench.common import emit
-from bench.webhook_latency import SECRET, WORDS, _percentile
+from bench.webhook_latency import SECRET, WORDS
 from continuum.cli.common import stdout_to_stderr
+from continuum.testing.airflow_stack import latency_figures
 
 INBOX_DAG = "continuum_inbox"
-PHASES = ("to_asset_event_s", "to_run_queued_s", "to_task_queued_s", "to_task_started_s", "to_issue_s")
-
-
-def _at(value: str | None) -> float | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else None
-
-
-def _phases(sent: float, seen: float, event: dict[str, Any] | None, run: dict[str, Any] | None,
-            ti: dict[str, Any] | None) -> dict[str, float | None]:
-    """Each phase's length in seconds (None where Airflow recorded no time), ending at the issue seen."""
-    marks = [sent, _at((event or {}).get("timestamp")), _at((run or {}).get("queued_at")),
-             _at((ti or {}).get("queued_when")), _at((ti or {}).get("start_date")), seen]
-    out: dict[str, float | None] = {}
-    for name, start, end in zip(PHASES, marks, marks[1:], strict=True):
-        out[name] = round(end - start, 3) if start is not None and end is not None else None
-    return out
 
 
 def run(events: int, workdir: Path) -> dict[str, Any]:
@@ -59,6 +43,7 @@ def run(events: int, workdir: Path) -> dict[str, Any]:
     from continuum.orchestration.pools import ensure_pools  # noqa: F401 - fails early if Airflow is missing
     from continuum.store.db import open_store
     from continuum.testing.airflow_stack import (
+        REALTIME_ENV,
         AirflowStack,
         base_env,
         free_port,
@@ -92,6 +77,7 @@ def run(events: int, workdir: Path) -> dict[str, Any]:
         home.mkdir()
         env = stack_env(home, metadata_url, free_port(), store_url, hub_file)
         env["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
+        env.update(REALTIME_ENV)
         stack = AirflowStack(home=home, env=env, api_port=int(env["AIRFLOW__API__PORT"]))
         stack.python("from continuum.orchestration.pools import ensure_pools; print(ensure_pools())")
         stack_of.callback(stack.stop)
@@ -121,29 +107,7 @@ def run(events: int, workdir: Path) -> dict[str, Any]:
                     raise RuntimeError(f"event {n}: no Jira issue after 180 s\n{stack.logs()}")
                 time.sleep(0.02)
             sends.append((sent, time.time()))
-        return _figures(stack, sends)
-
-
-def _figures(stack: Any, sends: list[tuple[float, float]]) -> dict[str, Any]:
-    """Match each event to the asset event, run and task that carried it (the first of each after the send)."""
-    runs = sorted(stack.api("GET", f"/dags/{INBOX_DAG}/dagRuns", params={"limit": 1000})["dag_runs"],
-                  key=lambda r: r["queued_at"])
-    asset_events = sorted(stack.api("GET", "/assets/events", params={"limit": 1000})["asset_events"],
-                          key=lambda e: e["timestamp"])
-    per_event: list[dict[str, float | None]] = []
-    for sent, seen in sends:
-        event = next((e for e in asset_events if (_at(e["timestamp"]) or 0) >= sent), None)
-        run = next((r for r in runs if (_at(r["queued_at"]) or 0) >= sent), None)
-        ti = stack.task_instances(INBOX_DAG, run["dag_run_id"])[0] if run else None
-        per_event.append({"latency_s": round(seen - sent, 3), **_phases(sent, seen, event, run, ti)})
-    latencies = [float(e["latency_s"] or 0) for e in per_event]
-    figures: dict[str, Any] = {"p50_s": _percentile(latencies, 0.50), "p95_s": _percentile(latencies, 0.95),
-                               "max_s": round(max(latencies), 3), "issues_made": len(latencies),
-                               "inbox_runs": len(runs)}
-    for phase in PHASES:  # the median of each phase says where the time goes
-        values = [float(v) for e in per_event if (v := e[phase]) is not None]
-        figures[f"median_{phase}"] = round(statistics.median(values), 3) if values else None
-    return figures
+        return latency_figures(stack, sends)
 
 
 def _receiver(hub: Any, db: Any) -> Any:

@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +258,58 @@ def throwaway_pg_database(prefix: str, template: str | None = None) -> Iterator[
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# What docs/guides/webhooks.md recommends for a deployment that takes webhooks (the compose file sets it too).
+REALTIME_ENV = {"AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.25"}
+
+
+# -- the webhook-to-issue latency through Airflow, phase by phase (bench/airflow_latency.py, and one test) -----
+INBOX_DAG = "continuum_inbox"
+PHASES = ("to_asset_event_s", "to_run_queued_s", "to_task_queued_s", "to_task_started_s", "to_issue_s")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+
+def _at(value: str | None) -> float | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else None
+
+
+def _phases(sent: float, seen: float, event: dict[str, Any] | None, run: dict[str, Any] | None,
+            ti: dict[str, Any] | None) -> dict[str, float | None]:
+    """Each phase's length in seconds (None where Airflow recorded no time), ending at the issue seen."""
+    marks = [sent, _at((event or {}).get("timestamp")), _at((run or {}).get("queued_at")),
+             _at((ti or {}).get("queued_when")), _at((ti or {}).get("start_date")), seen]
+    out: dict[str, float | None] = {}
+    for name, start, end in zip(PHASES, marks[:-1], marks[1:], strict=True):
+        out[name] = round(end - start, 3) if start is not None and end is not None else None
+    return out
+
+
+def latency_figures(stack: Any, sends: list[tuple[float, float]]) -> dict[str, Any]:
+    """Match each event to the asset event, run and task that carried it (the first of each after the send)."""
+    runs = sorted(stack.api("GET", f"/dags/{INBOX_DAG}/dagRuns", params={"limit": 1000})["dag_runs"],
+                  key=lambda r: r["queued_at"])
+    asset_events = sorted(stack.api("GET", "/assets/events", params={"limit": 1000})["asset_events"],
+                          key=lambda e: e["timestamp"])
+    per_event: list[dict[str, float | None]] = []
+    for sent, seen in sends:
+        event = next((e for e in asset_events if (_at(e["timestamp"]) or 0) >= sent), None)
+        run = next((r for r in runs if (_at(r["queued_at"]) or 0) >= sent), None)
+        ti = stack.task_instances(INBOX_DAG, run["dag_run_id"])[0] if run else None
+        per_event.append({"latency_s": round(seen - sent, 3), **_phases(sent, seen, event, run, ti)})
+    latencies = [float(e["latency_s"] or 0) for e in per_event]
+    warm = latencies[1:] or latencies  # after the first event, whose task process built the caches
+    figures: dict[str, Any] = {"p50_s": percentile(latencies, 0.50), "p95_s": percentile(latencies, 0.95),
+                               "max_s": round(max(latencies), 3), "first_s": latencies[0],
+                               "p95_after_first_s": percentile(warm, 0.95), "issues_made": len(latencies),
+                               "inbox_runs": len(runs)}
+    for phase in PHASES:  # the median of each phase says where the time goes
+        values = [float(v) for e in per_event if (v := e[phase]) is not None]
+        figures[f"median_{phase}"] = round(statistics.median(values), 3) if values else None
+    return figures
+
+

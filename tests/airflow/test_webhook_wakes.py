@@ -18,12 +18,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bench.airflow_latency import PHASES, _figures
 from continuum.config import load_config
 from continuum.demo.simulators import simulators
 from continuum.orchestration.inbox import INBOX_DAG
 from continuum.store.db import open_store
 from continuum.store.tables import inbox, interactions
+from continuum.testing.airflow_stack import PHASES, REALTIME_ENV, latency_figures
 from tests.airflow.conftest import AirflowStack, free_port, hub_without_schedules, stack_env
 from tests.receiver.harness import SECRETS, running_receiver, signed
 
@@ -53,6 +53,7 @@ def event_stack(tmp_path: Path, airflow_template_db: str, fresh_pg_db: Any,
         monkeypatch.setenv(key, json.dumps(conn))
         env = stack_env(home, metadata_url, free_port(), store_url, hub_file)
         env["AIRFLOW__CORE__EXECUTOR"] = "LocalExecutor"
+        env.update(REALTIME_ENV)
         stack = AirflowStack(home=home, env=env, api_port=int(env["AIRFLOW__API__PORT"]))
         stack.python("from continuum.orchestration.pools import ensure_pools; print(ensure_pools())")
         try:
@@ -106,9 +107,9 @@ def test_a_signed_webhook_starts_an_inbox_run_that_makes_the_issue(event_stack: 
         assert conn.execute(select(func.count()).select_from(interactions)).scalar_one() == 1
         assert [r.state for r in conn.execute(select(inbox.c.state))] == ["processed"]
     assert len(jira.issues()) == 1
-    # The benchmark's own phase split (bench/airflow_latency.py), on this one event: a figure, never asserted
-    # beyond its phases adding up to the whole.
-    figures = _figures(stack, [(sent, seen)])
+    # The benchmark's own phase split (bench/airflow_latency.py uses it too), on this one event: a figure,
+    # never asserted beyond its phases adding up to the whole.
+    figures = latency_figures(stack, [(sent, seen)])
     phases = [figures[f"median_{phase}"] for phase in PHASES]
     assert all(v is not None for v in phases), figures
     assert abs(sum(phases) - figures["p50_s"]) < 0.01, figures
