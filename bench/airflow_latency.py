@@ -14,32 +14,21 @@ it the figure is reported unavailable.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
-import time
-import uuid
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.common import emit
-from bench.webhook_latency import SECRET, WORDS
+from bench.webhook_latency import bug_reports, seed_and_sign, serving
 from continuum.cli.common import stdout_to_stderr
-from continuum.testing.airflow_stack import latency_figures
-
-INBOX_DAG = "continuum_inbox"
+from continuum.testing.airflow_stack import INBOX_DAG, latency_figures
 
 
 def run(events: int, workdir: Path) -> dict[str, Any]:
-    from connectors.jira.seed import seed as seed_jira
-    from connectors.slack.seed import seed as seed_slack
     from continuum.config import load_config
     from continuum.demo.simulators import simulators
-    from continuum.kit.registry import plugin
     from continuum.orchestration.pools import ensure_pools  # noqa: F401 - fails early if Airflow is missing
     from continuum.store.db import open_store
     from continuum.testing.airflow_stack import (
@@ -66,13 +55,7 @@ def run(events: int, workdir: Path) -> dict[str, Any]:
         db = open_store(store_url)
         stack_of.callback(db.dispose)
         running = stack_of.enter_context(simulators(hub, seed=False))
-        seed_jira(running["jira"])
-        seed_slack(running["slack"])
-        key = "AIRFLOW_CONN_CONTINUUM_DISCOURSE"
-        conn = json.loads(os.environ[key])
-        extra = conn.get("extra") or {}
-        conn["extra"] = {**(json.loads(extra) if isinstance(extra, str) else extra), **SECRET}
-        os.environ[key] = json.dumps(conn)
+        seed_and_sign(running)
         home = workdir / "airflow"
         home.mkdir()
         env = stack_env(home, metadata_url, free_port(), store_url, hub_file)
@@ -83,55 +66,11 @@ def run(events: int, workdir: Path) -> dict[str, Any]:
         stack_of.callback(stack.stop)
         for name in ("api-server", "dag-processor", "scheduler", "triggerer"):
             stack.start(name, name)
-        url = stack_of.enter_context(_receiver(hub, db)) + "/hooks/discourse"
+        url = stack_of.enter_context(serving(hub, db))
         stack.wait_for_api(timeout=180)
         stack.wait_for_dag(INBOX_DAG, timeout=180)
-        verifier: Any = plugin("discourse").webhook_verifier()
-        discourse, jira = running["discourse"], running["jira"]
-        discourse.add_user("mara", "Mara Lindqvist", "mara@example.com")
-        sends: list[tuple[float, float]] = []
-        for n in range(events):
-            word = f"{WORDS[n % len(WORDS)]}-{n}"
-            topic_id, post_id = discourse.create_topic("mara", "bugs", f"The {word} page crashes",
-                                                       f"Opening {word} crashes the app every time ({uuid.uuid4()})")
-            before = len(jira.issues())
-            body = json.dumps({"post": {"id": post_id, "topic_id": topic_id}}).encode()
-            headers = verifier.sign(body, SECRET, datetime.now(UTC), uuid.uuid4().hex, "post:post_created")
-            sent = time.time()
-            if httpx.post(url, content=body, headers=headers).status_code != 200:
-                raise RuntimeError("the receiver refused a signed delivery")
-            deadline = time.monotonic() + 180
-            while len(jira.issues()) == before:
-                stack._check_alive()
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"event {n}: no Jira issue after 180 s\n{stack.logs()}")
-                time.sleep(0.02)
-            sends.append((sent, time.time()))
+        sends = list(bug_reports(running, url, events, 180, alive=stack._check_alive))
         return latency_figures(stack, sends)
-
-
-def _receiver(hub: Any, db: Any) -> Any:
-    from contextlib import contextmanager
-
-    @contextmanager
-    def serving() -> Any:
-        import threading
-
-        import uvicorn
-
-        from continuum.receiver import ReceiverSettings, build_app
-
-        server = uvicorn.Server(uvicorn.Config(build_app(hub, db, ReceiverSettings()), host="127.0.0.1", port=0,
-                                               log_level="error", lifespan="off", access_log=False))
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.01)
-        try:
-            yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-        finally:
-            server.should_exit = True
-
-    return serving()
 
 
 def main() -> None:

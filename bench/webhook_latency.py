@@ -17,6 +17,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,9 +41,8 @@ SECRET = {"webhook_secret": "bench-latency-discourse"}
 WORDS = ("export", "import", "login", "search", "report", "invoice", "upload", "sync", "filter", "print")
 
 
-def run(events: int, poll_s: float, workdir: Path) -> dict[str, float | int | None]:
-    hub = load_config()
-    running = start_simulators(hub, seed=False)
+def seed_and_sign(running: dict[str, Any]) -> None:
+    """The Jira project and Slack channels the shipped rules write to; the Discourse webhook secret."""
     from connectors.jira.seed import seed as seed_jira
     from connectors.slack.seed import seed as seed_slack
 
@@ -52,13 +53,53 @@ def run(events: int, poll_s: float, workdir: Path) -> dict[str, float | int | No
     extra = conn.get("extra") or {}
     conn["extra"] = {**(json.loads(extra) if isinstance(extra, str) else extra), **SECRET}
     os.environ[key] = json.dumps(conn)
-    db = open_store(f"sqlite:///{workdir / 'store.db'}")
+
+
+@contextmanager
+def serving(hub: Any, db: Any) -> Iterator[str]:
+    """The receiver (uvicorn, in a thread); yields the Discourse hook's URL."""
     server = uvicorn.Server(uvicorn.Config(build_app(hub, db, ReceiverSettings()), host="127.0.0.1", port=0,
                                            log_level="error", lifespan="off", access_log=False))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.01)
-    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/hooks/discourse"
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/hooks/discourse"
+    finally:
+        server.should_exit = True
+
+
+def bug_reports(running: dict[str, Any], url: str, events: int, timeout_s: float,
+                alive: Callable[[], object] = lambda: None) -> Iterator[tuple[float, float]]:
+    """One bug report after another, each posted in Discourse and its signed delivery sent: yields the
+    wall-clock times (sent, seen) of each, seen when the Jira simulator holds one more issue."""
+    verifier: Any = plugin("discourse").webhook_verifier()
+    discourse, jira = running["discourse"], running["jira"]
+    discourse.add_user("mara", "Mara Lindqvist", "mara@example.com")
+    for n in range(events):
+        word = f"{WORDS[n % len(WORDS)]}-{n}"
+        topic_id, post_id = discourse.create_topic("mara", "bugs", f"The {word} page crashes",
+                                                   f"Opening {word} crashes the app every time ({uuid.uuid4()})")
+        before = len(jira.issues())
+        body = json.dumps({"post": {"id": post_id, "topic_id": topic_id}}).encode()
+        headers = verifier.sign(body, SECRET, datetime.now(UTC), uuid.uuid4().hex, "post:post_created")
+        sent = time.time()
+        if httpx.post(url, content=body, headers=headers).status_code != 200:
+            raise RuntimeError("the receiver refused a signed delivery")
+        deadline = time.monotonic() + timeout_s
+        while len(jira.issues()) == before:
+            alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"event {n}: no Jira issue after {timeout_s:.0f} s")
+            time.sleep(0.01)
+        yield sent, time.time()
+
+
+def run(events: int, poll_s: float, workdir: Path) -> dict[str, float | int | None]:
+    hub = load_config()
+    running = start_simulators(hub, seed=False)
+    seed_and_sign(running)
+    db = open_store(f"sqlite:///{workdir / 'store.db'}")
     stop = threading.Event()
 
     def processor() -> None:  # the watcher and the event DAG's task, in one warm process
@@ -72,31 +113,12 @@ def run(events: int, poll_s: float, workdir: Path) -> dict[str, float | int | No
 
     worker = threading.Thread(target=processor, daemon=True)
     worker.start()
-    verifier: Any = plugin("discourse").webhook_verifier()
-    discourse, jira = running["discourse"], running["jira"]
-    discourse.add_user("mara", "Mara Lindqvist", "mara@example.com")
-    latencies: list[float] = []
     try:
-        for n in range(events):
-            word = f"{WORDS[n % len(WORDS)]}-{n}"
-            topic_id, post_id = discourse.create_topic("mara", "bugs", f"The {word} page crashes",
-                                                       f"Opening {word} crashes the app every time ({uuid.uuid4()})")
-            before = len(jira.issues())
-            body = json.dumps({"post": {"id": post_id, "topic_id": topic_id}}).encode()
-            headers = verifier.sign(body, SECRET, datetime.now(UTC), uuid.uuid4().hex, "post:post_created")
-            started = time.perf_counter()
-            if httpx.post(url, content=body, headers=headers).status_code != 200:
-                raise RuntimeError("the receiver refused a signed delivery")
-            deadline = started + 120
-            while len(jira.issues()) == before:
-                if time.perf_counter() > deadline:
-                    raise RuntimeError(f"event {n}: no Jira issue after 120 s")
-                time.sleep(0.01)
-            latencies.append(time.perf_counter() - started)
+        with serving(hub, db) as url:
+            latencies = [seen - sent for sent, seen in bug_reports(running, url, events, 120)]
     finally:
         stop.set()
         worker.join(timeout=60)
-        server.should_exit = True
         for sim in running.values():
             sim.stop()
         db.dispose()

@@ -115,6 +115,14 @@ class AirflowStack:
         return f"http://127.0.0.1:{self.api_port}"
 
     def wait_for_api(self, timeout: float = 90) -> None:
+        """The api-server answers, and the test user is signed in (``self.token``)."""
+        self.wait_for_health(timeout)
+        response = requests.post(f"{self.url}/auth/token", json={"username": API_USER, "password": API_PASSWORD},
+                                 timeout=10)
+        assert response.status_code in (200, 201), response.text
+        self.token = response.json()["access_token"]
+
+    def wait_for_health(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_alive()
@@ -126,10 +134,6 @@ class AirflowStack:
             time.sleep(0.5)
         else:
             raise AssertionError(f"the api-server did not answer in {timeout} s\n{self.logs()}")
-        response = requests.post(f"{self.url}/auth/token", json={"username": API_USER, "password": API_PASSWORD},
-                                 timeout=10)
-        assert response.status_code in (200, 201), response.text
-        self.token = response.json()["access_token"]
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         response = requests.request(method, f"{self.url}/api/v2{path}", timeout=15,

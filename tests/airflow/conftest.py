@@ -37,11 +37,15 @@ REDIS_URL = os.environ.get("CONTINUUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep every real-Airflow test on one xdist worker: they share one migrated template database per session
-    (migrating it costs about a minute), and two Airflow stacks at once would fight for the 2 cores."""
+    """Keep the real-Airflow stacks on one xdist worker: they share one migrated template database per session
+    (migrating it costs about a minute), and two stacks at once would fight for the 2 cores.  The demo's
+    ``airflow dags test`` needs no stack (one process, its own metadata): its own group, so the other worker
+    takes it and the two halves of the suite end at about the same time."""
+    here = Path(__file__).parent
     for item in items:
-        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
-            item.add_marker(pytest.mark.xdist_group("airflow"))
+        path = Path(str(item.fspath))
+        if path.is_relative_to(here):
+            item.add_marker(pytest.mark.xdist_group("airflow_demo" if path.name == "test_demo.py" else "airflow"))
 
 
 @pytest.fixture(scope="session")

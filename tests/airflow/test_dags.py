@@ -136,7 +136,7 @@ def test_airflow_lists_no_import_errors_for_the_dag_folder(tmp_path: Path) -> No
 
 
 def test_webhooks_wake_pipelines_through_the_inbox_dag_watching_an_asset() -> None:
-    from continuum.orchestration.inbox import INBOX_ASSET_URI, InboxTrigger
+    from continuum.orchestration.inbox import INBOX_ASSET_URI, POLL_S, InboxTrigger
 
     dag = build_dags()[INBOX_DAG]
     assert dag.max_active_runs == 1 and dag.catchup is False
@@ -148,4 +148,4 @@ def test_webhooks_wake_pipelines_through_the_inbox_dag_watching_an_asset() -> No
     # The triggerer rebuilds it from this: the class path must import, and nothing secret is in it.
     path, kwargs = watcher.trigger.serialize()
     assert path == "continuum.orchestration.inbox.InboxTrigger"
-    assert kwargs == {"poll_s": 1.0, "db_url": None, "retry_s": 10.0}
+    assert kwargs == {"poll_s": POLL_S, "db_url": None, "retry_s": 10.0}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import secrets
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -98,17 +97,7 @@ def view_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ViewServer
     stack.run("db", "migrate", timeout=300)
     stack.start("api-server", "api-server")
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            stack._check_alive()
-            try:
-                if requests.get(f"{stack.url}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the api-server did not answer in 120 s\n{stack.logs()}")
-            time.sleep(0.5)
+        stack.wait_for_health(120)
         yield ViewServer(stack, store_url, passwords)
     finally:
         stack.stop()
