@@ -9,7 +9,7 @@ from sqlalchemy import Connection, and_, delete, exists, func, select
 
 from continuum.store.base import insert_ignore
 from continuum.store.db import utcnow
-from continuum.store.tables import crm_fields, identities, interactions, outbox
+from continuum.store.tables import crm_fields, identities, interactions, links, outbox
 
 LOG_RECORD, CONTACT_RECORD, NEW_CONTACT_RECORD = "crm_log", "crm_contact", "crm_new_contact"
 NOT_KEPT = ("ignored", "deleted")  # interactions that are no customer's history (deleted: purged, a tombstone)
@@ -103,3 +103,22 @@ def without_contact(conn: Connection, pipeline: str, system: str, limit: int | N
                     ~_planned(pipeline, system, NEW_CONTACT_RECORD, interactions.c.customer_id))
              .order_by(interactions.c.customer_id).limit(limit or BATCH))
     return [int(r[0]) for r in conn.execute(query)]
+
+
+def figures(conn: Connection, system: str) -> dict[str, int]:
+    """What the CRM holds from the hub (the demo's summary): contacts the hub made, contacts it joined to a
+    customer it already had, timeline entries logged, and cases (tickets the rules filed in the CRM)."""
+    def count(query: Any) -> int:
+        return int(conn.execute(query).scalar() or 0)
+
+    made = count(select(func.count()).select_from(links).where(links.c.system == system,
+                                                               links.c.record_type == NEW_CONTACT_RECORD))
+    contacts = count(select(func.count()).select_from(identities).where(identities.c.system == system))
+    return {
+        "contacts_created": made,
+        "contacts_linked": max(contacts - made, 0),
+        "timeline_entries": count(select(func.count()).select_from(links).where(
+            links.c.system == system, links.c.record_type == LOG_RECORD)),
+        "cases": count(select(func.count()).select_from(outbox).where(
+            outbox.c.system == system, outbox.c.action == "create", outbox.c.state == "done")),
+    }
