@@ -152,6 +152,9 @@ crm_fields = Table(
     Column("crm_value", JSON),
     Column("hub_value", JSON),
     Column("updated_at", TS, nullable=False),
+    # When the hub's value last changed (its own record of the change): a `wins: later` conflict compares it
+    # with the CRM record's modification time.
+    Column("hub_changed_at", TS),
 )
 
 outbox = Table(
