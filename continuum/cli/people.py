@@ -129,7 +129,8 @@ def show_cmd(customer: int, as_json: bool = typer.Option(False, "--json")) -> No
         print_json(data)
         return
     person = data["customer"]
-    out.rule(f"{person['display_name']} (customer {person['id']}, {person['tier']})")
+    owner = f", CRM owner {person['owner']}" if person.get("owner") else ""
+    out.rule(f"{person['display_name']} (customer {person['id']}, {person['tier']}{owner})")
     for identity in data["identities"]:  # SYSTEM:HANDLE first: what `customers split` takes
         verified = " (verified)" if identity["email_verified"] else ""
         out.print(f"  {identity['system']}:{identity['handle'] or identity['account_id']}  "

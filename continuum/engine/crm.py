@@ -195,7 +195,7 @@ def take_contact(conn: Connection, ctx: SyncContext, system: str, contact_id: st
     plan = plan_contact(fields, canonical, hub, last, crm_at=crm_at,
                         hub_at=crm_store.hub_changes(conn, [customer_id])[customer_id])
     changes = {column: plan.take[name] for name, column in (("tier", "tier"), ("name", "display_name"),
-                                                            ("email", "primary_email"))
+                                                            ("email", "primary_email"), ("owner", "owner"))
                if plan.take.get(name) and customer and customer.get(column) != plan.take[name]}
     if changes:
         customers.update_customer(conn, customer_id, **changes)

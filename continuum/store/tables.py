@@ -45,6 +45,8 @@ customers = Table(
     Column("merged_into", Integer, ForeignKey("customers.id")),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    # Who looks after them in the CRM: the contact's owner id there (Salesforce OwnerId, HubSpot's owner).
+    Column("owner", String(256)),
 )
 
 identities = Table(
