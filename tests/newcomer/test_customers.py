@@ -44,3 +44,17 @@ def test_find_list_and_a_merge_undone_by_split(loop: Loop, monkeypatch: pytest.M
     assert ann_after["interactions"] == annie_after["interactions"] == 1
     bad = cli("customers", "split", str(ann["id"]), "discourse:nobody")
     assert bad.exit_code == 1 and "it has: discourse:ann.lee" in bad.output
+
+
+def test_customers_import_still_imports_but_says_the_crm_sync_replaces_it(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CONTINUUM_DB_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    export = tmp_path / "crm.yaml"
+    export.write_text("- {crm_id: '0035g000001', name: Greta Hoffmann, email: greta@kraftwerk-it.de, tier: vip}\n")
+    assert cli("migrate").exit_code == 0
+    result = cli("customers", "import", str(export))
+    assert result.exit_code == 0, result.output
+    assert "imported 1 customers" in result.stdout
+    warning = [line for line in result.stderr.splitlines() if "deprecated" in line]
+    assert len(warning) == 1 and "crm:" in warning[0] and "import" not in result.stdout.split("imported")[0]
+    assert customer_of("greta@kraftwerk-it.de")["tier"] == "vip"
+    assert "deprecated" in cli("customers", "--help").output.lower()
