@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "webhooks": ("bench.webhooks", ["--rate", "20", "--seconds", "1", "--sqlite-only"]),
     "webhook_latency": ("bench.webhook_latency", ["--events", "3"]),
     "rules": ("bench.rules", ["--rounds", "1"]),
+    "crm": ("bench.crm", ["--size", "50"]),
 }
 
 

@@ -172,11 +172,12 @@ def sync_crm(ctx: SyncContext, system: str) -> RunStats:
         if spec.unknown_authors != "none":
             plan_new_contacts(conn, ctx, system, mapping, spec.unknown_authors, stats)
     stats.merge(apply_effects(ctx, system))  # the new contacts first: their customers' entries go on them
-    for _ in range(MAX_BATCHES if spec.timeline else 0):  # a backlog goes BATCH entries at a time
+    round_size = timeline_round(connector.capabilities.bulk_sizes.get(LOG, 0))
+    for _ in range(MAX_BATCHES if spec.timeline else 0):  # a backlog goes round_size entries at a time
         with ctx.db.begin() as conn:
-            planned = plan_timeline(conn, ctx, system, stats)
+            planned = plan_timeline(conn, ctx, system, stats, round_size)
         stats.merge(apply_effects(ctx, system))
-        if planned < crm_store.BATCH:
+        if planned < round_size:
             break
     return stats
 
@@ -236,11 +237,17 @@ def finish(conn: Connection, ctx: SyncContext, system: str, contact_id: str, cus
         stats.add("crm_updates_planned")
 
 
-def plan_timeline(conn: Connection, ctx: SyncContext, system: str, stats: RunStats) -> int:
+def timeline_round(bulk: int) -> int:
+    """Entries planned a round: ``crm_store.BATCH`` cut to whole bulk calls (500 would be 200 + 200 + 100 on
+    Salesforce: a third call a round where 400 makes two)."""
+    return crm_store.BATCH - crm_store.BATCH % bulk if 0 < bulk <= crm_store.BATCH else crm_store.BATCH
+
+
+def plan_timeline(conn: Connection, ctx: SyncContext, system: str, stats: RunStats, limit: int | None = None) -> int:
     """One timeline entry per kept interaction of a customer with a contact; planned once (the outbox knows).
-    Returns how many were planned (at most ``crm_store.BATCH``)."""
+    Returns how many were planned (at most ``limit``, by default ``crm_store.BATCH``)."""
     escape = ctx.connector(system).escape_text
-    rows = crm_store.unlogged(conn, ctx.pipeline_name, system)
+    rows = crm_store.unlogged(conn, ctx.pipeline_name, system, limit)
     for row in rows:
         created = row["created_at"]
         body = (row["text"] or "") + files_block(knowledge.files_of(conn, row["customer_id"], [row["id"]]))
