@@ -152,8 +152,15 @@ def sync_crm(ctx: SyncContext, system: str) -> RunStats:
         with ctx.db.begin() as conn:
             # An erased person's contact stays in the CRM; it never makes them a customer again.
             erased = tombstoned(conn, system, [f"contact:{r.external_id}" for r in page.records])
+            known = customers.owners_of(conn, system, [r.external_id for r in page.records if r.own_key])
             for record in page.records:
                 if record.object_type != "contact" or record.deleted or f"contact:{record.external_id}" in erased:
+                    continue
+                if record.own_key and record.external_id not in known:
+                    # A contact the hub made whose identity is not committed (a crash, or a lost store): its
+                    # create effect finds it by its key and joins it to its customer; taking it here would
+                    # make a second customer of the same person.
+                    stats.add("crm_own_contacts_pending")
                     continue
                 try:
                     canonical = map_inbound(mapping, record.payload)
