@@ -8,7 +8,7 @@ ping-pong (invariant 4).  The field name on the system's side is the last part o
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -200,8 +200,8 @@ def take_contact(conn: Connection, ctx: SyncContext, system: str, contact_id: st
     last = _seen(crm_store.agreed(conn, ctx.pipeline_name, system, [contact_id]).get(contact_id, {}))
     customer = customers.get_customer(conn, customer_id)
     hub = hub_values(customer, crm_store.learned(conn, [customer_id]).get(customer_id, {}), fields)
-    plan = plan_contact(fields, canonical, hub, last, crm_at=crm_at,
-                        hub_at=crm_store.hub_changes(conn, [customer_id])[customer_id])
+    plan = plan_contact(fields, canonical, hub, last, crm_at=crm_at, hub_at=_hub_changes(conn, fields, [customer_id])
+                        .get(customer_id))
     changes = {column: plan.take[name] for name, column in (("tier", "tier"), ("name", "display_name"),
                                                             ("email", "primary_email"), ("owner", "owner"))
                if plan.take.get(name) and customer and customer.get(column) != plan.take[name]}
@@ -225,7 +225,7 @@ def plan_hub_changes(conn: Connection, ctx: SyncContext, system: str, fields: li
         known = crm_store.agreed(conn, ctx.pipeline_name, system, [c for c in batch if c not in read])
         owners = customers.owners_of(conn, system, list(known))
         learned = crm_store.learned(conn, owners.values())
-        changed = crm_store.hub_changes(conn, owners.values())
+        changed = _hub_changes(conn, fields, owners.values())
         for contact_id, customer_id in owners.items():
             hub = hub_values(customers.get_customer(conn, customer_id), learned.get(customer_id, {}), fields)
             plan = plan_contact(fields, {}, hub, _seen(known[contact_id]), hub_at=changed.get(customer_id))
@@ -291,6 +291,12 @@ def plan_new_contacts(conn: Connection, ctx: SyncContext, system: str, mapping: 
                       subject=f"customer:{customer_id}",
                       fields={"values": {k: v for k, v in values.items() if v not in (None, "")}, "kind": kind})
         stats.add("crm_contacts_planned")
+
+
+def _hub_changes(conn: Connection, fields: list[SyncedField], customer_ids: Iterable[int]
+                 ) -> dict[int, dict[str, datetime]]:
+    """When the hub's values changed, by customer and field: only a `wins: later` conflict asks (three queries)."""
+    return crm_store.hub_changes(conn, customer_ids) if any(f.wins == "later" for f in fields) else {}
 
 
 def _seen(stored: Mapping[str, crm_store.Agreed]) -> dict[str, Seen]:
