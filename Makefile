@@ -24,8 +24,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Two workers (pytest-xdist), one per core: the suite waits on servers and subprocesses much of the time.
+# The real-Airflow tests stay together on one worker (tests/airflow/conftest.py says why).
+# `make test TEST_JOBS=0` runs in one process.
+TEST_JOBS ?= 2
 test: lint
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 # The documentation site on http://127.0.0.1:8000, rebuilt on each edit (`make test` builds it with --strict).
 docs: $(STAMP)

@@ -33,14 +33,10 @@ from continuum.kit.registry import plugin
 from continuum.receiver import ReceiverSettings, build_app
 from continuum.store import inbox
 from continuum.store.db import open_store
+from continuum.testing.airflow_stack import percentile
 
 SECRET = {"webhook_secret": "bench-latency-discourse"}
 WORDS = ("export", "import", "login", "search", "report", "invoice", "upload", "sync", "filter", "print")
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
 
 
 def run(events: int, poll_s: float, workdir: Path) -> dict[str, float | int | None]:
@@ -104,7 +100,7 @@ def run(events: int, poll_s: float, workdir: Path) -> dict[str, float | int | No
         for sim in running.values():
             sim.stop()
         db.dispose()
-    return {"p50_s": _percentile(latencies, 0.50), "p95_s": _percentile(latencies, 0.95),
+    return {"p50_s": percentile(latencies, 0.50), "p95_s": percentile(latencies, 0.95),
             "max_s": round(max(latencies), 3), "issues_made": len(latencies), "poll_s": poll_s}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 JSON = dict[str, Any]
@@ -101,6 +102,9 @@ class EffectResult:
     held: bool = False
     # A retry cannot change the outcome (the connector said so): a dead letter at once, not after every attempt.
     permanent: bool = False
+    # When the target says it made the object (a reply's creation time): an answer's time comes from here,
+    # so a store rebuilt by `continuum reconcile` records the same time as the store that sent it.
+    made_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,11 @@ PG_ADMIN_URL = os.environ.get("CONTINUUM_TEST_PG_URL", "postgresql+psycopg://pos
 # The store's default home is the user's data folder; a test run without CONTINUUM_DATA_DIR (make test sets
 # it) gets a throwaway one, so nothing a test writes (a retrained model, a store) outlives the run.
 os.environ.setdefault("CONTINUUM_DATA_DIR", tempfile.mkdtemp(prefix="continuum-test-data-"))
+# Under pytest-xdist (`make test` runs two workers) each worker gets a data folder of its own, so two tests
+# running at once never share a store or a retrained model.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["CONTINUUM_DATA_DIR"] = os.path.join(os.environ["CONTINUUM_DATA_DIR"], os.environ["PYTEST_XDIST_WORKER"])
+    os.makedirs(os.environ["CONTINUUM_DATA_DIR"], exist_ok=True)
 
 
 def _pg_admin() -> Engine | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -39,6 +40,13 @@ def _deleted(post: JSON) -> bool:
 
 def _stamp(post: JSON) -> str:
     return str(post.get("updated_at") or post.get("created_at") or "")  # ISO 8601 in UTC: ordered as text
+
+
+def _made_at(post: JSON) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(post["created_at"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None
 
 
 class DiscourseConnector:
@@ -121,4 +129,4 @@ class DiscourseConnector:
         post = found or self.client.create_post(topic_id, f"{raw.rstrip()}\n\n{marker}",
                                                 _as_int(effect.context.get("reply_to_post_number")))
         return succeeded(effect, str(post["id"]), object_type="post", version=_stamp(post) or None,
-                         url=self.client.url_for(post), found_existing=found is not None)
+                         url=self.client.url_for(post), found_existing=found is not None, made_at=_made_at(post))

@@ -16,8 +16,10 @@ from xdk.direct_messages.models import CreateByConversationIdRequest  # type: ig
 from xdk.posts.models import CreateRequest  # type: ignore[import-untyped]
 
 from connectors.x.config import XConfig
+from connectors.x.oauth import token_keeper
 from continuum.http import new_session
 from continuum.kit import JSON, ClientError, Fetched, RateLimitHeaders
+from continuum.kit.oauth import RotatingTokens
 
 # X answers every call with its 15-minute window for that endpoint and token; the reset is epoch seconds.
 RATE_LIMITS = RateLimitHeaders(remaining="x-rate-limit-remaining", reset="x-rate-limit-reset")
@@ -60,11 +62,29 @@ def _explain(response: requests.Response) -> tuple[str, str | None]:
 
 class XClient:
     def __init__(self, config: XConfig, session: requests.Session | None = None) -> None:
-        self.sdk = Client(base_url=config.url, access_token=config.access_token.get_secret_value())
+        fixed = config.access_token.get_secret_value() if config.access_token else ""
+        self.sdk = Client(base_url=config.url, access_token=fixed or "unset")
         self.sdk.session = session or new_session("x", rate_limits=RATE_LIMITS)
+        # With a refresh token, the access token is the store's (rotated), fetched before each call.
+        self.tokens: RotatingTokens | None = token_keeper(config, self.sdk.session)
 
     def _call(self, what: str, call: Any, *args: Any, **kwargs: Any) -> JSON:
-        """One SDK call (a page for a paged one) as JSON; failures become one line naming X."""
+        """One SDK call (a page for a paged one) as JSON; failures become one line naming X.
+
+        With rotating tokens, a 401 (X revoked the token early, or another process's clock differs) gets one
+        new token and one more try; a second 401 is the credentials' failure as usual."""
+        for attempt in (1, 2):
+            if self.tokens is not None:
+                self.sdk.access_token = self.tokens.access_token()
+            try:
+                return self._once(what, call, *args, **kwargs)
+            except XError as exc:
+                if exc.status != 401 or self.tokens is None or attempt == 2:
+                    raise
+                self.tokens.after_unauthorized(self.sdk.access_token)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _once(self, what: str, call: Any, *args: Any, **kwargs: Any) -> JSON:
         try:
             answer = call(*args, **kwargs)
             if inspect.isgenerator(answer):  # xdk pages on its own; we take one page and page with `walk`

@@ -7,6 +7,8 @@ import html
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import Engine
+
 from connectors.x import dms
 from connectors.x.client import XClient, XError
 from connectors.x.config import XConfig
@@ -61,6 +63,11 @@ class XConnector:
                                   "use the company account's token", status=403)
             self._me, self.account = me, str(me["username"])
         return self._me
+
+    def bind_store(self, db: Engine) -> None:
+        """Keep the rotating OAuth tokens (a Connection with a refresh token) in the run's store."""
+        if self.client.tokens is not None:
+            self.client.tokens.bind_store(db)
 
     def check(self) -> None:
         self._me = None

@@ -12,6 +12,7 @@ import re
 from typing import Any, ClassVar
 
 from connectors.x.markup import LIMIT, ZWSP, weighted_length
+from connectors.x.oauth import TOKEN_PATH
 from connectors.x.plugin import SIM_ACCOUNT
 from continuum.connector import Effect
 from continuum.kit import split_for_limit
@@ -76,9 +77,12 @@ class XHarness(ContractHarness):
     def check_exchanges(self, sim: Any) -> None:
         if not (specs_dir() / SPEC).is_file():
             return  # the official description is not checked out next to the repository
-        described = [x for x in sim.exchanges if not generic_error(x)]
+        # The token endpoint is named in the description's security scheme but not described: its shape is
+        # checked against X's OAuth 2.0 reference by the token tests instead.
+        api = [x for x in sim.exchanges if x.path != TOKEN_PATH]
+        described = [x for x in api if not generic_error(x)]
         problems = check_exchanges(load_spec(SPEC), described) + [
-            p for p in check_exchanges(load_spec(SPEC), [x for x in sim.exchanges if generic_error(x)])
+            p for p in check_exchanges(load_spec(SPEC), [x for x in api if generic_error(x)])
             if p.startswith("request")]
         assert not problems, f"{len(problems)} exchanges break {SPEC}:\n" + "\n".join(problems[:10])
 

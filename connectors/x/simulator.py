@@ -15,7 +15,9 @@ Behaviour follows X and its published description (the contract harness validate
 * every answer carries ``x-rate-limit-limit/-remaining/-reset`` for its endpoint's 15-minute window per token,
   and a spent window answers 429 (``limits`` lowers a window for tests; ``reset_windows`` lets 15 minutes pass).
 
-Tokens: :data:`SIM_TOKEN` is the company account (the hub); ``customer_token(handle)`` posts as that customer.
+Tokens: :data:`SIM_TOKEN` is the company account (the hub); ``customer_token(handle)`` posts as that customer;
+the access tokens of the OAuth 2.0 refresh flow (:mod:`connectors.x.simoauth`) are the company's too, until
+they expire.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any, ClassVar
 from connectors.x.markup import LIMIT, weighted_length
 from connectors.x.plugin import SIM_ACCOUNT, SIM_TOKEN
 from connectors.x.simdm import DirectMessages
+from connectors.x.simoauth import OAuthTokens
 from continuum.simkit import Clock, Response, SimRequest, Table, route, seek, window
 
 __all__ = ["CUSTOMER_TOKEN", "SIM_ACCOUNT", "SIM_TOKEN", "XSimulator", "customer_token"]
@@ -84,9 +87,9 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-class XSimulator(DirectMessages):
+class XSimulator(OAuthTokens, DirectMessages):
     system = "x"
-    effects = ("replies", "posts", "messages", "calls")
+    effects = ("replies", "posts", "messages", "token_refreshes", "calls")
     # Calls per 15-minute window per token, as X's user-context limits (v2 docs); tests lower them.
     default_limits: ClassVar[dict[str, int]] = {"me": 75, "mentions": 300, "tweets": 900, "lookup": 900,
                                                 "create": 200,
@@ -213,8 +216,11 @@ class XSimulator(DirectMessages):
     def authenticate(self, request: SimRequest) -> Response | None:
         token = request.bearer_token() or ""
         self._limit_headers = {}
-        if token == SIM_TOKEN:
+        issued = self.issued_access(token)
+        if token == SIM_TOKEN or issued == "ok":
             self._caller = self.company_id
+        elif issued == "expired":
+            return self._blank(401, "Unauthorized", "Unauthorized")
         elif token.startswith(CUSTOMER_TOKEN) and len(token) > len(CUSTOMER_TOKEN):
             handle = token[len(CUSTOMER_TOKEN):]
             known = self._user(handle)

@@ -103,11 +103,14 @@ KEY_PAGE = 100  # keys asked for per lookup: one search per page of keys, never 
 def refuse_unknown_creates(ctx: SyncContext, system: str) -> None:
     """Before the first attempt of any create, ask the system (in pages of keys) whether it holds an object made
     under one of those keys already: if so, the store has lost track of it, and creating would duplicate it."""
-    find_keys = getattr(ctx.connector(system), "find_keys", None)
-    if ctx.recovering or ctx.force or find_keys is None:
+    if ctx.recovering or ctx.force:
         return
     with ctx.db.connect() as conn:
         keys = effects.first_attempt_keys(conn, system, ctx.pipeline_name, "create")
+    # Nothing to create: the connector is not even built (a webhook's run touches few of the systems).
+    find_keys = getattr(ctx.connector(system), "find_keys", None) if keys else None
+    if find_keys is None:
+        return
     found: dict[str, object] = {}
     try:
         for start in range(0, len(keys), KEY_PAGE):
@@ -136,11 +139,11 @@ def _routed(conn: Connection, row: OutboxRow, _result: EffectResult) -> None:
     interactions.mark_routed(conn, row["record_type"], row["record_id"])
 
 
-def _answered(conn: Connection, row: OutboxRow, _result: EffectResult) -> None:
-    """The customer got the answer: the SLA clock stops now."""
+def _answered(conn: Connection, row: OutboxRow, result: EffectResult) -> None:
+    """The customer got the answer: the SLA clock stops when the answer was made (now, if the target can't say)."""
     ids = _answered_ids(row)
     if ids:
-        interactions.mark_answered(conn, ids)
+        interactions.mark_answered(conn, ids, result.made_at)
 
 
 def _notified(conn: Connection, row: OutboxRow, result: EffectResult) -> None:
@@ -171,7 +174,6 @@ def apply_effects(ctx: SyncContext, system: str) -> RunStats:
     if window_spent(ctx, system):
         return stats  # an earlier stage of this run found the window spent: everything waits for the next run
     refuse_unknown_creates(ctx, system)
-    connector = ctx.connector(system)
     states: tuple[str, ...] = effects.OPEN_STATES
     spent = False
     while not spent:
@@ -189,6 +191,7 @@ def apply_effects(ctx: SyncContext, system: str) -> RunStats:
             by_action: dict[str, list[OutboxRow]] = {}
             for row in rows:
                 by_action.setdefault(row["action"], []).append(row)
+            connector = ctx.connector(system)  # built on the first effect to apply, not before
             for action, group in by_action.items():
                 size = max(1, connector.capabilities.bulk_sizes.get(action, DEFAULT_BATCH))
                 for start in range(0, len(group), size):

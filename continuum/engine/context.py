@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from continuum.config import HubConfig, PipelineConfig, pipeline_rulebook
 from continuum.connections import ConnectionProblem, resolve_connection
-from continuum.connector import Connector
+from continuum.connector import ConnectionInfo, Connector
 from continuum.kit.registry import load_connector_factory
 from continuum.mapping import MappingFile, load_mapping
 from continuum.policy.rulebook import RuleBook
@@ -48,7 +48,7 @@ class SyncContext:
     db: Engine
     hub: HubConfig
     pipeline_name: str
-    connectors: dict[str, Connector]
+    connectors: Mapping[str, Connector]
     progress: Progress | None = None
     max_attempts: int = 5
     # How long a failing effect is retried before it expires; None: CONTINUUM_RETRY_PERIOD or 7 days.
@@ -105,15 +105,53 @@ class SyncContext:
             self.progress(what, n)
 
 
-def build_connectors(hub: HubConfig, systems: list[str] | None = None) -> dict[str, Connector]:
-    """Create connectors for the named systems (all by default); nothing connects yet."""
-    connectors: dict[str, Connector] = {}
+def build_connectors(hub: HubConfig, systems: list[str] | None = None, db: Engine | None = None
+                     ) -> Connectors:
+    """The connectors for the named systems (all by default); nothing connects yet.
+
+    Every system's connection is resolved now, so a missing one is named before any work; each connector is
+    built (its package imported, its client made) on first use only.  A run woken by one webhook touches two or
+    three of a pipeline's dozen systems, and importing the others' SDKs would cost a fresh task process seconds.
+
+    A connector that keeps state of its own in the store (rotating OAuth tokens) has ``bind_store``; it is
+    given ``db``, the run's store (without it, such a connector opens the hub's default store when needed)."""
+    resolved: dict[str, tuple[str, ConnectionInfo]] = {}
     for name in systems or list(hub.systems):
         system = hub.systems[name]
-        factory = load_connector_factory(system.connector)
         try:
-            info = resolve_connection(system.connection)
+            resolved[name] = (system.connector, resolve_connection(system.connection))
         except ConnectionProblem as exc:
             raise exc.for_system(name) from None
-        connectors[name] = factory(info, dict(system.options))
-    return connectors
+    return Connectors(hub, resolved, db)
+
+
+class Connectors(Mapping[str, Connector]):
+    """System name -> connector, each built when first asked for (see :func:`build_connectors`)."""
+
+    def __init__(self, hub: HubConfig, resolved: dict[str, tuple[str, ConnectionInfo]], db: Engine | None) -> None:
+        self._hub, self._resolved, self._db = hub, resolved, db
+        self._built: dict[str, Connector] = {}
+
+    def __getitem__(self, name: str) -> Connector:
+        connector = self._built.get(name)
+        if connector is None:
+            kind, info = self._resolved[name]  # KeyError for a system not in the run, as a dict would
+            connector = load_connector_factory(kind)(info, dict(self._hub.systems[name].options))
+            bind = getattr(connector, "bind_store", None)
+            if self._db is not None and callable(bind):
+                bind(self._db)
+            self._built[name] = connector
+        return connector
+
+    def __contains__(self, name: object) -> bool:  # without building it
+        return name in self._resolved
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._resolved)
+
+    def __len__(self) -> int:
+        return len(self._resolved)
+
+    def built(self) -> list[str]:
+        """The systems whose connector was built so far (what a run really touched)."""
+        return list(self._built)

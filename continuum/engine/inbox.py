@@ -65,7 +65,7 @@ def process_inbox(hub: HubConfig, db: Engine, progress: Progress | None = None) 
     for name, systems in readers.items():
         if not systems:
             continue
-        connectors = build_connectors(hub, pipeline_systems(hub, name))
+        connectors = build_connectors(hub, pipeline_systems(hub, name), db)
         ctx = SyncContext(db=db, hub=hub, pipeline_name=name, connectors=connectors, progress=progress)
         try:
             result.runs[name] = run_pipeline(ctx, woken=frozenset(systems))

@@ -74,7 +74,7 @@ def sync(pipeline: str, hub: HubConfig | None = None, db: Engine | None = None,
     hub = hub or load_config()
     hub.check_pipeline(pipeline)
     db = db or open_store()
-    connectors = build_connectors(hub, pipeline_systems(hub, pipeline))
+    connectors = build_connectors(hub, pipeline_systems(hub, pipeline), db)
     ctx = SyncContext(db=db, hub=hub, pipeline_name=pipeline, connectors=connectors, progress=progress,
                       force=force, recovering=recovering)
     return run_pipeline(ctx)

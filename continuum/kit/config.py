@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, SecretStr, ValidationError, field_validator
 
 from continuum.connector import ConnectionInfo
 
@@ -45,8 +45,12 @@ class ConnectorConfig(BaseModel):
     default_scheme: ClassVar[str | None] = None
     # The URL used when the Connection has no host (Slack's is always slack.com).
     default_url: ClassVar[str | None] = None
+    # Fields only the Connection's ``extra`` may fill, never a sync option: credentials (a refresh token, a
+    # client secret) belong in a Connection or a secrets backend, not in the hub config file.
+    extra_fields: ClassVar[frozenset[str]] = frozenset()
 
     url: str
+    _connection_id: str = PrivateAttr(default="")
 
     @field_validator("url", mode="before")
     @classmethod
@@ -62,7 +66,7 @@ class ConnectorConfig(BaseModel):
 
     @classmethod
     def option_names(cls) -> set[str]:
-        return set(cls.model_fields) - set(cls.connection_fields.values())
+        return set(cls.model_fields) - set(cls.connection_fields.values()) - cls.extra_fields
 
     @classmethod
     def from_connection(cls, conn: ConnectionInfo, options: Mapping[str, Any] | None = None) -> Self:
@@ -70,7 +74,7 @@ class ConnectorConfig(BaseModel):
         if stray:
             raise ConfigError(f"{cls.system}: unknown option(s) {', '.join(stray)} for connection {conn.conn_id!r} "
                               f"(known: {', '.join(sorted(cls.option_names())) or 'none'})")
-        known = cls.option_names()
+        known = cls.option_names() | cls.extra_fields
         values: dict[str, Any] = {k: v for k, v in (conn.extra or {}).items() if k in known}
         values.update(options or {})
         for attribute, name in cls.connection_fields.items():
@@ -85,9 +89,16 @@ class ConnectorConfig(BaseModel):
                 continue
             values[name] = SecretStr(given) if _is_secret(cls, name) else given
         try:
-            return cls(**values)
+            config = cls(**values)
         except ValidationError as exc:
             raise ConfigError(f"{cls.system}: connection {conn.conn_id!r}: {readable(exc)}") from None
+        # Which Connection it came from, for messages that tell a person where to put a new credential.
+        config._connection_id = conn.conn_id
+        return config
+
+    @property
+    def connection_id(self) -> str:
+        return self._connection_id
 
 
 def _is_secret(cls: type[BaseModel], name: str) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from continuum.connector import Effect, EffectResult
 from continuum.kit.errors import PermanentError, is_auth_error
@@ -77,10 +78,10 @@ def held(effect: Effect, reason: str) -> EffectResult:
 
 
 def succeeded(effect: Effect, external_id: str, *, object_type: str | None = None, version: str | None = None,
-              url: str | None = None, found_existing: bool = False) -> EffectResult:
+              url: str | None = None, found_existing: bool = False, made_at: datetime | None = None) -> EffectResult:
     return EffectResult(key=effect.key, ok=True, external_id=external_id,
                         object_type=object_type or effect.object_type, version=version, url=url,
-                        found_existing=found_existing)
+                        found_existing=found_existing, made_at=made_at)
 
 
 def _describe(exc: BaseException) -> str:

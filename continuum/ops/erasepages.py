@@ -91,7 +91,7 @@ def rewrite_and_prune(hub: HubConfig, db: Engine, pages: list[JSON]) -> JSON:
         if pipeline is None:
             continue
         ctx = SyncContext(db=db, hub=hub, pipeline_name=pipeline,
-                          connectors=build_connectors(hub, pipeline_systems(hub, pipeline)))
+                          connectors=build_connectors(hub, pipeline_systems(hub, pipeline), db))
         publish_pages(ctx, system)
         kept: list[str] = []
         with db.begin() as conn:

@@ -163,7 +163,7 @@ def _context(conn: Connection, hub: HubConfig, row: InteractionRow, cache: dict[
     if name not in cache:
         # Building connectors connects to nothing: they render and escape the updates here.
         cache[name] = SyncContext(db=conn.engine, hub=hub, pipeline_name=name,
-                                  connectors=build_connectors(hub, pipeline_systems(hub, name)))
+                                  connectors=build_connectors(hub, pipeline_systems(hub, name), conn.engine))
     return cache[name]
 
 
@@ -212,6 +212,6 @@ def send_updates(hub: HubConfig, db: Engine, systems: list[tuple[str, str]]) -> 
     sent: JSON = {}
     for pipeline, system in systems:
         ctx = SyncContext(db=db, hub=hub, pipeline_name=pipeline,
-                          connectors=build_connectors(hub, pipeline_systems(hub, pipeline)))
+                          connectors=build_connectors(hub, pipeline_systems(hub, pipeline), db))
         sent[f"{pipeline}/{system}"] = dict(apply_effects(ctx, system).counts)
     return sent

@@ -91,7 +91,8 @@ def plan(hub: HubConfig, pipeline: str, db: Engine) -> JSON:
     Records are named by their source (system, object, title), never by the
     scratch copy's row ids, which do not exist in the real store.
     """
-    connectors = build_connectors(hub, pipeline_systems(hub, pipeline))
+    # The real store, not the scratch copy: a token a dry run refreshes must still be there for the sync.
+    connectors = build_connectors(hub, pipeline_systems(hub, pipeline), db)
     started = utcnow()
     with _scratch_store(db) as scratch:
         ctx = SyncContext(db=scratch, hub=hub, pipeline_name=pipeline, connectors=connectors, explain=[])

@@ -65,6 +65,7 @@ def describe(exc: BaseException) -> Problem | None:
     from continuum.engine.apply import UnknownHubObjects
     from continuum.kit.config import ConfigError as ConnectorConfigError
     from continuum.kit.errors import ClientError
+    from continuum.kit.oauth import RefreshRefused
     from continuum.kit.registry import UnknownConnector
     from continuum.mapping import ConfigError
     from continuum.store.db import StoreSettingError
@@ -82,6 +83,8 @@ def describe(exc: BaseException) -> Problem | None:
         return Problem(EXIT_STORE, (str(exc),))
     if isinstance(exc, AnotherRunHoldsTheLock):
         return Problem(EXIT_LOCKED, (str(exc),), style="yellow", label="busy")
+    if isinstance(exc, RefreshRefused):  # its line already names the account and the Connection to fix
+        return Problem(EXIT_CONNECTION, (str(exc),))
     if isinstance(exc, ClientError):
         return _client_problem(exc)
     store = _store_problem(exc)
@@ -178,6 +181,7 @@ def _secrets() -> Iterator[str]:
         elif key.startswith("AIRFLOW_CONN_") and "@" in raw:
             userinfo = raw.split("://", 1)[-1].split("@", 1)[0]
             yield userinfo.partition(":")[2]
+    yield from os.environ.get("CONTINUUM_SECRET_KEY", "").split(",")  # the key that seals the store's tokens
     raw_db = os.environ.get("CONTINUUM_DB_URL")
     if raw_db:
         try:

@@ -106,7 +106,7 @@ def _remap(conn: Connection, hub: HubConfig, letter: Letter) -> str:
                           payload=letter["payload"])
     # Building a connector calls nothing; its account is what tells the company's voice from a customer's.
     ctx = SyncContext(db=conn.engine, hub=hub, pipeline_name=letter["pipeline"],
-                      connectors=build_connectors(hub, [source.system]))
+                      connectors=build_connectors(hub, [source.system], conn.engine))
     stats = RunStats()
     ingest_page(conn, ctx, source, ctx.mapping(source.mapping), Page(records=[record], cursor=None), stats)
     if stats.counts.get("dead_letters"):

@@ -38,7 +38,7 @@ def sync_context(pipeline: str) -> Iterator[SyncContext]:
     _mask_store_password(default_url())
     db = open_store(migrate_schema=False)
     try:
-        connectors = build_connectors(hub, pipeline_systems(hub, pipeline))
+        connectors = build_connectors(hub, pipeline_systems(hub, pipeline), db)
         yield SyncContext(db=db, hub=hub, pipeline_name=pipeline, connectors=connectors)
     finally:
         db.dispose()

@@ -23,6 +23,15 @@ def _app() -> Any:
 
 class ContinuumViewPlugin(AirflowPlugin):
     name = "continuum_view"
-    fastapi_apps = [{"app": _app(), "url_prefix": URL_PREFIX, "name": "Continuum"}]
+
+    # Built when Airflow's API server asks, not when a plugin is loaded: every task process loads the plugins
+    # too (for their listeners), and building the view there cost each task start most of a second.
+    @property
+    def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        if self._apps is None:
+            self._apps = [{"app": _app(), "url_prefix": URL_PREFIX, "name": "Continuum"}]
+        return self._apps
+
+    _apps: list[dict[str, Any]] | None = None
     external_views = [{"name": "Continuum", "href": f"{URL_PREFIX}/", "destination": "nav",
                        "url_route": "continuum"}]

@@ -107,12 +107,12 @@ def mark_routed(conn: Connection, record_type: str, record_id: int) -> None:
     conn.execute(update(interactions).where(where, interactions.c.status != "deleted").values(status="routed"))
 
 
-def mark_answered(conn: Connection, interaction_ids: list[int]) -> None:
-    """The customer got the answer: the SLA clock stops now (or stays where it stopped)."""
+def mark_answered(conn: Connection, interaction_ids: list[int], at: datetime | None = None) -> None:
+    """The customer got the answer: the SLA clock stops ``at`` or now (or stays where it stopped)."""
     # A deleted one stays deleted (its status is what keeps its text out of every page and count).
     conn.execute(update(interactions).where(interactions.c.id.in_(interaction_ids),
                                             interactions.c.status != "deleted").values(
-        status="answered", answered_at=func.coalesce(interactions.c.answered_at, utcnow())))
+        status="answered", answered_at=func.coalesce(interactions.c.answered_at, at or utcnow())))
 
 
 def reassign_customer(conn: Connection, from_customer: int, to_customer: int) -> None:

@@ -310,3 +310,21 @@ call_counts = Table(
     Column("throttled", Integer, nullable=False, default=0),
     Column("updated_at", TS, nullable=False),
 )
+
+
+# OAuth tokens the hub keeps for a system's account because the platform rotates them (spends the refresh
+# token on every use): each secret sealed with Fernet (continuum.kit.secretbox), never in clear text.
+# ``seed_fingerprint`` is a keyed hash of the refresh token the Connection held when this row was seeded, so a
+# new one put in the Connection (after re-authorising the app) is taken once and a stale one is ignored.
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("system", String(64), primary_key=True),
+    Column("account", String(256), primary_key=True),
+    Column("access_token", Text, nullable=True),  # sealed
+    Column("expires_at", TS, nullable=True),
+    Column("refresh_token", Text, nullable=True),  # sealed
+    Column("seed_fingerprint", String(64), nullable=True),
+    Column("refreshed_at", TS, nullable=True),
+    Column("updated_at", TS, nullable=False),
+)

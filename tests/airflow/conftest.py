@@ -8,181 +8,40 @@ databases, which are dropped afterwards.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
-import secrets
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-import yaml
 
-from continuum.config import config_path
-from tests.conftest import PG_ADMIN_URL, throwaway_database
+from continuum.testing.airflow_stack import (  # noqa: F401 - re-exported for the tests of this folder
+    API_PASSWORD,
+    API_USER,
+    DAGS_FOLDER,
+    FERNET_KEY,
+    REPO,
+    AirflowStack,
+    base_env,
+    free_port,
+    hub_without_schedules,
+    pg_base,
+    stack_env,
+)
+from tests.conftest import throwaway_database
 
-REPO = Path(__file__).resolve().parents[2]
-DAGS_FOLDER = REPO / "dags"
 REDIS_URL = os.environ.get("CONTINUUM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-API_USER, API_PASSWORD = "continuum", "continuum-test-password"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def pg_base() -> str:
-    base = PG_ADMIN_URL.rpartition("/")[0]
-    return base if "+psycopg" in base else base.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-def hub_without_schedules(tmp_path: Path) -> Path:
-    """The shipped hub config with every schedule off, so only the test's triggers start runs."""
-    data = yaml.safe_load(config_path().read_text())
-    for pipeline in data["pipelines"].values():
-        pipeline["schedule"] = None
-    data["mappings_dir"] = str(config_path().resolve().parent)  # the copy names the shipped mappings
-    path = tmp_path / "continuum.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
-@dataclass
-class AirflowStack:
-    """One Airflow deployment: its home, its environment, its processes."""
-
-    home: Path
-    env: dict[str, str]
-    api_port: int
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    token: str | None = None
-
-    def run(self, *args: str, timeout: float = 180) -> str:
-        done = subprocess.run([sys.executable, "-m", "airflow", *args], env=self.env, capture_output=True,
-                              text=True, timeout=timeout, check=False)
-        if done.returncode != 0:
-            raise AssertionError(f"airflow {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-        return done.stdout
-
-    def python(self, code: str, timeout: float = 120) -> str:
-        done = subprocess.run([sys.executable, "-c", code], env=self.env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
-        if done.returncode != 0:
-            raise AssertionError(f"python -c failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-        return done.stdout
-
-    def start(self, name: str, *args: str) -> None:
-        log = (self.home / f"{name}.log").open("wb")
-        self.procs[name] = subprocess.Popen([sys.executable, "-m", "airflow", *args], env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-
-    def log_tail(self, name: str, lines: int = 40) -> str:
-        path = self.home / f"{name}.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {name} ---\n{self.log_tail(name)}" for name in self.procs)
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            _signal_group(proc, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-            _signal_group(proc, signal.SIGKILL)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-
-    # -- the REST API ------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
-
-    def wait_for_api(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._check_alive()
-            try:
-                if requests.get(f"{self.url}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        else:
-            raise AssertionError(f"the api-server did not answer in {timeout} s\n{self.logs()}")
-        response = requests.post(f"{self.url}/auth/token", json={"username": API_USER, "password": API_PASSWORD},
-                                 timeout=10)
-        assert response.status_code in (200, 201), response.text
-        self.token = response.json()["access_token"]
-
-    def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = requests.request(method, f"{self.url}/api/v2{path}", timeout=15,
-                                    headers={"Authorization": f"Bearer {self.token}"}, **kwargs)
-        if response.status_code >= 400:
-            raise AssertionError(f"{method} {path}: {response.status_code} {response.text}")
-        return response.json()
-
-    def wait_for_dag(self, dag_id: str, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._check_alive()
-            response = requests.get(f"{self.url}/api/v2/dags/{dag_id}", timeout=10,
-                                    headers={"Authorization": f"Bearer {self.token}"})
-            if response.status_code == 200:
-                return
-            time.sleep(1)
-        raise AssertionError(f"DAG {dag_id} was not parsed in {timeout} s\n{self.logs()}")
-
-    def trigger(self, dag_id: str) -> str:
-        run = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
-        return str(run["dag_run_id"])
-
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 150) -> str:
-        deadline = time.monotonic() + timeout
-        state = "unknown"
-        while time.monotonic() < deadline:
-            self._check_alive()
-            state = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
-            if state in ("success", "failed"):
-                return str(state)
-            time.sleep(1)
-        raise AssertionError(f"run {run_id} still {state} after {timeout} s\n{self.task_states(dag_id, run_id)}"
-                             f"\n{self.logs()}")
-
-    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        return list(self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"])
-
-    def task_states(self, dag_id: str, run_id: str) -> str:
-        return json.dumps({f"{t['task_id']}[{t['map_index']}]": t["state"]
-                           for t in self.task_instances(dag_id, run_id)}, indent=1)
-
-    def _check_alive(self) -> None:
-        for name, proc in self.procs.items():
-            if proc.poll() is not None:
-                raise AssertionError(f"airflow {name} exited with {proc.returncode}\n{self.log_tail(name, 80)}")
-
-
-def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep every real-Airflow test on one xdist worker: they share one migrated template database per session
+    (migrating it costs about a minute), and two Airflow stacks at once would fight for the 2 cores."""
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.xdist_group("airflow"))
 
 
 @pytest.fixture(scope="session")
@@ -207,61 +66,6 @@ def fresh_pg_db() -> Iterator[Any]:
             return f"{pg_base()}/{name}"
 
         yield make
-
-
-# One Fernet key for every Airflow process of the session: left unset, each process of a fresh home may write
-# its own airflow.cfg with a key of its own (a race under load), and the triggerer then cannot read the
-# trigger kwargs the dag-processor encrypted.
-FERNET_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
-
-
-def base_env(home: Path, metadata_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
-    env.update({
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__FERNET_KEY": FERNET_KEY,
-        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    })
-    if metadata_url.startswith("postgresql"):
-        # psycopg 3 drives both; Airflow would otherwise derive an asyncpg URL for its async engine.
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = metadata_url
-    return env
-
-
-def stack_env(home: Path, metadata_url: str, api_port: int, store_url: str, hub_file: Path) -> dict[str, str]:
-    env = base_env(home, metadata_url)
-    passwords = home / "passwords.json"
-    passwords.write_text(json.dumps({API_USER: API_PASSWORD}))
-    env.update({
-        "AIRFLOW__CORE__AUTH_MANAGER":
-            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{API_USER}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(api_port),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{api_port}",
-        "AIRFLOW__API__WORKERS": "1",
-        "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
-        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
-        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-        "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "300",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        "CONTINUUM_DB_URL": store_url,
-        "CONTINUUM_CONFIG": str(hub_file),
-        "CONTINUUM_TASK_RETRIES": "0",
-    })
-    # The simulators' connections, set in this process by start_simulators().
-    env.update({k: v for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")})
-    return env
 
 
 def redis_available() -> bool:

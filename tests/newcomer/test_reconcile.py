@@ -7,17 +7,23 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from continuum.cli.errors import EXIT_RECONCILE
 from continuum.store.db import open_store
-from continuum.store.tables import links
+from continuum.store.tables import interactions, links
 from tests.newcomer.conftest import Loop, cli
 
 
 def label_searches(loop: Loop) -> int:
     return sum(1 for x in loop.jira.calls("GET", "/search/jql")
                if "labels in" in parse_qs(x.query_string).get("jql", [""])[0])
+
+
+def answered_times(db: Engine) -> list[str]:
+    with db.connect() as conn:
+        return [str(t) for t in conn.execute(select(interactions.c.answered_at).where(
+            interactions.c.answered_at.is_not(None)).order_by(interactions.c.source_id)).scalars()]
 
 
 def test_a_fresh_store_refuses_to_duplicate_and_reconcile_links_everything(loop: Loop, tmp_path: Path,
@@ -33,6 +39,7 @@ def test_a_fresh_store_refuses_to_duplicate_and_reconcile_links_everything(loop:
     replies = loop.discourse.effect_counts()["replies"]
     assert len(loop.jira.issues()) == 3 and replies == 1
 
+    original = open_store(loop.db_url)
     lost = f"sqlite:///{tmp_path / 'lost-and-rebuilt.db'}"  # the store is gone: a fresh one
     monkeypatch.setenv("CONTINUUM_DB_URL", lost)
     refused = cli("sync")
@@ -55,6 +62,9 @@ def test_a_fresh_store_refuses_to_duplicate_and_reconcile_links_everything(loop:
     with db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(links).where(
             links.c.system == "jira", links.c.object_type == "issue")).scalar_one() == 3
+    # The answer's time is the reply's, as the forum recorded it, in both stores: the rebuilt customer page says
+    # what the original said (it would not if the rebuilt store took the time of the reconcile run).
+    assert answered_times(db) == answered_times(original) and answered_times(db), answered_times(db)
     db.dispose()
 
     loop.discourse.create_topic("ann", "bugs", "Another crash", "Crashes on login too")
