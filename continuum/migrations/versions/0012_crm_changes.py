@@ -1,7 +1,7 @@
 """crm_fields.hub_changed_at: when the hub's own value of a synced CRM field last changed; customers.owner
 
 Revision ID: 0012_crm_changes
-Revises: 0010_crm
+Revises: 0011_tokens
 Create Date: 2026-12-03 12:00:00
 
 A `wins: later` field that changed on both sides since the last sync takes the later change: the CRM
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012_crm_changes'
-down_revision = '0010_crm'
+down_revision = '0011_tokens'
 branch_labels = None
 depends_on = None
 
