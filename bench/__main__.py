@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, tuple[str, list[str] | None]] = {
     "webhook_latency": ("bench.webhook_latency", ["--events", "3"]),
     "airflow_latency": ("bench.airflow_latency", None),  # tests/airflow/test_webhook_wakes.py
     "rules": ("bench.rules", ["--rounds", "1"]),
+    "crm": ("bench.crm", ["--size", "50"]),
 }
 
 

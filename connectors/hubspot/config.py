@@ -25,8 +25,12 @@ class HubspotConfig(ConnectorConfig):
     key_property: str = Field(default="continuum_key", pattern=_PROPERTY)
     # The contact properties a read asks for: those the contact mapping reads (add any your mapping names).
     contact_properties: tuple[str, ...] = ("email", "firstname", "lastname", "hubspot_owner_id",
-                                           "lifecyclestage", "twitterhandle", "continuum_first_channel")
+                                           "lifecyclestage", "hs_lead_status", "twitterhandle",
+                                           "continuum_first_channel")
     page_size: int = Field(default=100, ge=1, le=200)  # the search endpoints' `limit` (200 at most)
+    # An unknown author made a lead (`crm.unknown_authors: lead`): lifecycle stage `lead` and this lead status
+    # (one of the `hs_lead_status` property's internal values: NEW, OPEN, IN_PROGRESS, ...).
+    lead_status: str = Field(default="NEW", pattern=r"^[A-Z_]{1,40}$")
     ticket_pipeline: str = "0"  # the help desk's default pipeline
     ticket_stage: str = "1"  # "New"
     closed_stages: tuple[str, ...] = ("4",)  # "Closed"

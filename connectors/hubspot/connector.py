@@ -87,7 +87,9 @@ class HubspotConnector:
         values = _values(effect)
         if effect.fields.get("kind", "contact") == "lead":
             values.setdefault("lifecyclestage", "lead")
-        if not values.get("email") and not any(v for k, v in values.items() if k != "lifecyclestage"):
+            values.setdefault("hs_lead_status", self.config.lead_status)  # sales' lead queues filter on it
+        if not values.get("email") and not any(v for k, v in values.items()
+                                               if k not in ("lifecyclestage", "hs_lead_status")):
             raise ValueError("field 'values' is empty: a contact needs at least an e-mail or a name")
         key = self.config.key_property
         found = self.api.find_by_keys("contacts", key, [effect.key]).get(effect.key) if effect.maybe_applied else None

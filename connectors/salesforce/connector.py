@@ -62,9 +62,9 @@ class SalesforceConnector:
         self.api = SalesforceClient(config, policy)
         writes = Writes(self.api, config)
         self.dispatch = EffectDispatcher(self.system, {
-            "create_contact": writes.create_contact, "create": writes.create_case, "update": writes.update_case,
-            "comment": writes.comment}, bulk={"log": writes.log, "update_contact": writes.update_contacts,
-                                            "delete_log": writes.delete_logs})
+            "create_contact": writes.create_contact, "update": writes.update_case, "comment": writes.comment},
+            bulk={"log": writes.log, "update_contact": writes.update_contacts, "delete_log": writes.delete_logs,
+                  "create": writes.create_cases})
         self.bulk_size = BULK_SIZE
 
     def check(self) -> None:

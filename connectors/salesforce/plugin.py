@@ -14,7 +14,7 @@ BULK_SIZE = 200  # sObject collections take at most 200 records a call
 CAPABILITIES = Capabilities(
     streams=("contacts", "cases"),
     effects=("log", "update_contact", "create_contact", "create", "update", "comment", "delete_log"),
-    bulk_sizes={"log": BULK_SIZE, "update_contact": BULK_SIZE, "delete_log": BULK_SIZE})
+    bulk_sizes={"log": BULK_SIZE, "update_contact": BULK_SIZE, "delete_log": BULK_SIZE, "create": BULK_SIZE})
 
 
 

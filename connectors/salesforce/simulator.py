@@ -125,6 +125,8 @@ class SalesforceSimulator(Simulator):
                     "IsDeleted": False}
         if sobject.name == "Case":
             row["CaseNumber"] = f"{next(self._cases):08d}"
+        if "OwnerId" in sobject.fields and not row.get("OwnerId"):
+            row["OwnerId"] = by  # Salesforce makes the creating user the owner when none is given
         self._derive(row)
         self.rows[sobject.name][row["Id"]] = row
         if sobject.name == "CaseComment":  # a comment is a change of its case, as in Salesforce

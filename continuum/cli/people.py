@@ -129,7 +129,8 @@ def show_cmd(customer: int, as_json: bool = typer.Option(False, "--json")) -> No
         print_json(data)
         return
     person = data["customer"]
-    out.rule(f"{person['display_name']} (customer {person['id']}, {person['tier']})")
+    owner = f", CRM owner {person['owner']}" if person.get("owner") else ""
+    out.rule(f"{person['display_name']} (customer {person['id']}, {person['tier']}{owner})")
     for identity in data["identities"]:  # SYSTEM:HANDLE first: what `customers split` takes
         verified = " (verified)" if identity["email_verified"] else ""
         out.print(f"  {identity['system']}:{identity['handle'] or identity['account_id']}  "
@@ -153,12 +154,20 @@ def tier_cmd(customer: int, tier: str) -> None:
     say(f"customer {customer} is {tier}")
 
 
+IMPORT_DEPRECATED = ("warning: `continuum customers import` is deprecated and will be removed: the CRM sync reads "
+                     "contacts continuously (the pipeline's `crm:` setting, see the HubSpot and Salesforce pages)")
+
+
 @customers_app.command("import")
 def import_cmd(path: Path, system: str = typer.Option("crm", help="Name of the CRM the ids come from")) -> None:
-    """Import known customers (YAML or JSON list: crm_id, name, email, tier) from a CRM export."""
+    """(Deprecated: the CRM sync, the pipeline's `crm:`, replaces it.) Import known customers (YAML or JSON
+    list: crm_id, name, email, tier) from a CRM export."""
     import yaml
 
     from continuum.ops import customers
+
+    # A one-off export goes stale the day after; the sync does not (and writes back what the hub learns).
+    console.print(IMPORT_DEPRECATED, highlight=False, markup=False, soft_wrap=True)
 
     records = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(records, list):

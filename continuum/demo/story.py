@@ -83,6 +83,7 @@ def play_story(db: Any, hub: HubConfig, running: dict[str, Any], sync_round: Syn
         "features_shipped": staff["shipped"],
         "report": write_demo_report(db),
         "knowledge_pages": _pages(db),
+        "crm": _crm(db, hub),
     })
     return summary
 
@@ -102,6 +103,15 @@ def _pages(db: Any) -> dict[str, int]:
 
     with db.connect() as conn:
         return pages_kept(conn)
+
+
+def _crm(db: Any, hub: HubConfig) -> dict[str, dict[str, int]]:
+    """Per CRM a pipeline syncs with: contacts created or linked, timeline entries and cases."""
+    from continuum.store.crm import figures
+
+    systems = sorted({p.crm.system for p in hub.pipelines.values() if p.crm is not None})
+    with db.connect() as conn:
+        return {system: figures(conn, system) for system in systems}
 
 
 def _voters_by_channel(db: Any, fr_id: int | None) -> dict[str, int]:

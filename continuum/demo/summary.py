@@ -35,6 +35,12 @@ def print_demo_summary(summary: dict[str, Any], console: Console) -> None:
             f"{pages.get('feature_page', 0)} feature-request pages{index} and {pages.get('faq_page', 0)} draft FAQ "
             "pages; a page is written only when what it shows changed, and staff notes around the hub's part stay.",
             highlight=False)
+    for system, crm in (summary.get("crm") or {}).items():
+        console.print(
+            f"The CRM ({system}) has {crm.get('contacts_created', 0)} contacts the hub created and "
+            f"{crm.get('contacts_linked', 0)} it linked to a customer it knew, {crm.get('timeline_entries', 0)} "
+            f"timeline entries (one per kept interaction) and {crm.get('cases', 0)} cases the rules filed; a "
+            "closed case's public answer goes back to the customer's channel.", highlight=False)
     status = Table(title="Interactions by status")
     status.add_column("status")
     status.add_column("count", justify="right")

@@ -8,8 +8,9 @@ ping-pong (invariant 4).  The field name on the system's side is the last part o
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
@@ -40,10 +41,11 @@ class SyncedField:
 
 
 class Seen(NamedTuple):
-    """A field as the last sync left it: the CRM's value then, and the hub's."""
+    """A field as the last sync left it: the CRM's value then, the hub's, and when the hub's last changed."""
 
     crm: Any
     hub: Any
+    hub_at: datetime | None = None
 
 
 @dataclass
@@ -61,13 +63,16 @@ def synced_fields(mapping: MappingFile) -> list[SyncedField]:
 
 
 def plan_contact(fields: list[SyncedField], crm: Mapping[str, Any], hub: Mapping[str, Any],
-                 last: Mapping[str, Seen], crm_is_later: bool = False) -> ContactPlan:
+                 last: Mapping[str, Seen], crm_is_later: bool = False, crm_at: datetime | None = None,
+                 hub_at: Mapping[str, datetime] | None = None) -> ContactPlan:
     """``crm``: the contact's canonical fields as just read (empty: not read this run); ``hub``: the hub's
     values; ``last``: each field as the last sync left it.
 
     Each side's change is judged against its own last value, so a value the hub wrote (or took) and reads
     back is no change, and a conflict the CRM won is not re-sent by the hub on the next run.
-    ``crm_is_later`` decides a ``wins: later`` conflict (the CRM record's version is newer than the hub's edit)."""
+    A ``wins: later`` conflict goes to the later change: ``crm_at`` (when the CRM record was last modified)
+    against when the hub's value changed (``hub_at``, by field, from the store's records); ``crm_is_later``
+    says so outright.  Without both times the hub's value stands, as it did before the conflict rule."""
     plan = ContactPlan(last=dict(last))
     for f in fields:
         before = last.get(f.name, Seen(None, None))
@@ -81,7 +86,8 @@ def plan_contact(fields: list[SyncedField], crm: Mapping[str, Any], hub: Mapping
         elif f.direction == "out":  # the hub's value is the truth: a CRM edit is put right once
             write = (hub_changed or crm_changed) and ours is not None and ours != theirs
         elif crm_changed and hub_changed and theirs != ours:
-            take = f.wins == "crm" or (f.wins == "later" and crm_is_later)
+            take = f.wins == "crm" or (f.wins == "later" and (crm_is_later or _later(crm_at, (hub_at or {}).get(
+                f.name))))
             write = not take
         else:
             take, write = crm_changed, hub_changed and ours != theirs
@@ -89,10 +95,29 @@ def plan_contact(fields: list[SyncedField], crm: Mapping[str, Any], hub: Mapping
             plan.take[f.name] = theirs
         if write:
             plan.write[f.vendor] = ours
-        seen = Seen(ours if write else theirs, ours if ours is not None else before.hub)
-        if seen != Seen(None, None):
+        # The hub's change time is kept from the run that saw its value change until the next change.
+        changed_at = (hub_at or {}).get(f.name, before.hub_at) if hub_changed else before.hub_at
+        seen = Seen(ours if write else theirs, ours if ours is not None else before.hub, changed_at)
+        if seen[:2] != (None, None):
             plan.last[f.name] = seen
     return plan
+
+
+def _later(crm_at: datetime | None, hub_at: datetime | None) -> bool:
+    return crm_at is not None and hub_at is not None and crm_at > hub_at
+
+
+def modified_at(version: str | None) -> datetime | None:
+    """The CRM record's modification time from its version (an ISO stamp: HubSpot's ``updatedAt``,
+    Salesforce's ``SystemModstamp`` with its ``+0000`` offset); None when it is not one."""
+    text = (version or "").strip().replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = f"{text[:-2]}:{text[-2:]}"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # -- the stage ---------------------------------------------------------------------
@@ -127,8 +152,15 @@ def sync_crm(ctx: SyncContext, system: str) -> RunStats:
         with ctx.db.begin() as conn:
             # An erased person's contact stays in the CRM; it never makes them a customer again.
             erased = tombstoned(conn, system, [f"contact:{r.external_id}" for r in page.records])
+            known = customers.owners_of(conn, system, [r.external_id for r in page.records if r.own_key])
             for record in page.records:
                 if record.object_type != "contact" or record.deleted or f"contact:{record.external_id}" in erased:
+                    continue
+                if record.own_key and record.external_id not in known:
+                    # A contact the hub made whose identity is not committed (a crash, or a lost store): its
+                    # create effect finds it by its key and joins it to its customer; taking it here would
+                    # make a second customer of the same person.
+                    stats.add("crm_own_contacts_pending")
                     continue
                 try:
                     canonical = map_inbound(mapping, record.payload)
@@ -137,7 +169,8 @@ def sync_crm(ctx: SyncContext, system: str) -> RunStats:
                     stats.note(f"crm-unmapped-{record.external_id}",
                                f"{system}: contact {record.external_id} does not map ({exc}); fix {spec.mapping}")
                     continue
-                take_contact(conn, ctx, system, record.external_id, canonical, fields, stats)
+                take_contact(conn, ctx, system, record.external_id, canonical, fields, stats,
+                             modified_at(record.version))
                 read.add(record.external_id)
             if page.cursor is not None:
                 save_cursor(conn, ctx.pipeline_name, system, spec.stream, cursor_json(page.cursor) or {})
@@ -146,17 +179,18 @@ def sync_crm(ctx: SyncContext, system: str) -> RunStats:
         if spec.unknown_authors != "none":
             plan_new_contacts(conn, ctx, system, mapping, spec.unknown_authors, stats)
     stats.merge(apply_effects(ctx, system))  # the new contacts first: their customers' entries go on them
-    for _ in range(MAX_BATCHES if spec.timeline else 0):  # a backlog goes BATCH entries at a time
+    round_size = timeline_round(connector.capabilities.bulk_sizes.get(LOG, 0))
+    for _ in range(MAX_BATCHES if spec.timeline else 0):  # a backlog goes round_size entries at a time
         with ctx.db.begin() as conn:
-            planned = plan_timeline(conn, ctx, system, stats)
+            planned = plan_timeline(conn, ctx, system, stats, round_size)
         stats.merge(apply_effects(ctx, system))
-        if planned < crm_store.BATCH:
+        if planned < round_size:
             break
     return stats
 
 
 def take_contact(conn: Connection, ctx: SyncContext, system: str, contact_id: str, canonical: Mapping[str, Any],
-                 fields: list[SyncedField], stats: RunStats) -> None:
+                 fields: list[SyncedField], stats: RunStats, crm_at: datetime | None = None) -> None:
     """One contact read: its customer (by CRM id, or the same e-mail), the CRM's changes taken, the hub's planned."""
     email = str(canonical.get("email") or "").strip().lower() or None
     name = canonical.get("name") or email or contact_id
@@ -166,9 +200,10 @@ def take_contact(conn: Connection, ctx: SyncContext, system: str, contact_id: st
     last = _seen(crm_store.agreed(conn, ctx.pipeline_name, system, [contact_id]).get(contact_id, {}))
     customer = customers.get_customer(conn, customer_id)
     hub = hub_values(customer, crm_store.learned(conn, [customer_id]).get(customer_id, {}), fields)
-    plan = plan_contact(fields, canonical, hub, last)
+    plan = plan_contact(fields, canonical, hub, last, crm_at=crm_at, hub_at=_hub_changes(conn, fields, [customer_id])
+                        .get(customer_id))
     changes = {column: plan.take[name] for name, column in (("tier", "tier"), ("name", "display_name"),
-                                                            ("email", "primary_email"))
+                                                            ("email", "primary_email"), ("owner", "owner"))
                if plan.take.get(name) and customer and customer.get(column) != plan.take[name]}
     if changes:
         customers.update_customer(conn, customer_id, **changes)
@@ -190,16 +225,17 @@ def plan_hub_changes(conn: Connection, ctx: SyncContext, system: str, fields: li
         known = crm_store.agreed(conn, ctx.pipeline_name, system, [c for c in batch if c not in read])
         owners = customers.owners_of(conn, system, list(known))
         learned = crm_store.learned(conn, owners.values())
+        changed = _hub_changes(conn, fields, owners.values())
         for contact_id, customer_id in owners.items():
             hub = hub_values(customers.get_customer(conn, customer_id), learned.get(customer_id, {}), fields)
-            plan = plan_contact(fields, {}, hub, _seen(known[contact_id]))
+            plan = plan_contact(fields, {}, hub, _seen(known[contact_id]), hub_at=changed.get(customer_id))
             finish(conn, ctx, system, contact_id, customer_id, plan, stats)
 
 
 def finish(conn: Connection, ctx: SyncContext, system: str, contact_id: str, customer_id: int, plan: ContactPlan,
            stats: RunStats) -> None:
     crm_store.save_agreed(conn, ctx.pipeline_name, system, contact_id,
-                          {name: (seen.crm, seen.hub) for name, seen in plan.last.items()})
+                          {name: (seen.crm, seen.hub, seen.hub_at) for name, seen in plan.last.items()})
     if plan.write:
         subject = f"{contact_id}:" + json.dumps(plan.write, sort_keys=True, default=str)
         record_effect(conn, ctx, system=system, action=UPDATE, object_type="contact",
@@ -208,11 +244,17 @@ def finish(conn: Connection, ctx: SyncContext, system: str, contact_id: str, cus
         stats.add("crm_updates_planned")
 
 
-def plan_timeline(conn: Connection, ctx: SyncContext, system: str, stats: RunStats) -> int:
+def timeline_round(bulk: int) -> int:
+    """Entries planned a round: ``crm_store.BATCH`` cut to whole bulk calls (500 would be 200 + 200 + 100 on
+    Salesforce: a third call a round where 400 makes two)."""
+    return crm_store.BATCH - crm_store.BATCH % bulk if 0 < bulk <= crm_store.BATCH else crm_store.BATCH
+
+
+def plan_timeline(conn: Connection, ctx: SyncContext, system: str, stats: RunStats, limit: int | None = None) -> int:
     """One timeline entry per kept interaction of a customer with a contact; planned once (the outbox knows).
-    Returns how many were planned (at most ``crm_store.BATCH``)."""
+    Returns how many were planned (at most ``limit``, by default ``crm_store.BATCH``)."""
     escape = ctx.connector(system).escape_text
-    rows = crm_store.unlogged(conn, ctx.pipeline_name, system)
+    rows = crm_store.unlogged(conn, ctx.pipeline_name, system, limit)
     for row in rows:
         created = row["created_at"]
         body = (row["text"] or "") + files_block(knowledge.files_of(conn, row["customer_id"], [row["id"]]))
@@ -251,7 +293,13 @@ def plan_new_contacts(conn: Connection, ctx: SyncContext, system: str, mapping: 
         stats.add("crm_contacts_planned")
 
 
-def _seen(stored: Mapping[str, tuple[Any, Any]]) -> dict[str, Seen]:
+def _hub_changes(conn: Connection, fields: list[SyncedField], customer_ids: Iterable[int]
+                 ) -> dict[int, dict[str, datetime]]:
+    """When the hub's values changed, by customer and field: only a `wins: later` conflict asks (three queries)."""
+    return crm_store.hub_changes(conn, customer_ids) if any(f.wins == "later" for f in fields) else {}
+
+
+def _seen(stored: Mapping[str, crm_store.Agreed]) -> dict[str, Seen]:
     return {name: Seen(*pair) for name, pair in stored.items()}
 
 

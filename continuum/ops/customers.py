@@ -44,7 +44,8 @@ def merge(conn: Connection, keep: int, absorb: int) -> None:
     interactions.reassign_customer(conn, absorb, keep)
     tier = kept["tier"] if kept["tier"] != "standard" else absorbed["tier"]
     customers.update_customer(conn, absorb, merged_into=keep)
-    customers.update_customer(conn, keep, tier=tier, primary_email=kept["primary_email"] or absorbed["primary_email"])
+    customers.update_customer(conn, keep, tier=tier, primary_email=kept["primary_email"] or absorbed["primary_email"],
+                              owner=kept["owner"] or absorbed["owner"])
     # What the kept customer was before: a split of these identities gives back exactly that.
     audit(conn, "customer", keep, "merged", {"absorbed": absorb, "identities": moved,
                                              "before": {"tier": kept["tier"], "primary_email": kept["primary_email"]}})

@@ -40,7 +40,9 @@ def sample_interaction(source: str) -> JSON:
 
 def sample_customer() -> JSON:
     return {"id": 7, "display_name": "Mara Lindqvist", "primary_email": "mara@example.com", "tier": "standard",
-            "merged_into": None, "created_at": NOW, "updated_at": NOW, "handle": "mara.lindqvist"}
+            "merged_into": None, "created_at": NOW, "updated_at": NOW, "handle": "mara.lindqvist", "owner": None,
+            # What the outbound planner adds: their account in the target system (a CRM contact), if any.
+            "target_account": None}
 
 
 def sample_feature_request() -> JSON:

@@ -161,7 +161,7 @@ def forget_person(conn: Connection, customer_ids: list[int]) -> JSON:
                 select(interactions.c.id).where(interactions.c.customer_id.in_(customer_ids)))))).rowcount,
     }
     conn.execute(update(customers).where(customers.c.id.in_(customer_ids)).values(
-        display_name=ERASED, primary_email=None, updated_at=utcnow()))
+        display_name=ERASED, primary_email=None, owner=None, updated_at=utcnow()))
     return counts
 
 

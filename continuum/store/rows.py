@@ -22,6 +22,7 @@ class CustomerRow(TypedDict):
     merged_into: int | None
     created_at: datetime
     updated_at: datetime
+    owner: str | None  # the CRM contact's owner (an id in the CRM), from the CRM sync
 
 
 class IdentityRow(TypedDict):

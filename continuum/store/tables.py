@@ -45,6 +45,8 @@ customers = Table(
     Column("merged_into", Integer, ForeignKey("customers.id")),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    # Who looks after them in the CRM: the contact's owner id there (Salesforce OwnerId, HubSpot's owner).
+    Column("owner", String(256)),
 )
 
 identities = Table(
@@ -152,6 +154,9 @@ crm_fields = Table(
     Column("crm_value", JSON),
     Column("hub_value", JSON),
     Column("updated_at", TS, nullable=False),
+    # When the hub's value last changed (its own record of the change): a `wins: later` conflict compares it
+    # with the CRM record's modification time.
+    Column("hub_changed_at", TS),
 )
 
 outbox = Table(

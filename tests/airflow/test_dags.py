@@ -51,11 +51,13 @@ def test_tasks_follow_the_loop_and_call_each_system_in_its_pool() -> None:
             "respond_x", "respond_facebook", "publish_confluence", "report"} <= set(tasks)
     # The wiki's pages come last, once the run's tickets and answers are in the store.
     responds = [t for t in tasks if t.startswith("respond_")]  # one after another: each holds the run lock
-    assert tasks["publish_confluence"].upstream_task_ids == {responds[-1]}
+    # The CRM sync after the answers (its timeline holds this run's kept interactions), then the pages.
+    assert tasks["crm_hubspot"].upstream_task_ids == {responds[-1]}
+    assert tasks["publish_confluence"].upstream_task_ids == {"crm_hubspot"}
     assert "apply_confluence" not in tasks  # its effects are its pages: the publish task applies them
     for task_id, task in tasks.items():
         system = task_id.rsplit("_", 1)[-1]
-        if task_id.startswith(("read_", "apply_", "respond_", "publish_")):
+        if task_id.startswith(("read_", "apply_", "respond_", "publish_", "crm_")):
             assert task.pool == pool_name(system), task_id
         else:
             assert task.pool == "default_pool", task_id

@@ -27,4 +27,5 @@ def test_every_benchmark_runs_at_tiny_sizes_and_prints_json_lines() -> None:
             assert isinstance(value, (int, float)) or (value is None and line.get("unavailable")), (name, line)
         seen.add(line["benchmark"])
     assert {"throughput_sqlite", "api_calls_per_record", "noop_incremental_run", "memory_backfill",
-            "head_to_head_tap_jira", "airflow_run", "rules"} <= seen, seen
+            "head_to_head_tap_jira", "airflow_run", "rules", "crm_timeline_salesforce",
+            "crm_timeline_hubspot"} <= seen, seen

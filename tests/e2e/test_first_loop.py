@@ -10,6 +10,7 @@ d. syncing again, any number of times, changes nothing anywhere.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -185,3 +186,28 @@ def test_the_demo_json_has_the_promised_keys() -> None:
     # The report of the run outlives the demo's throwaway store, and counts the calls it made.
     page = Path(summary["report"]).read_text(encoding="utf-8")
     assert 'id="chart-calls"' in page and 'id="chart-requests"' in page and "jira" in page
+    # What the wiki and the CRM hold, in the summary people read: every figure counted, none of them zero.
+    text = _printed(summary)
+    pages = re.search(r"The wiki holds (\d+) customer history pages and (\d+) feature-request pages", text)
+    crm = re.search(r"The CRM \(hubspot\) has (\d+) contacts the hub created and (\d+) it linked to a customer "
+                    r"it knew, (\d+) timeline entries \(one per kept interaction\) and (\d+) cases", text)
+    assert pages and crm, text
+    assert all(int(n) > 0 for n in (*pages.groups(), *crm.groups())), (pages.groups(), crm.groups())
+    figures = summary["crm"]["hubspot"]
+    assert [int(n) for n in crm.groups()] == [figures[k] for k in ("contacts_created", "contacts_linked",
+                                                                    "timeline_entries", "cases")]
+    hubspot = summary["effects"]["hubspot"]  # the simulator counted what the summary says
+    assert (hubspot["contacts_created"], hubspot["notes"], hubspot["tickets"]) == (
+        figures["contacts_created"], figures["timeline_entries"], figures["cases"])
+
+
+def _printed(summary: dict[str, object]) -> str:
+    import io
+
+    from rich.console import Console
+
+    from continuum.demo.summary import print_demo_summary
+
+    buffer = io.StringIO()
+    print_demo_summary(summary, Console(file=buffer, width=400))
+    return buffer.getvalue()

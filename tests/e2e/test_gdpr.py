@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -144,7 +145,9 @@ def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_t
     with db.connect() as conn:
         person = find_customer(conn, EMAIL)
         held = export(conn, person)
-    assert {i["system"] for i in held["identities"]} == set(CHANNELS)
+    # Her accounts, and the CRM contact the hub made for each before the three were merged into one person.
+    assert {i["system"] for i in held["identities"]} == {*CHANNELS, "hubspot"}
+    contacts = sorted(i["account_id"] for i in held["identities"] if i["system"] == "hubspot")
     assert {e["source_system"] for e in held["interactions"]} >= set(CHANNELS)
     assert held["tickets"] and held["feature_requests"]  # a ticket, and the request her voices joined
     assert held["audit"]
@@ -168,7 +171,7 @@ def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_t
     assert "update planned: jira" in said.stdout and "not erased remotely: x post" in said.stdout
     assert "delete page planned: confluence" in said.stdout
     assert plan["dry_run"] and {(u["system"], u["action"]) for u in plan["updates"]} == {
-        ("jira", "update"), ("confluence", "delete page")}
+        ("jira", "update"), ("confluence", "delete page"), ("hubspot", "delete entry")}
     with db.connect() as conn:  # the dry run changed nothing
         assert find_customer(conn, EMAIL) == person
 
@@ -182,7 +185,14 @@ def test_export_then_erase_leaves_no_trace_in_the_store_or_the_systems_written_t
     # holds anything of her, and none is left to name.
     assert before["confluence"], "she never had a wiki page: the test proves nothing"
     assert not {s for s in written if (s, "page") in left}
-    after = {s: [m for m in (*MARKS, WORDS, BUG) if m.lower() in _state_text(running[s])] for s in written}
+    # The CRM contacts are the company's own records: listed for a person to delete (the hub reads them no
+    # more); the timeline notes that quoted her words are deleted.
+    assert sorted(i["id"] for i in done["not_erased_remotely"] if i["system"] == "hubspot") == contacts
+    crm = running["hubspot"]
+    held_by_crm = SimpleNamespace(objects=[o for o in crm.objects("contacts") if str(o["id"]) not in contacts]
+                                  + crm.objects("notes"))
+    after = {s: [m for m in (*MARKS, WORDS, BUG) if m.lower() in _state_text(held_by_crm if s == "hubspot"
+                                                                              else running[s])] for s in written}
     assert after == {s: [] for s in written}
     # The pages that quoted her were written again and their earlier versions deleted; the pages stay.
     assert {p["record_type"] for p in done["pages_rewritten"]} == {"feature_page", "feature_index", "faq_page"}

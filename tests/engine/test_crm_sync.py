@@ -196,6 +196,8 @@ def test_a_lead_rule_makes_a_lead(sqlite_db: Engine, sim: HubspotSimulator) -> N
     run_pipeline(ctx)
     (contact,) = sim.objects("contacts")
     assert sim.raw_property(contact["id"], "lifecyclestage") == "lead"
+    assert sim.raw_property(contact["id"], "hs_lead_status") == "NEW"  # in sales' queue of new leads
+    assert sim.raw_property(contact["id"], "firstname") == "bob"
 
 
 def test_a_case_routed_to_the_crm_is_a_ticket_and_its_public_answer_goes_back(sqlite_db: Engine,

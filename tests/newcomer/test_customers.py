@@ -32,7 +32,8 @@ def test_find_list_and_a_merge_undone_by_split(loop: Loop, monkeypatch: pytest.M
     assert cli("customers", "tier", str(annie["id"]), "vip").exit_code == 0
     assert cli("customers", "merge", str(ann["id"]), str(annie["id"])).exit_code == 0
     merged = customer_of("ann.lee")
-    assert merged["tier"] == "vip" and len(merged["identities"]) == 2
+    forum = [i for i in merged["identities"] if i["system"] == "discourse"]  # besides their CRM contacts
+    assert merged["tier"] == "vip" and len(forum) == 2
     shown = cli("customers", "show", str(ann["id"])).output
     assert "discourse:annie" in shown
     result = cli("customers", "split", str(ann["id"]), "discourse:annie")  # exactly what show printed
@@ -44,3 +45,17 @@ def test_find_list_and_a_merge_undone_by_split(loop: Loop, monkeypatch: pytest.M
     assert ann_after["interactions"] == annie_after["interactions"] == 1
     bad = cli("customers", "split", str(ann["id"]), "discourse:nobody")
     assert bad.exit_code == 1 and "it has: discourse:ann.lee" in bad.output
+
+
+def test_customers_import_still_imports_but_says_the_crm_sync_replaces_it(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CONTINUUM_DB_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    export = tmp_path / "crm.yaml"
+    export.write_text("- {crm_id: '0035g000001', name: Greta Hoffmann, email: greta@kraftwerk-it.de, tier: vip}\n")
+    assert cli("migrate").exit_code == 0
+    result = cli("customers", "import", str(export))
+    assert result.exit_code == 0, result.output
+    assert "imported 1 customers" in result.stdout
+    warning = [line for line in result.stderr.splitlines() if "deprecated" in line]
+    assert len(warning) == 1 and "crm:" in warning[0] and "import" not in result.stdout.split("imported")[0]
+    assert customer_of("greta@kraftwerk-it.de")["tier"] == "vip"
+    assert "deprecated" in cli("customers", "--help").output.lower()

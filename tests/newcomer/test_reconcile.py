@@ -52,8 +52,10 @@ def test_a_fresh_store_refuses_to_duplicate_and_reconcile_links_everything(loop:
     assert result.exit_code == 0, result.output
     (report,) = json.loads(result.stdout)
     # The wiki's pages (Ann's history, the feature requests' index, the FAQ page of the answer) are found by
-    # their titles, not made again.
-    assert report["found"] == {"create": 3, "reply": 1, "publish": 3} and not report["made"], report
+    # their titles, not made again; so are the CRM contact the hub made for her and her three timeline notes
+    # (by the key each carries), and no second customer is made of her contact.
+    assert report["found"] == {"create": 3, "reply": 1, "publish": 3, "create_contact": 1, "log": 3}, report
+    assert not report["made"], report
     assert label_searches(loop) - searches == 1  # one search for the page of keys, not one per ticket
     assert len(loop.jira.issues()) == 3 and loop.discourse.effect_counts()["replies"] == replies
     db = open_store(lost)

@@ -25,9 +25,7 @@ def test_a_wiki_that_cannot_publish_pages_is_an_error(own_folder: Path) -> None:
 
 def test_the_crm_mapping_is_checked_like_every_other(own_folder: Path) -> None:
     config = own_folder / "continuum.yaml"
-    edit(config, "  # hubspot:\n  #   connector: hubspot\n  #   connection: continuum_hubspot\n",
-         "  hubspot:\n    connector: hubspot\n    connection: continuum_hubspot\n")
-    edit(config, "    # crm: {system: hubspot, mapping: hubspot.contact.yaml",
+    edit(config, "    crm: {system: hubspot, mapping: hubspot.contact.yaml",
          "    crm: {system: hubspot, mapping: hubspot.contakt.yaml")
     result = cli("validate")
     assert result.exit_code == 2, result.output
