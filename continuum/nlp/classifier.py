@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,7 +133,9 @@ class KindModel:
         import joblib
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
+        # A name of this process's own: two processes building the same model at once (two task processes, two
+        # test workers) each write their own file, and the last rename wins with a whole model either way.
+        temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         joblib.dump({"format": MODEL_FORMAT, "pipeline": self.pipeline, "labels": self.labels,
                      "built_from": self.built_from, "examples": self.examples}, temporary)
         temporary.replace(path)  # a reader never sees half a model
