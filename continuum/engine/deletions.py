@@ -38,7 +38,15 @@ def delete_record(conn: Connection, ctx: SyncContext, source: SourceSpec, source
         deletions.add_tombstone(conn, system, source_id, None, utcnow())
         stats.add("deleted_unseen")
         return
+    from continuum.ops import erasecrm  # the CRM side of an erasure serves a deletion by the author too
+
+    logged = erasecrm.logged_entries(conn, [row["id"]])  # before the purge, which forgets them
     erase_row(conn, ctx, row, "author", stats)
+    # The CRM timeline entry quoting the post goes too, where the CRM's connector can delete one (a hub-written
+    # copy of a deleted post: X's terms, and the author's wish, say it must not outlive the post).
+    planned, _left = erasecrm.plan_deletions(conn, ctx.hub, logged)
+    if planned:
+        stats.add("deleted_timeline_entries", len(planned))
 
 
 def erase_row(conn: Connection, ctx: SyncContext, row: InteractionRow, by: str, stats: RunStats) -> JSON:

@@ -100,3 +100,25 @@ def test_a_deleted_post_is_purged_its_ticket_cleaned_and_it_never_comes_back(loo
         assert len(conn.execute(select(tombstones.c.id)).all()) == 1
         assert len(conn.execute(select(audit_events.c.id).where(audit_events.c.action == "deleted")).all()) == 1
     assert len(jira.issues()) == 1
+
+
+def test_a_deleted_post_takes_its_crm_timeline_note_with_it(loop: Loop) -> None:  # noqa: F811
+    """The shipped pipeline logs every kept post on the customer's HubSpot contact: a post its author deleted
+    leaves no note quoting it there (the hub's copy must not outlive the post)."""
+    crm = loop.sims["hubspot"]
+
+    def bodies() -> list[str]:
+        return [crm.raw_property(n["id"], "hs_note_body") or "" for n in crm.objects("notes")]
+
+    loop.discourse.add_user("zoe", "Zoe", "zoe@example.com")
+    topic, _ = loop.discourse.create_topic("zoe", "support", "Cannot log in", "Since the update I cannot log in")
+    reply = loop.discourse.reply("zoe", topic, f"Also my {WORD} token")
+    loop.sync()
+    assert len([b for b in bodies() if WORD in b]) == 1, bodies()  # logged: else the test would prove nothing
+
+    loop.discourse.delete_post_by_author(reply)
+    stats = loop.sync()
+    assert stats.counts.get("deleted_timeline_entries") == 1, stats.counts
+    assert not [b for b in bodies() if WORD in b], bodies()
+    assert any("cannot log in" in b for b in bodies()), bodies()  # the topic's own note stays
+    assert loop.sync().counts.get("deleted_timeline_entries") is None  # once
