@@ -68,6 +68,19 @@ def linked_interactions(conn: Connection, interaction_ids: Iterable[int]) -> set
         links.c.record_type == "interaction", links.c.record_id.in_(ids))).scalars())
 
 
+def links_of(conn: Connection, record_type: str, record_ids: Iterable[int]) -> dict[tuple[int, str], LinkRow]:
+    """The counterparts of these records, by (record id, system) (one query for a page's thread roots)."""
+    ids = sorted(set(record_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(select(links).where(links.c.record_type == record_type, links.c.record_id.in_(ids))
+                        .order_by(links.c.id)).mappings()
+    found: dict[tuple[int, str], LinkRow] = {}
+    for row in rows:
+        found.setdefault((int(row["record_id"]), row["system"]), cast(LinkRow, dict(row)))
+    return found
+
+
 def ticket_of(conn: Connection, interaction_id: int, feature_request_id: int | None) -> LinkRow | None:
     """The ticket an interaction is behind: its own, or its feature request's."""
     row = conn.execute(select(links).where(or_(

@@ -151,6 +151,15 @@ def add_member(conn: Connection, fr_id: int, interaction_id: int, text_hash: str
                                            "created_at": utcnow()}], ["interaction_id"])
 
 
+def add_members(conn: Connection, members: list[JSON]) -> None:
+    """:func:`add_member` for a page's members in one statement (each: fr_id, interaction_id, text_hash,
+    joined, score)."""
+    now = utcnow()
+    insert_ignore(conn, request_members, [{
+        "interaction_id": m["interaction_id"], "feature_request_id": m["fr_id"], "text_hash": m["text_hash"],
+        "joined": m["joined"], "score": m["score"], "created_at": now} for m in members], ["interaction_id"])
+
+
 def member_of(conn: Connection, interaction_id: int) -> Any:
     return conn.execute(select(request_members).where(
         request_members.c.interaction_id == interaction_id)).mappings().first()
