@@ -27,7 +27,7 @@ from continuum.engine.apply import UnknownHubObjects
 from continuum.engine.attachments import record_read
 from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.deletions import delete_record
-from continuum.engine.identity import follow_renames, resolve_customer
+from continuum.engine.identity import follow_renames, resolve_customer, resolve_new_customers
 from continuum.engine.pauses import until_window_spent
 from continuum.kit.cursors import cursor_json
 from continuum.mapping import MappingError, MappingFile, map_inbound
@@ -232,7 +232,11 @@ def _upsert_page(conn: Connection, ctx: SyncContext, system: str, mapped: Sequen
     now = utcnow()
     account = ctx.system_context(system)["account"]
     fresh = [m for m in mapped if m.source_id not in existing]
-    customers = _known_customers(conn, system, [m for m in fresh if not _own(account, m.canonical)])
+    authors = [m for m in fresh if not _own(account, m.canonical)]
+    customers = _known_customers(conn, system, authors)
+    # First seen: their customers and identities made in bulk, not five statements each.
+    customers.update(resolve_new_customers(conn, system, [
+        m.canonical for m in authors if str(m.canonical["author_account_id"]) not in customers]))
     updates: dict[int, JSON] = {}
     rows: list[JSON] = []
     # (action, source id, changes) in record order, so audit ids follow the page's order.

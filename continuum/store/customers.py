@@ -27,6 +27,25 @@ def create_customer(conn: Connection, display_name: str, primary_email: str | No
     ).returning(customers.c.id)).scalar_one())
 
 
+def create_customers(conn: Connection, rows: list[JSON], now: datetime) -> list[int]:
+    """Many new customers in one statement (each: display_name, primary_email, tier); their ids in row order."""
+    if not rows:
+        return []
+    result = conn.execute(customers.insert().returning(customers.c.id, sort_by_parameter_order=True), [
+        {**row, "created_at": now, "updated_at": now} for row in rows])
+    return [int(i) for i in result.scalars()]
+
+
+def delete_customers(conn: Connection, customer_ids: list[int]) -> None:
+    if customer_ids:
+        conn.execute(delete(customers).where(customers.c.id.in_(customer_ids)))
+
+
+def add_identities(conn: Connection, rows: list[JSON]) -> None:
+    """:func:`add_identity` for many accounts in one statement."""
+    insert_ignore(conn, identities, rows, ["system", "account_id"])
+
+
 def update_customer(conn: Connection, customer_id: int, **values: object) -> None:
     """Change a customer's fields; ``updated_at`` is set to now."""
     conn.execute(update(customers).where(customers.c.id == customer_id).values(**values, updated_at=utcnow()))
