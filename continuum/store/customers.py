@@ -31,9 +31,15 @@ def create_customers(conn: Connection, rows: list[JSON], now: datetime) -> list[
     """Many new customers in one statement (each: display_name, primary_email, tier); their ids in row order."""
     if not rows:
         return []
-    result = conn.execute(customers.insert().returning(customers.c.id, sort_by_parameter_order=True), [
-        {**row, "created_at": now, "updated_at": now} for row in rows])
-    return [int(i) for i in result.scalars()]
+    # Ids are matched to rows by their values, not by the order RETURNING gives them back: asking for that
+    # order makes SQLite insert them one by one.  Rows with the same values are the same to anybody.
+    result = conn.execute(customers.insert().returning(customers.c.id, customers.c.display_name,
+                                                       customers.c.primary_email),
+                          [{**row, "created_at": now, "updated_at": now} for row in rows])
+    made: dict[tuple[str, str | None], list[int]] = {}
+    for customer_id, name, email in sorted(result.all()):
+        made.setdefault((name, email), []).append(int(customer_id))
+    return [made[(row["display_name"], row["primary_email"])].pop(0) for row in rows]
 
 
 def delete_customers(conn: Connection, customer_ids: list[int]) -> None:
