@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from continuum.connector import JSON
 from continuum.engine.conversations import branch_starts
-from continuum.store import customers, interactions
+from continuum.store import customers, first_contacts, interactions
 from continuum.store.links import links_of
 from continuum.store.rows import InteractionRow, LinkRow
 
@@ -52,7 +52,7 @@ class PageFacts:
         self.tier = customers.tiers(conn, ids)
         # A CRM record is an identity outside the channels the hub listens to.
         self.known = customers.with_identity_outside(conn, ids, channel_systems)
-        self.first = interactions.first_inbound(conn, ids)
+        self.first = first_contacts.firsts(conn, ids)
         wanted = {(r["source_system"], thread) for r in rows
                   if not r.get("is_thread_start") and (thread := r.get("thread_id")) is not None}
         found = interactions.thread_starts(conn, {thread for _, thread in wanted}) if wanted else []

@@ -31,7 +31,7 @@ from continuum.engine.identity import follow_renames, resolve_customer, resolve_
 from continuum.engine.pauses import until_window_spent
 from continuum.kit.cursors import cursor_json
 from continuum.mapping import MappingError, MappingFile, map_inbound
-from continuum.store import interactions, outbox
+from continuum.store import first_contacts, interactions, outbox
 from continuum.store.audit import audit, audit_many
 from continuum.store.base import content_hash
 from continuum.store.cursors import get_cursor, save_cursor
@@ -269,9 +269,20 @@ def _upsert_page(conn: Connection, ctx: SyncContext, system: str, mapped: Sequen
     if rows:
         interactions.insert_new(conn, rows)
         ids.update(interactions.ids_by_source(conn, system, [row["source_id"] for row in rows]))
+        _record_first_contacts(conn, [(ids[row["source_id"]], row) for row in rows])
     audit_many(conn, [
         {"record_type": "interaction", "record_id": ids[source_id], "action": action, "changes": changes,
          "pipeline": ctx.pipeline_name, "system": system} for action, source_id, changes in audits])
+
+
+def _record_first_contacts(conn: Connection, stored: Sequence[tuple[int, JSON]]) -> None:
+    """The lowest new inbound interaction of each customer: their first contact, unless one came before."""
+    firsts: dict[int, int] = {}
+    for interaction_id, row in stored:
+        if row["direction"] == "inbound" and row["customer_id"] is not None:
+            customer_id = int(row["customer_id"])
+            firsts[customer_id] = min(interaction_id, firsts.get(customer_id, interaction_id))
+    first_contacts.record(conn, firsts)
 
 
 def _own(account: str | None, canonical: JSON) -> bool:
@@ -310,5 +321,6 @@ def upsert_interaction(conn: Connection, ctx: SyncContext, system: str, record: 
     row = _new_row(system, source_id, canonical, digest, own, customer_id, now)
     interactions.insert_new(conn, [row])
     created = interactions.id_of(conn, system, source_id)
+    _record_first_contacts(conn, [(created, row)])
     audit(conn, "interaction", created, "created", _created_audit(row, canonical), ctx.pipeline_name, system)
     return "created"

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
 from continuum.connector import JSON
+from continuum.store import first_contacts
 from continuum.store.base import insert_ignore
 from continuum.store.db import utcnow
 from continuum.store.rows import InteractionRow, SlaItem, StoredVersion, Voice
@@ -119,10 +120,12 @@ def reassign_customer(conn: Connection, from_customer: int, to_customer: int) ->
     """Everything one customer wrote now belongs to another (a merge)."""
     conn.execute(update(interactions).where(interactions.c.customer_id == from_customer)
                  .values(customer_id=to_customer))
+    first_contacts.forget(conn, [to_customer])  # an older message may have joined: looked up again
 
 
 def assign_customer(conn: Connection, interaction_ids: list[int], customer_id: int) -> None:
     conn.execute(update(interactions).where(interactions.c.id.in_(interaction_ids)).values(customer_id=customer_id))
+    first_contacts.forget(conn, [customer_id])  # the one it left heals itself: its row no longer matches
 
 
 # -- triage -------------------------------------------------------------------------

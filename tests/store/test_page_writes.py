@@ -78,3 +78,35 @@ def test_voters_of_counts_distinct_inbound_customers_per_request(any_db: Engine)
         assert counted == {a: 2, b: 1, 999: 0}
         assert counted[a] == count_voters(conn, a) and counted[b] == count_voters(conn, b)
         assert conn.execute(select(func.count()).select_from(interactions)).scalar_one() == 5
+
+
+def test_first_contact_is_a_lookup_that_heals_after_a_deletion_or_a_merge(any_db: Engine) -> None:
+    from continuum.store import first_contacts
+    from continuum.store.interactions import (
+        delete_interaction,
+        first_inbound,
+        ids_by_source,
+        insert_new,
+        reassign_customer,
+    )
+
+    now = utcnow()
+
+    def post(n: int, customer: int, direction: str = "inbound") -> dict[str, object]:
+        return {"source_system": "forum", "source_id": f"post:{n}", "customer_id": customer, "direction": direction,
+                "kind": "question", "title": "", "text": "", "status": "new", "content_hash": str(n),
+                "first_seen_at": now, "last_seen_at": now, "is_thread_start": True}
+
+    with any_db.begin() as conn:
+        ann, bob = (customers.create_customer(conn, n, None, "standard", now) for n in ("ann", "bob"))
+        insert_new(conn, [post(1, bob), post(2, ann, "outbound"), post(3, ann), post(4, ann)])
+        ids = ids_by_source(conn, "forum", [f"post:{n}" for n in range(1, 5)])
+        # As the read stage records it (post 4 arrives in a later page: the lower id stays).
+        first_contacts.record(conn, {ann: ids["post:3"]})
+        first_contacts.record(conn, {ann: ids["post:4"]})
+        assert first_contacts.firsts(conn, [ann, bob]) == first_inbound(conn, [ann, bob]) == {
+            ann: ids["post:3"], bob: ids["post:1"]}  # bob was never recorded: scanned
+        delete_interaction(conn, ids["post:3"])  # a dropped first message: the next one is the first
+        assert first_contacts.firsts(conn, [ann]) == {ann: ids["post:4"]}
+        reassign_customer(conn, bob, ann)  # bob's older post joins ann
+        assert first_contacts.firsts(conn, [ann, bob]) == first_inbound(conn, [ann, bob]) == {ann: ids["post:1"]}
