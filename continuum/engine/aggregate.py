@@ -151,15 +151,15 @@ def _adopt_unprofiled(conn: Connection, state: Matching) -> None:
         request_matching.set_profile(conn, fr_id, state.matcher.config.scope.of(dict(row)))
 
 
-def aggregate(w: PageWrites, ctx: SyncContext, row: Mapping[str, Any], root: Mapping[str, Any] | None) -> tuple[
-        str, int, Score]:
+def aggregate(conn: Connection, ctx: SyncContext, row: Mapping[str, Any], root: Mapping[str, Any] | None,
+              writes: PageWrites | None = None) -> tuple[str, int, Score]:
     """Link ``row`` to a feature request; returns (outcome, feature request id, score).
 
     The outcome is ``voted``, ``suggested`` (it founded a feature request whose ticket waits for a
     person to confirm or reject the match) or ``new_feature_request``.  The link, the member, the
-    recount and the audit row are the page's (:class:`PageWrites`): written once per page, not per vote.
+    recount and the audit row go to the triage page's ``writes`` when given (written once per page, not
+    per vote), else straight to the store.
     """
-    conn = w.conn
     if root is not None and root.get("feature_request_id"):
         fr_id = int(root["feature_request_id"])
         score = Score(100.0, explanation="a post in the feature request's own thread")
@@ -186,12 +186,20 @@ def aggregate(w: PageWrites, ctx: SyncContext, row: Mapping[str, Any], root: Map
             elif best is not None:
                 score = dataclasses.replace(score, explanation=f"{score.explanation}; closest: feature request "
                                                                f"{best}")
-        w.member(fr_id, row["id"], text_hash(*state.texts(row)), joined, score.total)
+        if writes is not None:
+            writes.member(fr_id, row["id"], text_hash(*state.texts(row)), joined, score.total)
+        else:
+            request_matching.add_member(conn, fr_id, row["id"], text_hash(*state.texts(row)), joined, score.total)
         state.index.add(fr_id, request)
-    w.set(row, feature_request_id=fr_id)
-    w.vote(fr_id)
-    w.audit(row["id"], "linked_feature_request",
-            {"feature_request_id": fr_id, "outcome": outcome, "score": score.total, "why": score.explanation})
+    linked: JSON = {"feature_request_id": fr_id, "outcome": outcome, "score": score.total, "why": score.explanation}
+    if writes is not None:
+        writes.set(row, feature_request_id=fr_id)
+        writes.vote(fr_id)
+        writes.audit(row["id"], "linked_feature_request", linked)
+        return outcome, fr_id, score
+    interactions.update_interaction(conn, row["id"], feature_request_id=fr_id)
+    feature_requests.set_votes(conn, fr_id, interactions.count_voters(conn, fr_id))
+    audit(conn, "interaction", row["id"], "linked_feature_request", linked, ctx.pipeline_name)
     return outcome, fr_id, score
 
 

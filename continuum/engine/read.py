@@ -267,8 +267,7 @@ def _upsert_page(conn: Connection, ctx: SyncContext, system: str, mapped: Sequen
     interactions.update_rows(conn, updates)
     ids = {source_id: row.id for source_id, row in existing.items()}
     if rows:
-        interactions.insert_new(conn, rows)
-        ids.update(interactions.ids_by_source(conn, system, [row["source_id"] for row in rows]))
+        ids.update(interactions.insert_new_ids(conn, system, rows))
         _record_first_contacts(conn, [(ids[row["source_id"]], row) for row in rows])
     audit_many(conn, [
         {"record_type": "interaction", "record_id": ids[source_id], "action": action, "changes": changes,

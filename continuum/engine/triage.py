@@ -92,7 +92,7 @@ def _triage_one(w: PageWrites, ctx: SyncContext, row: InteractionRow) -> str:
     person_decided = bool((row.get("override") or {}).get("kind") or (row.get("override") or {}).get("action"))
     if root is not None and root.get("feature_request_id") and decision.kind in ("feature_request", "unknown"):
         # A "+1" in a feature request's thread is a vote there; a question asked there is not.
-        _, fr_id, _score = aggregate.aggregate(w, ctx, row, root)
+        _, fr_id, _score = aggregate.aggregate(w.conn, ctx, row, root, w)
         routed = w.has_ticket(fr_id)
         w.set(row, kind="feature_request", team=root["team"], priority=root["priority"], route=root["route"],
               language=facts["language"], status="routed" if routed else "triaged", feature_request_id=fr_id)
@@ -134,7 +134,7 @@ def _act(w: PageWrites, ctx: SyncContext, row: InteractionRow, decision: Decisio
         if decision.action == "link" or (decision.action == "ticket" and decision.kind == "feature_request"
                                          and ctx.rulebook.feature_requests.route == decision.route
                                          and ctx.pipeline.feature_request_mapping):
-            outcome, fr_id, score = aggregate.aggregate(w, ctx, row, None)
+            outcome, fr_id, score = aggregate.aggregate(conn, ctx, row, None, w)
             values["feature_request_id"] = fr_id
             explanation.update(feature_request=fr_id, score=score.total, why=score.explanation)
             if w.has_ticket(fr_id):

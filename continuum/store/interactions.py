@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
 from continuum.connector import JSON
 from continuum.store import first_contacts
-from continuum.store.base import insert_ignore
+from continuum.store.base import insert_ignore, insert_ignore_returning
 from continuum.store.db import utcnow
 from continuum.store.rows import InteractionRow, SlaItem, StoredVersion, Voice
 from continuum.store.tables import customers, interactions
@@ -48,6 +49,16 @@ def insert_new(conn: Connection, rows: list[JSON]) -> int:
     return insert_ignore(conn, interactions, rows, ["source_system", "source_id"])
 
 
+def insert_new_ids(conn: Connection, system: str, rows: list[JSON]) -> dict[str, int]:
+    """:func:`insert_new` giving back ``source id → id`` of every row, from the insert itself.
+
+    Only rows another run stored meanwhile (skipped by the insert) cost a second query."""
+    made = {source_id: int(i) for source_id, i in insert_ignore_returning(
+        conn, interactions, rows, ["source_system", "source_id"], ["source_id", "id"])}
+    missing = [row["source_id"] for row in rows if row["source_id"] not in made]
+    return {**made, **(ids_by_source(conn, system, missing) if missing else {})}
+
+
 def ids_by_source(conn: Connection, system: str, source_ids: list[str]) -> dict[str, int]:
     rows = conn.execute(select(interactions.c.source_id, interactions.c.id).where(
         interactions.c.source_system == system, interactions.c.source_id.in_(source_ids)))
@@ -72,9 +83,14 @@ def update_rows(conn: Connection, changes: dict[int, JSON]) -> None:
         groups.setdefault(tuple(sorted(values)), []).append(
             {"row_id": interaction_id, **{f"v_{k}": v for k, v in values.items()}})
     for names, params in groups.items():
-        statement = update(interactions).where(interactions.c.id == bindparam("row_id")).values(
-            {name: bindparam(f"v_{name}") for name in names})
-        conn.execute(statement, params)
+        conn.execute(_update_by_id(names), params)
+
+
+@lru_cache(maxsize=64)
+def _update_by_id(names: tuple[str, ...]) -> Any:
+    """One prebuilt UPDATE per set of columns (a triage run uses a handful)."""
+    return update(interactions).where(interactions.c.id == bindparam("row_id")).values(
+        {name: bindparam(f"v_{name}") for name in names})
 
 
 def delete_interaction(conn: Connection, interaction_id: int) -> None:
