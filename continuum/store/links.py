@@ -11,6 +11,7 @@ from typing import cast
 
 from sqlalchemy import Connection, and_, or_, select, update
 
+from continuum.connector import JSON
 from continuum.store.base import insert_ignore
 from continuum.store.db import utcnow
 from continuum.store.rows import LinkRow, TicketToAnswer
@@ -37,6 +38,14 @@ def add_link(conn: Connection, record_type: str, record_id: int, system: str, ob
         "external_id": external_id, "url": url, "external_version": version,
         "content_hash": content_hash_, "synced_at": utcnow(),
     }], ["system", "object_type", "external_id"])
+
+
+def add_links(conn: Connection, rows: list[JSON]) -> None:
+    """:func:`add_link` for many counterparts in one statement (each: record_type, record_id, system,
+    object_type, external_id, url, external_version)."""
+    now = utcnow()
+    insert_ignore(conn, links, [{"content_hash": None, **row, "synced_at": now} for row in rows],
+                  ["system", "object_type", "external_id"])
 
 
 def touch_link(conn: Connection, link_id: int, version: str | None, content_hash_: str | None) -> None:

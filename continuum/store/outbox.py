@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, exists, func, select, update
+from sqlalchemy import Connection, bindparam, exists, func, select, update
 
 from continuum.connector import JSON
 from continuum.store.base import insert_ignore
@@ -118,6 +118,14 @@ def mark_sending(conn: Connection, effect_ids: list[int]) -> None:
 
 def set_effect(conn: Connection, effect_id: int, **values: Any) -> None:
     conn.execute(update(outbox).where(outbox.c.id == effect_id).values(**values))
+
+
+def mark_done_many(conn: Connection, done: dict[int, str]) -> None:
+    """Effects applied, each with the id of what it made (``effect id → external id``), in one ``executemany``."""
+    if done:
+        conn.execute(update(outbox).where(outbox.c.id == bindparam("effect_id")).values(
+            state="done", external_id=bindparam("made"), last_error=None, updated_at=utcnow()),
+            [{"effect_id": i, "made": made} for i, made in sorted(done.items())])
 
 
 def mark_failed(conn: Connection, effect_id: int, *, final: bool, error: str, now: datetime) -> None:
