@@ -314,13 +314,17 @@ def _settle_made(conn: Connection, ctx: SyncContext, system: str, made: Sequence
     add_links(conn, [{"record_type": row["record_type"], "record_id": row["record_id"], "system": system,
                       "object_type": result.object_type or row["object_type"], "external_id": result.external_id,
                       "url": result.url, "external_version": result.version} for row, result in made])
+    routed: list[tuple[str, int]] = []  # the commonest handler, for the whole batch at once
     for row, result in made:
         handler = ON_SUCCESS.get(row["action"])
-        if handler is not None:
+        if handler is _routed or (handler is _notified and row["context"].get("purpose") == "route"):
+            routed.append((row["record_type"], row["record_id"]))
+        elif handler is not None:
             handler(conn, row, result)
         if row["action"] == "create":  # a ticket: its team's experts may get a chat thread for it
             expert.ticket_made(conn, ctx, row, str(result.external_id), result.url)
         stats.add(f"{row['action']}_found" if result.found_existing else f"{row['action']}_applied")
+    interactions.mark_routed_many(conn, routed)
     audit_many(conn, [{"record_type": row["record_type"], "record_id": row["record_id"],
                        "action": f"{row['action']}_applied", "pipeline": ctx.pipeline_name, "system": system,
                        "changes": {"system": system, "external_id": result.external_id,

@@ -124,6 +124,19 @@ def mark_routed(conn: Connection, record_type: str, record_id: int) -> None:
     conn.execute(update(interactions).where(where, interactions.c.status != "deleted").values(status="routed"))
 
 
+def mark_routed_many(conn: Connection, records: Iterable[tuple[str, int]]) -> None:
+    """:func:`mark_routed` for many (record type, record id) pairs: one statement per record type."""
+    wanted = set(records)
+    ids = sorted(i for t, i in wanted if t == "interaction")
+    frs = sorted(i for t, i in wanted if t == "feature_request")
+    if ids:
+        conn.execute(update(interactions).where(interactions.c.id.in_(ids), interactions.c.status != "deleted")
+                     .values(status="routed"))
+    if frs:
+        conn.execute(update(interactions).where(interactions.c.feature_request_id.in_(frs),
+                                                interactions.c.status == "triaged").values(status="routed"))
+
+
 def mark_answered(conn: Connection, interaction_ids: list[int], at: datetime | None = None) -> None:
     """The customer got the answer: the SLA clock stops ``at`` or now (or stays where it stopped)."""
     # A deleted one stays deleted (its status is what keeps its text out of every page and count).
