@@ -26,14 +26,16 @@ def content_hash(value: Any) -> str:
 
 @lru_cache(maxsize=256)
 def _insert_ignore(dialect: str, table: Table, keys: tuple[str, ...], returning: tuple[str, ...]) -> Any:
-    """Built once per (dialect, table, keys, returned columns): building it costs more than SQLite running it."""
+    """Built once per (dialect, table, keys, returned columns): building it costs more than SQLite running it.
+
+    Without returned columns there is no RETURNING: psycopg then sends the rows as one pipelined batch."""
     if dialect == "postgresql":
         stmt: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
     elif dialect == "sqlite":
         stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys))
     else:  # pragma: no cover - other databases are not supported yet
         raise RuntimeError(f"unsupported database dialect {dialect!r}")
-    return stmt.returning(*(table.c[name] for name in returning))
+    return stmt.returning(*(table.c[name] for name in returning)) if returning else stmt
 
 
 def insert_ignore(conn: Connection, table: Table, rows: list[JSON], keys: list[str]) -> int:
@@ -51,3 +53,9 @@ def insert_ignore_returning(conn: Connection, table: Table, rows: list[JSON], ke
     if not rows:
         return []
     return list(conn.execute(_insert_ignore(conn.dialect.name, table, tuple(keys), tuple(returning)), rows).all())
+
+
+def insert_ignore_all(conn: Connection, table: Table, rows: list[JSON], keys: list[str]) -> None:
+    """:func:`insert_ignore` for callers that need no count: no RETURNING."""
+    if rows:
+        conn.execute(_insert_ignore(conn.dialect.name, table, tuple(keys), ()), rows)

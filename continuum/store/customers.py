@@ -9,7 +9,7 @@ from typing import cast
 from sqlalchemy import Connection, delete, func, or_, select, update
 
 from continuum.connector import JSON
-from continuum.store.base import insert_ignore
+from continuum.store.base import insert_ignore, insert_ignore_all
 from continuum.store.db import utcnow
 from continuum.store.rows import CustomerRow, IdentityRow, NamedCustomer
 from continuum.store.tables import audit_events, customers, identities, interactions
@@ -49,7 +49,7 @@ def delete_customers(conn: Connection, customer_ids: list[int]) -> None:
 
 def add_identities(conn: Connection, rows: list[JSON]) -> None:
     """:func:`add_identity` for many accounts in one statement."""
-    insert_ignore(conn, identities, rows, ["system", "account_id"])
+    insert_ignore_all(conn, identities, rows, ["system", "account_id"])
 
 
 def update_customer(conn: Connection, customer_id: int, **values: object) -> None:

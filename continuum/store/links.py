@@ -12,7 +12,7 @@ from typing import cast
 from sqlalchemy import Connection, and_, or_, select, update
 
 from continuum.connector import JSON
-from continuum.store.base import insert_ignore
+from continuum.store.base import insert_ignore, insert_ignore_all
 from continuum.store.db import utcnow
 from continuum.store.rows import LinkRow, TicketToAnswer
 from continuum.store.tables import feature_requests, links
@@ -44,7 +44,7 @@ def add_links(conn: Connection, rows: list[JSON]) -> None:
     """:func:`add_link` for many counterparts in one statement (each: record_type, record_id, system,
     object_type, external_id, url, external_version)."""
     now = utcnow()
-    insert_ignore(conn, links, [{"content_hash": None, **row, "synced_at": now} for row in rows],
+    insert_ignore_all(conn, links, [{"content_hash": None, **row, "synced_at": now} for row in rows],
                   ["system", "object_type", "external_id"])
 
 
