@@ -24,7 +24,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
@@ -47,6 +47,9 @@ from continuum.store import feature_requests, interactions, request_matching
 from continuum.store.audit import audit
 from continuum.store.base import content_hash
 from continuum.store.db import utcnow
+
+if TYPE_CHECKING:  # only named: importing it here would close an import cycle through the read stage
+    from continuum.engine.pagewrites import PageWrites
 
 MATCH_CHARS = 600  # the title and the opening of the text say what is asked; long posts drift
 READ_AHEAD = 256  # new requests embedded in one batch with the first that misses the cache
@@ -148,12 +151,14 @@ def _adopt_unprofiled(conn: Connection, state: Matching) -> None:
         request_matching.set_profile(conn, fr_id, state.matcher.config.scope.of(dict(row)))
 
 
-def aggregate(conn: Connection, ctx: SyncContext, row: Mapping[str, Any], root: Mapping[str, Any] | None) -> tuple[
-        str, int, Score]:
+def aggregate(conn: Connection, ctx: SyncContext, row: Mapping[str, Any], root: Mapping[str, Any] | None,
+              writes: PageWrites | None = None) -> tuple[str, int, Score]:
     """Link ``row`` to a feature request; returns (outcome, feature request id, score).
 
     The outcome is ``voted``, ``suggested`` (it founded a feature request whose ticket waits for a
-    person to confirm or reject the match) or ``new_feature_request``.
+    person to confirm or reject the match) or ``new_feature_request``.  The link, the member, the
+    recount and the audit row go to the triage page's ``writes`` when given (written once per page, not
+    per vote), else straight to the store.
     """
     if root is not None and root.get("feature_request_id"):
         fr_id = int(root["feature_request_id"])
@@ -181,13 +186,20 @@ def aggregate(conn: Connection, ctx: SyncContext, row: Mapping[str, Any], root: 
             elif best is not None:
                 score = dataclasses.replace(score, explanation=f"{score.explanation}; closest: feature request "
                                                                f"{best}")
-        request_matching.add_member(conn, fr_id, row["id"], text_hash(*state.texts(row)), joined, score.total)
+        if writes is not None:
+            writes.member(fr_id, row["id"], text_hash(*state.texts(row)), joined, score.total)
+        else:
+            request_matching.add_member(conn, fr_id, row["id"], text_hash(*state.texts(row)), joined, score.total)
         state.index.add(fr_id, request)
+    linked: JSON = {"feature_request_id": fr_id, "outcome": outcome, "score": score.total, "why": score.explanation}
+    if writes is not None:
+        writes.set(row, feature_request_id=fr_id)
+        writes.vote(fr_id)
+        writes.audit(row["id"], "linked_feature_request", linked)
+        return outcome, fr_id, score
     interactions.update_interaction(conn, row["id"], feature_request_id=fr_id)
     feature_requests.set_votes(conn, fr_id, interactions.count_voters(conn, fr_id))
-    audit(conn, "interaction", row["id"], "linked_feature_request",
-          {"feature_request_id": fr_id, "outcome": outcome, "score": score.total, "why": score.explanation},
-          ctx.pipeline_name)
+    audit(conn, "interaction", row["id"], "linked_feature_request", linked, ctx.pipeline_name)
     return outcome, fr_id, score
 
 

@@ -57,9 +57,9 @@ from continuum.kit.ratelimit import spent_window
 from continuum.store import dead_letters as letters
 from continuum.store import interactions
 from continuum.store import outbox as effects
-from continuum.store.audit import audit
+from continuum.store.audit import audit, audit_many
 from continuum.store.db import utcnow
-from continuum.store.links import add_link
+from continuum.store.links import add_links
 from continuum.store.rows import OutboxRow
 
 DEFAULT_BATCH = 50
@@ -287,10 +287,14 @@ def _apply_batch(ctx: SyncContext, system: str, batch: Sequence[OutboxRow], stat
     failpoints.hit(f"after_write:{system}")
     by_key = {result.key: result for result in results}
     with ctx.db.begin() as conn:
-        for row in batch:
-            result = by_key.get(row["idempotency_key"]) or EffectResult(
-                key=row["idempotency_key"], ok=False, error="the connector returned no result for this effect")
-            _settle(conn, ctx, system, row, result, stats)
+        settled = [(row, by_key.get(row["idempotency_key"]) or EffectResult(
+            key=row["idempotency_key"], ok=False, error="the connector returned no result for this effect"))
+            for row in batch]
+        made = [(row, result) for row, result in settled if result.ok and result.external_id]
+        _settle_made(conn, ctx, system, made, stats)
+        for row, result in settled:
+            if not (result.ok and result.external_id):
+                _settle(conn, ctx, system, row, result, stats)
     ctx.tick(f"apply {system}", len(batch))
     waits = [r.resume_in_s for r in results if isinstance(r, Deferred)]
     if waits:
@@ -298,29 +302,44 @@ def _apply_batch(ctx: SyncContext, system: str, batch: Sequence[OutboxRow], stat
     return bool(waits)
 
 
-def _settle(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, result: EffectResult,
-            stats: RunStats) -> None:
-    now = utcnow()
-    if result.ok:
-        letters.resolve_dead_letter(conn, system, "apply", row["idempotency_key"])
-    if result.ok and result.external_id:
-        effects.set_effect(conn, row["id"], state="done", external_id=result.external_id, last_error=None,
-                           updated_at=now)
-        add_link(conn, row["record_type"], row["record_id"], system, result.object_type or row["object_type"],
-                 result.external_id, url=result.url, version=result.version)
+def _settle_made(conn: Connection, ctx: SyncContext, system: str, made: Sequence[tuple[OutboxRow, EffectResult]],
+                 stats: RunStats) -> None:
+    """Settle the batch's effects that made something, in a few statements for the whole batch.
+
+    Their dead letters, their done state, their links and their audit rows go in one statement each;
+    what an action does once it succeeded (:data:`ON_SUCCESS`) runs per effect, after its link exists."""
+    if not made:
+        return
+    from continuum.engine import expert  # here: expert plans answers, whose modules import this one
+
+    letters.resolve_dead_letters(conn, system, "apply", [row["idempotency_key"] for row, _ in made])
+    effects.mark_done_many(conn, {row["id"]: str(result.external_id) for row, result in made})
+    add_links(conn, [{"record_type": row["record_type"], "record_id": row["record_id"], "system": system,
+                      "object_type": result.object_type or row["object_type"], "external_id": result.external_id,
+                      "url": result.url, "external_version": result.version} for row, result in made])
+    routed: list[tuple[str, int]] = []  # the commonest handler, for the whole batch at once
+    for row, result in made:
         handler = ON_SUCCESS.get(row["action"])
-        if handler is not None:
+        if handler is _routed or (handler is _notified and row["context"].get("purpose") == "route"):
+            routed.append((row["record_type"], row["record_id"]))
+        elif handler is not None:
             handler(conn, row, result)
         if row["action"] == "create":  # a ticket: its team's experts may get a chat thread for it
-            from continuum.engine import expert  # here: expert plans answers, whose modules import this one
-
-            expert.ticket_made(conn, ctx, row, result.external_id, result.url)
-        audit(conn, row["record_type"], row["record_id"], f"{row['action']}_applied",
-              {"system": system, "external_id": result.external_id, "found_existing": result.found_existing},
-              ctx.pipeline_name, system)
+            expert.ticket_made(conn, ctx, row, str(result.external_id), result.url)
         stats.add(f"{row['action']}_found" if result.found_existing else f"{row['action']}_applied")
-        return
+    interactions.mark_routed_many(conn, routed)
+    audit_many(conn, [{"record_type": row["record_type"], "record_id": row["record_id"],
+                       "action": f"{row['action']}_applied", "pipeline": ctx.pipeline_name, "system": system,
+                       "changes": {"system": system, "external_id": result.external_id,
+                                   "found_existing": result.found_existing}} for row, result in made])
+
+
+def _settle(conn: Connection, ctx: SyncContext, system: str, row: OutboxRow, result: EffectResult,
+            stats: RunStats) -> None:
+    """Settle one effect that made nothing: done without a link, deferred, held or failed."""
+    now = utcnow()
     if result.ok:  # an effect with nothing to link (e.g. a transition)
+        letters.resolve_dead_letter(conn, system, "apply", row["idempotency_key"])
         effects.set_effect(conn, row["id"], state="done", updated_at=now)
         stats.add(f"{row['action']}_applied")
         return

@@ -14,9 +14,9 @@ from sqlalchemy import Connection
 
 from continuum.connector import JSON
 from continuum.engine.conversations import branch_starts
-from continuum.store import customers, interactions
-from continuum.store.links import linked_interactions
-from continuum.store.rows import InteractionRow
+from continuum.store import customers, first_contacts, interactions
+from continuum.store.links import links_of
+from continuum.store.rows import InteractionRow, LinkRow
 
 MIN_WORDS_FOR_LANGUAGE = 4  # shorter texts ("+1", "lol") give a random guess
 
@@ -52,7 +52,7 @@ class PageFacts:
         self.tier = customers.tiers(conn, ids)
         # A CRM record is an identity outside the channels the hub listens to.
         self.known = customers.with_identity_outside(conn, ids, channel_systems)
-        self.first = interactions.first_inbound(conn, ids)
+        self.first = first_contacts.firsts(conn, ids)
         wanted = {(r["source_system"], thread) for r in rows
                   if not r.get("is_thread_start") and (thread := r.get("thread_id")) is not None}
         found = interactions.thread_starts(conn, {thread for _, thread in wanted}) if wanted else []
@@ -61,7 +61,13 @@ class PageFacts:
             if (r["source_system"], r["thread_id"]) in wanted}
         self._by_id = {root["id"]: root for root in self.roots.values()}
         self.branch_root = self._branches(conn, rows)
-        self.ticketed = linked_interactions(conn, self._by_id) if self._by_id else set()
+        # The roots' counterparts, once: a follow-up finds its thread's ticket here, not with a query of its own.
+        self.root_links = links_of(conn, "interaction", self._by_id)
+        self.ticketed = {record_id for record_id, _system in self.root_links}
+
+    def link_of(self, root_id: int, system: str) -> LinkRow | None:
+        """The ticket a thread root of this page got in ``system`` (links are made by apply, never in triage)."""
+        return self.root_links.get((root_id, system))
 
     def _branches(self, conn: Connection, rows: list[InteractionRow]) -> dict[int, JSON]:
         """Under the company's own post each customer's comment starts its own conversation: a reply

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from continuum.store import customers
-from continuum.store.audit import audit
+from continuum.store.audit import audit, audit_many
 from continuum.store.db import utcnow
 
 
@@ -50,6 +50,47 @@ def resolve_customer(conn: Connection, system: str, canonical: Mapping[str, Any]
     if owner == customer_id and created_customer:
         audit(conn, "customer", customer_id, "created", {"system": system, "account_id": account_id})
     return owner
+
+
+def resolve_new_customers(conn: Connection, system: str, canonicals: Sequence[Mapping[str, Any]],
+                          pipeline: str | None = None) -> dict[str, int]:
+    """:func:`resolve_customer` for a page's authors the hub has not seen yet, in a few statements.
+
+    The caller has looked their accounts up already (none has an identity in ``system``).  An author with a
+    verified e-mail may join an existing customer: that rare case goes through :func:`resolve_customer`.
+    The others get one customer each, made in one statement, and their identities in another; an account
+    another run registered meanwhile keeps that run's customer and ours is dropped, as one by one.
+    Returns account id → customer id.
+    """
+    first: dict[str, Mapping[str, Any]] = {}
+    for canonical in canonicals:
+        first.setdefault(str(canonical["author_account_id"]), canonical)
+    found: dict[str, int] = {}
+    plain: dict[str, Mapping[str, Any]] = {}
+    for account_id, canonical in first.items():
+        if canonical.get("author_email_verified") and (canonical.get("author_email") or "").strip():
+            found[account_id] = resolve_customer(conn, system, canonical)
+        else:
+            plain[account_id] = canonical
+    if not plain:
+        return found
+    now = utcnow()
+    emails = {a: (c.get("author_email") or "").strip().lower() or None for a, c in plain.items()}
+    made = dict(zip(plain, customers.create_customers(conn, [
+        {"display_name": c.get("author_name") or c.get("author_handle") or a, "primary_email": emails[a],
+         "tier": "standard"} for a, c in plain.items()], now), strict=True))
+    customers.add_identities(conn, [{
+        "customer_id": made[a], "system": system, "account_id": a, "handle": c.get("author_handle"),
+        "email": emails[a], "email_verified": bool(c.get("author_email_verified")), "created_at": now}
+        for a, c in plain.items()])
+    owners = customers.owners_of(conn, system, list(plain))
+    if set(owners) != set(plain):  # pragma: no cover - the insert above or a concurrent one made each
+        raise RuntimeError(f"identities in {system} vanished while they were being registered")
+    # A concurrent run registered some of these first; drop our now-unused customers.
+    customers.delete_customers(conn, [made[a] for a in plain if owners[a] != made[a]])
+    audit_many(conn, [{"record_type": "customer", "record_id": made[a], "action": "created",
+                       "changes": {"system": system, "account_id": a}} for a in plain if owners[a] == made[a]])
+    return {**found, **owners}
 
 
 def follow_renames(conn: Connection, system: str, canonicals: Sequence[Mapping[str, Any]],

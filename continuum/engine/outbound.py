@@ -15,7 +15,7 @@ planning the same thing again on a re-run is a no-op.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +24,10 @@ from sqlalchemy import Connection
 from continuum.connector import JSON
 from continuum.engine.context import SyncContext
 from continuum.mapping import MappingError, MappingFile, map_outbound
-from continuum.store.customers import get_customer, handle_in, identities_of
+from continuum.store.customers import get_customer, handle_in, identities_of, people
 from continuum.store.dead_letters import dead_letter
 from continuum.store.outbox import add_effect
+from continuum.store.rows import CustomerRow, IdentityRow
 
 
 def effect_key(pipeline: str, system: str, action: str, subject: str) -> str:
@@ -34,10 +35,37 @@ def effect_key(pipeline: str, system: str, action: str, subject: str) -> str:
     return f"ck-{digest[:24]}"
 
 
+_PEOPLE = "continuum.people"
+
+
+def prefetch_people(conn: Connection, customer_ids: Iterable[int]) -> None:
+    """Load these customers and their identities for this transaction's templates (a page: two queries)."""
+    conn.info[_PEOPLE] = (conn.get_transaction(), people(conn, customer_ids))
+
+
+def forget_people(conn: Connection) -> None:
+    conn.info.pop(_PEOPLE, None)
+
+
+def _prefetched(conn: Connection, customer_id: int) -> tuple[CustomerRow, list[IdentityRow]] | None:
+    found = conn.info.get(_PEOPLE)
+    # Only within the transaction that loaded them: the pooled connection's info outlives it.
+    if found is None or found[0] is not conn.get_transaction():
+        return None
+    return found[1].get(customer_id)  # type: ignore[no-any-return]
+
+
 def template_context(conn: Connection, ctx: SyncContext, row: Mapping[str, Any], target_system: str) -> JSON:
     """What a template about one interaction may use: the interaction, its customer, and both systems."""
     customer: JSON = {}
-    if row.get("customer_id") is not None:
+    known = _prefetched(conn, row["customer_id"]) if row.get("customer_id") is not None else None
+    if known is not None:
+        found_row, identities = known
+        customer = dict(found_row)
+        customer["handle"] = next((i["handle"] for i in identities if i["system"] == row["source_system"]), None)
+        customer["target_account"] = next((i["account_id"] for i in identities if i["system"] == target_system),
+                                          None)
+    elif row.get("customer_id") is not None:
         found = get_customer(conn, row["customer_id"])
         customer = dict(found) if found else {}
         customer["handle"] = handle_in(conn, row["customer_id"], row["source_system"])

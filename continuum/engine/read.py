@@ -27,11 +27,11 @@ from continuum.engine.apply import UnknownHubObjects
 from continuum.engine.attachments import record_read
 from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.deletions import delete_record
-from continuum.engine.identity import follow_renames, resolve_customer
+from continuum.engine.identity import follow_renames, resolve_customer, resolve_new_customers
 from continuum.engine.pauses import until_window_spent
 from continuum.kit.cursors import cursor_json
 from continuum.mapping import MappingError, MappingFile, map_inbound
-from continuum.store import interactions, outbox
+from continuum.store import first_contacts, interactions, outbox
 from continuum.store.audit import audit, audit_many
 from continuum.store.base import content_hash
 from continuum.store.cursors import get_cursor, save_cursor
@@ -232,7 +232,11 @@ def _upsert_page(conn: Connection, ctx: SyncContext, system: str, mapped: Sequen
     now = utcnow()
     account = ctx.system_context(system)["account"]
     fresh = [m for m in mapped if m.source_id not in existing]
-    customers = _known_customers(conn, system, [m for m in fresh if not _own(account, m.canonical)])
+    authors = [m for m in fresh if not _own(account, m.canonical)]
+    customers = _known_customers(conn, system, authors)
+    # First seen: their customers and identities made in bulk, not five statements each.
+    customers.update(resolve_new_customers(conn, system, [
+        m.canonical for m in authors if str(m.canonical["author_account_id"]) not in customers]))
     updates: dict[int, JSON] = {}
     rows: list[JSON] = []
     # (action, source id, changes) in record order, so audit ids follow the page's order.
@@ -263,11 +267,21 @@ def _upsert_page(conn: Connection, ctx: SyncContext, system: str, mapped: Sequen
     interactions.update_rows(conn, updates)
     ids = {source_id: row.id for source_id, row in existing.items()}
     if rows:
-        interactions.insert_new(conn, rows)
-        ids.update(interactions.ids_by_source(conn, system, [row["source_id"] for row in rows]))
+        ids.update(interactions.insert_new_ids(conn, system, rows))
+        _record_first_contacts(conn, [(ids[row["source_id"]], row) for row in rows])
     audit_many(conn, [
         {"record_type": "interaction", "record_id": ids[source_id], "action": action, "changes": changes,
          "pipeline": ctx.pipeline_name, "system": system} for action, source_id, changes in audits])
+
+
+def _record_first_contacts(conn: Connection, stored: Sequence[tuple[int, JSON]]) -> None:
+    """The lowest new inbound interaction of each customer: their first contact, unless one came before."""
+    firsts: dict[int, int] = {}
+    for interaction_id, row in stored:
+        if row["direction"] == "inbound" and row["customer_id"] is not None:
+            customer_id = int(row["customer_id"])
+            firsts[customer_id] = min(interaction_id, firsts.get(customer_id, interaction_id))
+    first_contacts.record(conn, firsts)
 
 
 def _own(account: str | None, canonical: JSON) -> bool:
@@ -306,5 +320,6 @@ def upsert_interaction(conn: Connection, ctx: SyncContext, system: str, record: 
     row = _new_row(system, source_id, canonical, digest, own, customer_id, now)
     interactions.insert_new(conn, [row])
     created = interactions.id_of(conn, system, source_id)
+    _record_first_contacts(conn, [(created, row)])
     audit(conn, "interaction", created, "created", _created_audit(row, canonical), ctx.pipeline_name, system)
     return "created"

@@ -8,8 +8,9 @@ feature request's thread it is a vote.  An answer the company wrote directly
 on the channel stops the thread's SLA clock.
 
 A page of interactions costs a handful of statements: :class:`PageFacts`
-loads its facts at once, and :class:`PageWrites` writes its row updates and
-audit events in bulk at the end.
+loads its facts (and its thread roots' tickets) at once, and
+:class:`~continuum.engine.pagewrites.PageWrites` writes its row updates,
+votes, members, audit events and planned effects in bulk at the end.
 """
 
 from __future__ import annotations
@@ -27,43 +28,17 @@ from continuum.engine.context import RunStats, SyncContext
 from continuum.engine.conversations import WHOLE_THREAD, answered_by, member_of
 from continuum.engine.facts import PageFacts
 from continuum.engine.outbound import Failure, Outbound, plan_failed, plan_outbound
-from continuum.engine.reading import TextFacts, read_page
+from continuum.engine.pagewrites import PageWrites
+from continuum.engine.reading import read_page
 from continuum.engine.sla_watch import check_sla
 from continuum.mapping import MappingError
 from continuum.policy.reading import NEEDS_A_PERSON
 from continuum.policy.rules import Decision, apply_override, decide
 from continuum.store import attachments, interactions
-from continuum.store.audit import audit, audit_many
-from continuum.store.links import has_link, link_in
+from continuum.store.audit import audit
 from continuum.store.rows import InteractionRow
 
 PAGE = 500
-
-
-class PageWrites:
-    """A page's row updates and audit events, written in a few statements instead of two per row."""
-
-    def __init__(self, conn: Connection, pipeline: str, facts: PageFacts, texts: dict[int, TextFacts]) -> None:
-        self.conn = conn
-        self.facts = facts
-        self.texts = texts
-        self._pipeline = pipeline
-        self._updates: dict[int, JSON] = {}
-        self._audits: list[JSON] = []
-
-    def set(self, row: Mapping[str, Any], **values: Any) -> None:
-        self._updates.setdefault(row["id"], {}).update(values)
-        self.facts.remember(row["id"], values)  # later rows of the page see it
-
-    def audit(self, interaction_id: int, action: str, changes: JSON) -> None:
-        self._audits.append({"record_type": "interaction", "record_id": interaction_id, "action": action,
-                             "changes": changes, "pipeline": self._pipeline})
-
-    def flush(self) -> None:
-        interactions.update_rows(self.conn, self._updates)
-        audit_many(self.conn, self._audits)
-        self._updates.clear()
-        self._audits.clear()
 
 
 def triage(ctx: SyncContext, final_pass: bool = True) -> RunStats:
@@ -81,10 +56,13 @@ def triage(ctx: SyncContext, final_pass: bool = True) -> RunStats:
                     break
                 last_id = rows[-1]["id"]
                 facts = PageFacts(conn, rows, channel_systems(ctx), detect=ctx.rulebook.uses_language)
-                writes = PageWrites(conn, ctx.pipeline_name, facts, read_page(rows, ctx.rulebook.classifier))
-                for row in rows:
-                    stats.add(f"triage_{_triage_one(writes, ctx, row)}")
-                writes.flush()
+                writes = PageWrites(conn, ctx.pipeline_name, facts, read_page(rows, ctx.rulebook.classifier), rows)
+                try:
+                    for row in rows:
+                        stats.add(f"triage_{_triage_one(writes, ctx, row)}")
+                    writes.flush()
+                finally:
+                    writes.close()
     with ctx.db.begin() as conn:
         # After all of this pass's votes are linked: new tickets start with every voice.
         stats.add("feature_request_tickets", aggregate.plan_missing_tickets(conn, ctx))
@@ -102,7 +80,6 @@ def channel_systems(ctx: SyncContext) -> set[str]:
 
 
 def _triage_one(w: PageWrites, ctx: SyncContext, row: InteractionRow) -> str:
-    conn = w.conn
     if row["direction"] == "outbound":
         return _company_spoke(w, row)
     facts = w.facts.of(row)
@@ -115,8 +92,8 @@ def _triage_one(w: PageWrites, ctx: SyncContext, row: InteractionRow) -> str:
     person_decided = bool((row.get("override") or {}).get("kind") or (row.get("override") or {}).get("action"))
     if root is not None and root.get("feature_request_id") and decision.kind in ("feature_request", "unknown"):
         # A "+1" in a feature request's thread is a vote there; a question asked there is not.
-        _, fr_id, _score = aggregate.aggregate(conn, ctx, row, root)
-        routed = has_link(conn, "feature_request", fr_id)
+        _, fr_id, _score = aggregate.aggregate(w.conn, ctx, row, root, w)
+        routed = w.has_ticket(fr_id)
         w.set(row, kind="feature_request", team=root["team"], priority=root["priority"], route=root["route"],
               language=facts["language"], status="routed" if routed else "triaged", feature_request_id=fr_id)
         return "voted"
@@ -139,7 +116,7 @@ def _act(w: PageWrites, ctx: SyncContext, row: InteractionRow, decision: Decisio
     values["sla_due"] = None if decision.action in ("ignore", "drop") else ctx.rulebook.sla.due_time(
         decision.sla, decision.priority, row["created_at"] or row["first_seen_at"])
     explanation: JSON = {"rules": decision.rules, "action": decision.action, "reading": facts.get("reading")}
-    if decision.action in ("drop", "ignore"):
+    if decision.action in ("drop", "ignore") and row["id"] in w.carrying:
         attachments.drop_content(conn, row["id"])  # no ticket will link to them: their bytes are not kept
     if decision.action == "drop":
         interactions.delete_interaction(conn, row["id"])
@@ -157,16 +134,17 @@ def _act(w: PageWrites, ctx: SyncContext, row: InteractionRow, decision: Decisio
         if decision.action == "link" or (decision.action == "ticket" and decision.kind == "feature_request"
                                          and ctx.rulebook.feature_requests.route == decision.route
                                          and ctx.pipeline.feature_request_mapping):
-            outcome, fr_id, score = aggregate.aggregate(conn, ctx, row, None)
+            outcome, fr_id, score = aggregate.aggregate(conn, ctx, row, None, w)
             values["feature_request_id"] = fr_id
             explanation.update(feature_request=fr_id, score=score.total, why=score.explanation)
-            if has_link(conn, "feature_request", fr_id):
+            if w.has_ticket(fr_id):
                 values["status"] = "routed"
         elif decision.action in ("ticket", "task") and decision.route:
             target = _target(ctx, decision.route)
             if _plan_ticket(conn, ctx, target, {**row, **values}, failure) is None:
                 return _planning_failed(w, row)
-            stored = plan_stores(conn, ctx, {**row, **values}, row["id"], target.system)
+            stored = plan_stores(conn, ctx, {**row, **values}, row["id"], target.system) \
+                if row["id"] in w.carrying else 0
             if stored:
                 explanation["files_to_store"] = stored
             outcome = "routed"
@@ -260,7 +238,7 @@ def _plan_notify(conn: Connection, ctx: SyncContext, row: JSON, decision: Decisi
 
 
 def _follow_up(w: PageWrites, ctx: SyncContext, row: InteractionRow, root: JSON) -> str:
-    ticket = link_in(w.conn, "interaction", root["id"], root["route"])
+    ticket = w.facts.link_of(root["id"], root["route"])
     if ticket is None:
         # The thread's ticket is not made yet; stay new and be picked up once it is.
         return "waiting"
@@ -272,6 +250,7 @@ def _follow_up(w: PageWrites, ctx: SyncContext, row: InteractionRow, root: JSON)
         target_id=ticket["external_id"]), _failure(row, target.system))
     if planned is None:
         return _planning_failed(w, row)
-    plan_stores(w.conn, ctx, {**row, **values}, root["id"], target.system)  # linked from the thread's ticket
+    if row["id"] in w.carrying:
+        plan_stores(w.conn, ctx, {**row, **values}, root["id"], target.system)  # linked from the thread's ticket
     w.set(row, **values, status="triaged")
     return "follow_up"

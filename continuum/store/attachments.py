@@ -39,6 +39,14 @@ def of_interaction(conn: Connection, interaction_id: int, state: str = "new") ->
         .order_by(attachments.c.id)).mappings()]
 
 
+def carrying(conn: Connection, interaction_ids: Sequence[int], state: str = "new") -> set[int]:
+    """Which of these interactions have files in ``state`` (one query for a page)."""
+    if not interaction_ids:
+        return set()
+    return set(conn.execute(select(attachments.c.interaction_id).where(
+        attachments.c.interaction_id.in_(list(interaction_ids)), attachments.c.state == state).distinct()).scalars())
+
+
 def mark_planned(conn: Connection, ids: list[int], ticket_record: int, ticket_system: str) -> None:
     """The files' store effects are planned (or copies exist): their bytes are no longer kept here."""
     if ids:

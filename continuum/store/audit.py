@@ -8,6 +8,8 @@ from continuum.connector import JSON
 from continuum.store.db import utcnow
 from continuum.store.tables import audit_events
 
+_INSERT = audit_events.insert()  # built once: the busiest insert of a run, with the interactions'
+
 
 def audit(conn: Connection, record_type: str, record_id: int | None, action: str, changes: JSON,
           pipeline: str | None = None, system: str | None = None) -> None:
@@ -21,7 +23,7 @@ def audit_many(conn: Connection, events: list[JSON]) -> None:
     if not events:
         return
     now = utcnow()
-    conn.execute(audit_events.insert(), [{"at": now, "pipeline": None, "system": None, **event} for event in events])
+    conn.execute(_INSERT, [{"at": now, "pipeline": None, "system": None, **event} for event in events])
 
 
 def author_of(conn: Connection, interaction_id: int) -> str | None:

@@ -9,7 +9,7 @@ from typing import cast
 from sqlalchemy import Connection, delete, func, or_, select, update
 
 from continuum.connector import JSON
-from continuum.store.base import insert_ignore
+from continuum.store.base import insert_ignore, insert_ignore_all
 from continuum.store.db import utcnow
 from continuum.store.rows import CustomerRow, IdentityRow, NamedCustomer
 from continuum.store.tables import audit_events, customers, identities, interactions
@@ -25,6 +25,31 @@ def create_customer(conn: Connection, display_name: str, primary_email: str | No
     return int(conn.execute(customers.insert().values(
         display_name=display_name, primary_email=primary_email, tier=tier, created_at=now, updated_at=now,
     ).returning(customers.c.id)).scalar_one())
+
+
+def create_customers(conn: Connection, rows: list[JSON], now: datetime) -> list[int]:
+    """Many new customers in one statement (each: display_name, primary_email, tier); their ids in row order."""
+    if not rows:
+        return []
+    # Ids are matched to rows by their values, not by the order RETURNING gives them back: asking for that
+    # order makes SQLite insert them one by one.  Rows with the same values are the same to anybody.
+    result = conn.execute(customers.insert().returning(customers.c.id, customers.c.display_name,
+                                                       customers.c.primary_email),
+                          [{**row, "created_at": now, "updated_at": now} for row in rows])
+    made: dict[tuple[str, str | None], list[int]] = {}
+    for customer_id, name, email in sorted(result.all()):
+        made.setdefault((name, email), []).append(int(customer_id))
+    return [made[(row["display_name"], row["primary_email"])].pop(0) for row in rows]
+
+
+def delete_customers(conn: Connection, customer_ids: list[int]) -> None:
+    if customer_ids:
+        conn.execute(delete(customers).where(customers.c.id.in_(customer_ids)))
+
+
+def add_identities(conn: Connection, rows: list[JSON]) -> None:
+    """:func:`add_identity` for many accounts in one statement."""
+    insert_ignore_all(conn, identities, rows, ["system", "account_id"])
 
 
 def update_customer(conn: Connection, customer_id: int, **values: object) -> None:
@@ -50,6 +75,21 @@ def unmerged_names(conn: Connection) -> list[NamedCustomer]:
 
 
 # -- identities ---------------------------------------------------------------------
+
+def people(conn: Connection, customer_ids: Iterable[int]) -> dict[int, tuple[CustomerRow, list[IdentityRow]]]:
+    """Customers with their identities, by id, in two queries (what a page's templates speak of)."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return {}
+    found: dict[int, tuple[CustomerRow, list[IdentityRow]]] = {
+        int(row["id"]): (cast(CustomerRow, dict(row)), []) for row in conn.execute(
+            select(customers).where(customers.c.id.in_(ids))).mappings()}
+    for row in conn.execute(select(identities).where(identities.c.customer_id.in_(ids))
+                            .order_by(identities.c.id)).mappings():
+        if row["customer_id"] in found:
+            found[int(row["customer_id"])][1].append(cast(IdentityRow, dict(row)))
+    return found
+
 
 def owner_of(conn: Connection, system: str, account_id: str) -> int | None:
     """The customer an account belongs to, if the hub has seen the account."""

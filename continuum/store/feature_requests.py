@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from continuum.store.db import utcnow
 from continuum.store.request_matching import request_profiles
@@ -35,6 +35,15 @@ def set_votes(conn: Connection, feature_request_id: int, votes: int) -> None:
     """New vote count; the ticket's voices section becomes stale (``voices_hash`` NULL)."""
     conn.execute(update(feature_requests).where(feature_requests.c.id == feature_request_id).values(
         votes=votes, voices_hash=None, updated_at=utcnow()))
+
+
+def set_votes_many(conn: Connection, votes: dict[int, int]) -> None:
+    """:func:`set_votes` for many feature requests in one ``executemany``."""
+    if not votes:
+        return
+    conn.execute(update(feature_requests).where(feature_requests.c.id == bindparam("fr_id")).values(
+        votes=bindparam("n"), voices_hash=None, updated_at=utcnow()),
+        [{"fr_id": fr_id, "n": n} for fr_id, n in sorted(votes.items())])
 
 
 def set_voices_hash(conn: Connection, feature_request_id: int, digest: str) -> None:

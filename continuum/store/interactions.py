@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
 from continuum.connector import JSON
-from continuum.store.base import insert_ignore
+from continuum.store import first_contacts
+from continuum.store.base import insert_ignore, insert_ignore_returning
 from continuum.store.db import utcnow
 from continuum.store.rows import InteractionRow, SlaItem, StoredVersion, Voice
 from continuum.store.tables import customers, interactions
@@ -47,6 +49,16 @@ def insert_new(conn: Connection, rows: list[JSON]) -> int:
     return insert_ignore(conn, interactions, rows, ["source_system", "source_id"])
 
 
+def insert_new_ids(conn: Connection, system: str, rows: list[JSON]) -> dict[str, int]:
+    """:func:`insert_new` giving back ``source id → id`` of every row, from the insert itself.
+
+    Only rows another run stored meanwhile (skipped by the insert) cost a second query."""
+    made = {source_id: int(i) for source_id, i in insert_ignore_returning(
+        conn, interactions, rows, ["source_system", "source_id"], ["source_id", "id"])}
+    missing = [row["source_id"] for row in rows if row["source_id"] not in made]
+    return {**made, **(ids_by_source(conn, system, missing) if missing else {})}
+
+
 def ids_by_source(conn: Connection, system: str, source_ids: list[str]) -> dict[str, int]:
     rows = conn.execute(select(interactions.c.source_id, interactions.c.id).where(
         interactions.c.source_system == system, interactions.c.source_id.in_(source_ids)))
@@ -71,9 +83,14 @@ def update_rows(conn: Connection, changes: dict[int, JSON]) -> None:
         groups.setdefault(tuple(sorted(values)), []).append(
             {"row_id": interaction_id, **{f"v_{k}": v for k, v in values.items()}})
     for names, params in groups.items():
-        statement = update(interactions).where(interactions.c.id == bindparam("row_id")).values(
-            {name: bindparam(f"v_{name}") for name in names})
-        conn.execute(statement, params)
+        conn.execute(_update_by_id(names), params)
+
+
+@lru_cache(maxsize=64)
+def _update_by_id(names: tuple[str, ...]) -> Any:
+    """One prebuilt UPDATE per set of columns (a triage run uses a handful)."""
+    return update(interactions).where(interactions.c.id == bindparam("row_id")).values(
+        {name: bindparam(f"v_{name}") for name in names})
 
 
 def delete_interaction(conn: Connection, interaction_id: int) -> None:
@@ -107,6 +124,19 @@ def mark_routed(conn: Connection, record_type: str, record_id: int) -> None:
     conn.execute(update(interactions).where(where, interactions.c.status != "deleted").values(status="routed"))
 
 
+def mark_routed_many(conn: Connection, records: Iterable[tuple[str, int]]) -> None:
+    """:func:`mark_routed` for many (record type, record id) pairs: one statement per record type."""
+    wanted = set(records)
+    ids = sorted(i for t, i in wanted if t == "interaction")
+    frs = sorted(i for t, i in wanted if t == "feature_request")
+    if ids:
+        conn.execute(update(interactions).where(interactions.c.id.in_(ids), interactions.c.status != "deleted")
+                     .values(status="routed"))
+    if frs:
+        conn.execute(update(interactions).where(interactions.c.feature_request_id.in_(frs),
+                                                interactions.c.status == "triaged").values(status="routed"))
+
+
 def mark_answered(conn: Connection, interaction_ids: list[int], at: datetime | None = None) -> None:
     """The customer got the answer: the SLA clock stops ``at`` or now (or stays where it stopped)."""
     # A deleted one stays deleted (its status is what keeps its text out of every page and count).
@@ -119,10 +149,12 @@ def reassign_customer(conn: Connection, from_customer: int, to_customer: int) ->
     """Everything one customer wrote now belongs to another (a merge)."""
     conn.execute(update(interactions).where(interactions.c.customer_id == from_customer)
                  .values(customer_id=to_customer))
+    first_contacts.forget(conn, [to_customer])  # an older message may have joined: looked up again
 
 
 def assign_customer(conn: Connection, interaction_ids: list[int], customer_id: int) -> None:
     conn.execute(update(interactions).where(interactions.c.id.in_(interaction_ids)).values(customer_id=customer_id))
+    first_contacts.forget(conn, [customer_id])  # the one it left heals itself: its row no longer matches
 
 
 # -- triage -------------------------------------------------------------------------
@@ -190,6 +222,17 @@ def count_voters(conn: Connection, feature_request_id: int) -> int:
     return int(conn.execute(select(func.count(func.distinct(interactions.c.customer_id))).where(
         interactions.c.feature_request_id == feature_request_id, interactions.c.status != "deleted",
         interactions.c.direction == "inbound")).scalar_one())
+
+
+def voters_of(conn: Connection, feature_request_ids: Iterable[int]) -> dict[int, int]:
+    """:func:`count_voters` for many feature requests in one query (0 for one without voters)."""
+    ids = sorted(set(feature_request_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(select(interactions.c.feature_request_id, func.count(func.distinct(interactions.c.customer_id)))
+                        .where(interactions.c.feature_request_id.in_(ids), interactions.c.status != "deleted",
+                               interactions.c.direction == "inbound").group_by(interactions.c.feature_request_id))
+    return {**dict.fromkeys(ids, 0), **{int(fr_id): int(n) for fr_id, n in rows}}
 
 
 def voices(conn: Connection, feature_request_id: int) -> list[Voice]:

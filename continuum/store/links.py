@@ -11,7 +11,8 @@ from typing import cast
 
 from sqlalchemy import Connection, and_, or_, select, update
 
-from continuum.store.base import insert_ignore
+from continuum.connector import JSON
+from continuum.store.base import insert_ignore, insert_ignore_all
 from continuum.store.db import utcnow
 from continuum.store.rows import LinkRow, TicketToAnswer
 from continuum.store.tables import feature_requests, links
@@ -37,6 +38,14 @@ def add_link(conn: Connection, record_type: str, record_id: int, system: str, ob
         "external_id": external_id, "url": url, "external_version": version,
         "content_hash": content_hash_, "synced_at": utcnow(),
     }], ["system", "object_type", "external_id"])
+
+
+def add_links(conn: Connection, rows: list[JSON]) -> None:
+    """:func:`add_link` for many counterparts in one statement (each: record_type, record_id, system,
+    object_type, external_id, url, external_version)."""
+    now = utcnow()
+    insert_ignore_all(conn, links, [{"content_hash": None, **row, "synced_at": now} for row in rows],
+                  ["system", "object_type", "external_id"])
 
 
 def touch_link(conn: Connection, link_id: int, version: str | None, content_hash_: str | None) -> None:
@@ -66,6 +75,19 @@ def linked_interactions(conn: Connection, interaction_ids: Iterable[int]) -> set
         return set()
     return set(conn.execute(select(links.c.record_id).where(
         links.c.record_type == "interaction", links.c.record_id.in_(ids))).scalars())
+
+
+def links_of(conn: Connection, record_type: str, record_ids: Iterable[int]) -> dict[tuple[int, str], LinkRow]:
+    """The counterparts of these records, by (record id, system) (one query for a page's thread roots)."""
+    ids = sorted(set(record_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(select(links).where(links.c.record_type == record_type, links.c.record_id.in_(ids))
+                        .order_by(links.c.id)).mappings()
+    found: dict[tuple[int, str], LinkRow] = {}
+    for row in rows:
+        found.setdefault((int(row["record_id"]), row["system"]), cast(LinkRow, dict(row)))
+    return found
 
 
 def ticket_of(conn: Connection, interaction_id: int, feature_request_id: int | None) -> LinkRow | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, exists, func, select, update
+from sqlalchemy import Connection, bindparam, exists, func, select, update
 
 from continuum.connector import JSON
 from continuum.store.base import insert_ignore
@@ -31,16 +31,45 @@ def _rows(result: Any) -> list[OutboxRow]:
     return [cast(OutboxRow, dict(row)) for row in result.mappings()]
 
 
+_BUFFER = "continuum.outbox_buffer"
+
+
 def add_effect(conn: Connection, *, key: str, pipeline: str, system: str, action: str, object_type: str,
                record_type: str, record_id: int, fields: JSON, target_id: str | None, context: JSON) -> None:
-    """Record a pending effect; planning the same key again is a no-op (the key is unique)."""
+    """Record a pending effect; planning the same key again is a no-op (the key is unique).
+
+    Between :func:`buffer_effects` and :func:`flush_effects` the row waits in memory and the page's
+    effects go in with one statement (the first of a key wins, as the unique key would have it)."""
     now = utcnow()
-    insert_ignore(conn, outbox, [{
+    row = {
         "idempotency_key": key, "pipeline": pipeline, "system": system, "action": action,
         "object_type": object_type, "record_type": record_type, "record_id": record_id,
         "target_id": target_id, "payload": fields, "context": context, "state": "pending",
         "attempts": 0, "created_at": now, "updated_at": now,
-    }], ["idempotency_key"])
+    }
+    buffer: dict[str, JSON] | None = conn.info.get(_BUFFER)
+    if buffer is not None:
+        buffer.setdefault(key, row)
+        return
+    insert_ignore(conn, outbox, [row], ["idempotency_key"])
+
+
+def buffer_effects(conn: Connection) -> None:
+    """Keep this connection's planned effects in memory until :func:`flush_effects` (a triage page).
+
+    Only for code that does not read the outbox back before the flush: nothing there sees them yet."""
+    conn.info[_BUFFER] = {}
+
+
+def flush_effects(conn: Connection) -> int:
+    """Insert the buffered effects in plan order (one executemany) and stop buffering; returns how many went in."""
+    buffer: dict[str, JSON] = conn.info.pop(_BUFFER, None) or {}
+    return insert_ignore(conn, outbox, list(buffer.values()), ["idempotency_key"])
+
+
+def drop_buffer(conn: Connection) -> None:
+    """Forget a buffer whose transaction failed (its rows were never written)."""
+    conn.info.pop(_BUFFER, None)
 
 
 def _blocker(system: str, pipeline: str) -> Any:
@@ -89,6 +118,14 @@ def mark_sending(conn: Connection, effect_ids: list[int]) -> None:
 
 def set_effect(conn: Connection, effect_id: int, **values: Any) -> None:
     conn.execute(update(outbox).where(outbox.c.id == effect_id).values(**values))
+
+
+def mark_done_many(conn: Connection, done: dict[int, str]) -> None:
+    """Effects applied, each with the id of what it made (``effect id → external id``), in one ``executemany``."""
+    if done:
+        conn.execute(update(outbox).where(outbox.c.id == bindparam("effect_id")).values(
+            state="done", external_id=bindparam("made"), last_error=None, updated_at=utcnow()),
+            [{"effect_id": i, "made": made} for i, made in sorted(done.items())])
 
 
 def mark_failed(conn: Connection, effect_id: int, *, final: bool, error: str, now: datetime) -> None:

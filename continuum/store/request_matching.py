@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 
 from continuum.connector import JSON
-from continuum.store.base import insert_ignore
+from continuum.store.base import insert_ignore, insert_ignore_all
 from continuum.store.db import utcnow
 from continuum.store.tables import feature_requests, interactions, metadata
 
@@ -149,6 +149,15 @@ def add_member(conn: Connection, fr_id: int, interaction_id: int, text_hash: str
     insert_ignore(conn, request_members, [{"interaction_id": interaction_id, "feature_request_id": fr_id,
                                            "text_hash": text_hash, "joined": joined, "score": score,
                                            "created_at": utcnow()}], ["interaction_id"])
+
+
+def add_members(conn: Connection, members: list[JSON]) -> None:
+    """:func:`add_member` for a page's members in one statement (each: fr_id, interaction_id, text_hash,
+    joined, score)."""
+    now = utcnow()
+    insert_ignore_all(conn, request_members, [{
+        "interaction_id": m["interaction_id"], "feature_request_id": m["fr_id"], "text_hash": m["text_hash"],
+        "joined": m["joined"], "score": m["score"], "created_at": now} for m in members], ["interaction_id"])
 
 
 def member_of(conn: Connection, interaction_id: int) -> Any:

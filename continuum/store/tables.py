@@ -328,3 +328,14 @@ oauth_tokens = Table(
     Column("refreshed_at", TS, nullable=True),
     Column("updated_at", TS, nullable=False),
 )
+
+
+# Each customer's first inbound interaction, kept as interactions arrive, so the ``first_contact`` rule fact
+# is one lookup instead of a scan of the customer's whole history.  No foreign keys: a row whose interaction
+# was deleted, or moved to another customer, is simply not trusted (continuum.store.first_contacts).
+first_contacts = Table(
+    "first_contacts",
+    metadata,
+    Column("customer_id", Integer, primary_key=True, autoincrement=False),
+    Column("interaction_id", Integer, nullable=False),
+)
