@@ -52,10 +52,12 @@ def insert_ignore_returning(conn: Connection, table: Table, rows: list[JSON], ke
     """:func:`insert_ignore` that gives back ``returning`` of each row inserted (none of those skipped)."""
     if not rows:
         return []
-    return list(conn.execute(_insert_ignore(conn.dialect.name, table, tuple(keys), tuple(returning)), rows).all())
+    stmt = _insert_ignore(conn.dialect.name, table, tuple(keys), tuple(returning))  # refuses an unknown database
+    return list(conn.execute(stmt, rows).all())
 
 
 def insert_ignore_all(conn: Connection, table: Table, rows: list[JSON], keys: list[str]) -> None:
     """:func:`insert_ignore` for callers that need no count: no RETURNING."""
     if rows:
-        conn.execute(_insert_ignore(conn.dialect.name, table, tuple(keys), ()), rows)
+        stmt = _insert_ignore(conn.dialect.name, table, tuple(keys), ())
+        conn.execute(stmt, rows)
