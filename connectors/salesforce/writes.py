@@ -4,7 +4,7 @@ Leads, Cases and their comments.  Each effect's key goes with what it makes, so 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -48,23 +48,29 @@ class Writes:
 
     # -- Tasks: one per kept interaction, 200 a call ------------------------------------
     def log(self, effects: Sequence[Effect]) -> list[EffectResult]:
+        return self._create_by_key(effects, "Task", "task", self._task)
+
+    def _create_by_key(self, effects: Sequence[Effect], sobject: str, object_type: str,
+                       build: Callable[[Effect], JSON]) -> list[EffectResult]:
+        """Records through sObject collections, 200 a call; a maybe-applied retry finds its record by key first
+        (one query per 100 keys).  ``build`` raises ValueError for an effect it cannot make a record of."""
         results: dict[str, EffectResult] = {}
         records: list[tuple[Effect, JSON]] = []
         for effect in effects:
             try:
-                records.append((effect, self._task(effect)))
+                records.append((effect, build(effect)))
             except ValueError as exc:
                 results[effect.key] = failed(effect, str(exc))
         retried = [e.key for e, _ in records if e.maybe_applied]
-        already = self.find("Task", retried) if retried else {}
+        already = self.find(sobject, retried) if retried else {}
         pending = []
         for effect, record in records:
             if effect.key in already:
-                results[effect.key] = succeeded(effect, str(already[effect.key]["Id"]), object_type="task",
+                results[effect.key] = succeeded(effect, str(already[effect.key]["Id"]), object_type=object_type,
                                                 found_existing=True)
             else:
                 pending.append((effect, record))
-        results.update(self._collection("POST", pending, "task"))
+        results.update(self._collection("POST", pending, object_type))
         return [results[e.key] for e in effects]
 
     def _task(self, effect: Effect) -> JSON:
@@ -184,30 +190,16 @@ class Writes:
     def create_cases(self, effects: Sequence[Effect]) -> list[EffectResult]:
         """Cases through sObject collections, 200 a call (a rule's `task` routed here); a maybe-applied retry
         finds its Case by key first (one query per 100 keys)."""
-        results: dict[str, EffectResult] = {}
-        records: list[tuple[Effect, JSON]] = []
-        for effect in effects:
-            try:
-                values = self._case_values(effect.fields)
-                if not isinstance(values.get("Subject"), str) or not values["Subject"]:
-                    raise ValueError("field 'subject' (or 'title') is required and must be non-empty text")
-                if not values.get("ContactId"):
-                    values.pop("ContactId", None)  # the customer has no contact (yet): the Case stands alone
-                records.append((effect, {"attributes": {"type": "Case"}, "Origin": self.config.case_origin,
-                                         **values, self.config.key_field: effect.key}))
-            except ValueError as exc:
-                results[effect.key] = failed(effect, str(exc))
-        retried = [e.key for e, _ in records if e.maybe_applied]
-        already = self.find("Case", retried) if retried else {}
-        pending = []
-        for effect, record in records:
-            if effect.key in already:
-                results[effect.key] = succeeded(effect, str(already[effect.key]["Id"]), object_type="case",
-                                                found_existing=True)
-            else:
-                pending.append((effect, record))
-        results.update(self._collection("POST", pending, "case"))
-        return [results[e.key] for e in effects]
+        return self._create_by_key(effects, "Case", "case", self._case)
+
+    def _case(self, effect: Effect) -> JSON:
+        values = self._case_values(effect.fields)
+        if not isinstance(values.get("Subject"), str) or not values["Subject"]:
+            raise ValueError("field 'subject' (or 'title') is required and must be non-empty text")
+        if not values.get("ContactId"):
+            values.pop("ContactId", None)  # the customer has no contact (yet): the Case stands alone
+        return {"attributes": {"type": "Case"}, "Origin": self.config.case_origin, **values,
+                self.config.key_field: effect.key}
 
     def update_case(self, effect: Effect) -> EffectResult:
         case_id, values = _record_id(effect.target_id, "target_id"), self._case_values(effect.fields)
