@@ -51,6 +51,8 @@ def print_demo_summary(summary: dict[str, Any], console: Console) -> None:
     effects.add_column("system", no_wrap=True)
     extra = sorted({k for counts in summary["effects"].values() for k in counts} - set(EFFECT_COLUMNS))
     columns = (*EFFECT_COLUMNS[:-1], *extra, EFFECT_COLUMNS[-1])  # e.g. Messenger's messages; calls last
+    # Only what some system counted: a dozen systems' every kind of effect is wider than a terminal.
+    columns = tuple(c for c in columns if any(counts.get(c, 0) for counts in summary["effects"].values()))
     for column in columns:
         effects.add_column(column, justify="right", no_wrap=True)
     for system, counts in summary["effects"].items():

@@ -49,3 +49,16 @@ def test_the_demo_summary_agrees_with_its_own_table() -> None:
     print_demo_summary(summary, Console(file=buffer, width=200))
     text = buffer.getvalue()
     assert "posted 6 replies in the customers' threads" in text and "answered 3 tickets" in text
+
+
+def test_the_effects_table_shows_only_what_some_system_counted_and_fits_a_terminal() -> None:
+    summary = {"customers": 2, "interactions": 5, "links": 3, "staff_answers": 0, "features_shipped": 0,
+               "by_status": {"answered": 4}, "rerun_effects": 0, "rerun_calls": 2, "outbox_pending": 0,
+               "dead_letters": 0, "effects": {"discourse": {"replies": 6, "created": 0},
+                                              "jira": {"created": 3, "contacts_created": 0, "transitions": 0}}}
+    buffer = io.StringIO()
+    print_demo_summary(summary, Console(file=buffer, width=100))
+    table = buffer.getvalue().split("Effects counted by the simulators")[1]
+    assert "replies" in table and "created" in table
+    assert "contacts_created" not in table and "transitions" not in table  # nobody counted one
+    assert "…" not in table  # no header cut short
