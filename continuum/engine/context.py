@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from continuum.config import HubConfig, PipelineConfig, pipeline_rulebook
 from continuum.connections import ConnectionProblem, resolve_connection
-from continuum.connector import ConnectionInfo, Connector
+from continuum.connector import ConnectionInfo, Connector, ConnectorFactory
 from continuum.kit.registry import load_connector_factory
 from continuum.mapping import MappingFile, load_mapping
 from continuum.policy.rulebook import RuleBook
@@ -115,11 +115,12 @@ def build_connectors(hub: HubConfig, systems: list[str] | None = None, db: Engin
 
     A connector that keeps state of its own in the store (rotating OAuth tokens) has ``bind_store``; it is
     given ``db``, the run's store (without it, such a connector opens the hub's default store when needed)."""
-    resolved: dict[str, tuple[str, ConnectionInfo]] = {}
+    resolved: dict[str, tuple[ConnectorFactory, ConnectionInfo]] = {}
     for name in systems or list(hub.systems):
         system = hub.systems[name]
+        factory = load_connector_factory(system.connector)  # an unknown connector is named now, too (cheap)
         try:
-            resolved[name] = (system.connector, resolve_connection(system.connection))
+            resolved[name] = (factory, resolve_connection(system.connection))
         except ConnectionProblem as exc:
             raise exc.for_system(name) from None
     return Connectors(hub, resolved, db)
@@ -128,15 +129,16 @@ def build_connectors(hub: HubConfig, systems: list[str] | None = None, db: Engin
 class Connectors(Mapping[str, Connector]):
     """System name -> connector, each built when first asked for (see :func:`build_connectors`)."""
 
-    def __init__(self, hub: HubConfig, resolved: dict[str, tuple[str, ConnectionInfo]], db: Engine | None) -> None:
+    def __init__(self, hub: HubConfig, resolved: dict[str, tuple[ConnectorFactory, ConnectionInfo]],
+                 db: Engine | None) -> None:
         self._hub, self._resolved, self._db = hub, resolved, db
         self._built: dict[str, Connector] = {}
 
     def __getitem__(self, name: str) -> Connector:
         connector = self._built.get(name)
         if connector is None:
-            kind, info = self._resolved[name]  # KeyError for a system not in the run, as a dict would
-            connector = load_connector_factory(kind)(info, dict(self._hub.systems[name].options))
+            factory, info = self._resolved[name]  # KeyError for a system not in the run, as a dict would
+            connector = factory(info, dict(self._hub.systems[name].options))
             bind = getattr(connector, "bind_store", None)
             if self._db is not None and callable(bind):
                 bind(self._db)

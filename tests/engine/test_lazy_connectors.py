@@ -11,6 +11,7 @@ from continuum.connections import ConnectionProblem
 from continuum.engine.context import SyncContext, build_connectors
 from continuum.engine.inbox import pipeline_systems
 from continuum.engine.run import run_pipeline
+from continuum.kit.registry import UnknownConnector
 from tests.e2e.conftest import Loop
 from tests.e2e.conftest import loop as loop  # the fixture: simulators on loopback, the shipped config
 
@@ -40,3 +41,10 @@ def test_a_missing_connection_is_named_when_the_connectors_are_made(loop: Loop,
     with pytest.raises(ConnectionProblem) as caught:
         build_connectors(loop.hub, sorted(pipeline_systems(loop.hub, "community")), loop.db)
     assert caught.value.system == "box" and "continuum_box" in str(caught.value)
+
+
+def test_an_unknown_connector_is_named_when_the_connectors_are_made(loop: Loop) -> None:
+    box = loop.hub.systems["box"].model_copy(update={"connector": "boxx"})
+    hub = loop.hub.model_copy(update={"systems": {**loop.hub.systems, "box": box}})
+    with pytest.raises(UnknownConnector, match="no connector named 'boxx'"):
+        build_connectors(hub, sorted(pipeline_systems(hub, "community")), loop.db)
