@@ -107,6 +107,8 @@ class KindModel:
     labels: tuple[str, ...]
     built_from: str  # fingerprint of the examples
     examples: int
+    # The features computed the fast, exact way (continuum.nlp.features); made on first use, never saved.
+    _fast: Any = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def train(cls, examples: Sequence[Example], c: float = 0.5) -> KindModel:
@@ -121,13 +123,26 @@ class KindModel:
         """One prediction per text, batched (the n-gram and model steps are vectorised)."""
         if not texts:
             return []
-        probabilities = self.pipeline.predict_proba(list(texts))
+        probabilities = self.probabilities(list(texts))
         found = []
         for row in probabilities:
             best = int(row.argmax())
             found.append(Prediction(kind=self.labels[best], confidence=float(row[best]),
                                     scores={label: float(p) for label, p in zip(self.labels, row, strict=True)}))
         return found
+
+    def probabilities(self, texts: list[str]) -> Any:
+        """``pipeline.predict_proba``, with the n-gram features counted by :mod:`continuum.nlp.features`."""
+        from continuum.nlp.features import FastFeatures
+
+        steps = self.pipeline.steps
+        if self._fast is None:
+            self._fast = FastFeatures.of(steps[1][1]) if len(steps) == 3 else None
+            if self._fast is None:
+                self._fast = False  # a pipeline of another shape: scikit-learn's own path, every time
+        if self._fast is False:
+            return self.pipeline.predict_proba(texts)
+        return steps[2][1].predict_proba(self._fast.transform(steps[0][1].transform(texts)))
 
     def save(self, path: Path) -> None:
         import joblib
