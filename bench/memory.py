@@ -37,7 +37,9 @@ def backfill(size: int, workdir: Path) -> dict[str, float]:
     with store("sqlite", workdir) as db:
         baseline = peak_rss_mb()
         ctx = SyncContext(db=db, hub=hub, pipeline_name="community",
-                          connectors={"discourse": GeneratedForum(size), "jira": NullTracker()})
+                          # Chat too: the classifier sends what reads as HR or sales to Slack.
+                          connectors={"discourse": GeneratedForum(size), "jira": NullTracker(),
+                                      "slack": NullTracker("slack")})
         timer = Timer()
         read = read_source(ctx, hub.pipelines["community"].sources[0])
         triage(ctx)
@@ -60,8 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         done = subprocess.run([sys.executable, "-m", "bench.memory", "--child", str(size)],
                               capture_output=True, text=True)
         if done.returncode != 0:
-            emit("memory_backfill", size, {"peak_rss_mb": None}, unavailable=done.stderr.strip()[-300:])
-            continue
+            # A crash is a bug to see, not a figure that is unavailable (the smoke test lets those pass).
+            raise SystemExit(f"memory_backfill at {size} failed:\n{done.stderr.strip()[-3000:]}")
         emit("memory_backfill", size, json.loads(done.stdout.strip().splitlines()[-1]), store="sqlite",
              goal={"peak_rss_mb": 300, "flat": True})
 
