@@ -15,7 +15,8 @@ changed feature request.
 Embeddings are computed for feature requests only, in batches (the next
 new requests of the source are embedded with the first one that misses the
 cache), and cached in the store by text hash and model.  The open feature
-requests are loaded into one in-memory index per transaction.
+requests are loaded into one in-memory index per transaction; vectors and
+fingerprints once per process.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ if TYPE_CHECKING:  # only named: importing it here would close an import cycle t
 MATCH_CHARS = 600  # the title and the opening of the text say what is asked; long posts drift
 READ_AHEAD = 256  # new requests embedded in one batch with the first that misses the cache
 _INFO_KEY = "continuum.request_index"
+VECTOR_MEMO = 20_000  # vectors a process keeps per store and model (a few MB)
+_VECTORS: dict[tuple[str, str], dict[str, bytes]] = {}
 
 
 @lru_cache(maxsize=8)
@@ -74,7 +77,9 @@ class Matching:
     embedder: Embedder | None
     model: str  # cache key of this model and text preparation
     index: RequestIndex
-    memo: dict[str, bytes] = dataclasses.field(default_factory=dict)  # vectors embedded in this transaction
+    # Vectors already seen by this process (read ahead, embedded, or loaded): they are addressed by their
+    # text's hash and the model, so they never go stale, and a rolled-back page only loses the store's copy.
+    memo: dict[str, bytes] = dataclasses.field(default_factory=dict)
 
     def texts(self, row: Mapping[str, Any]) -> tuple[str, str]:
         """What is compared: the title and the opening of the text, without the scope's hashtag."""
@@ -96,7 +101,9 @@ class Matching:
         # This transaction's read-ahead usually holds them already: no query per request.
         cached = {h: self.memo[h] for h in hashes if h in self.memo}
         if len(cached) < len(set(hashes)):
-            cached.update(request_matching.cached_vectors(conn, self.model, [h for h in hashes if h not in cached]))
+            loaded = request_matching.cached_vectors(conn, self.model, [h for h in hashes if h not in cached])
+            cached.update(loaded)
+            self.remember(loaded)
         missing = {h: tb for h, tb in zip(hashes, texts, strict=True) if h not in cached}
         if missing and row is not None and row.get("source_system"):
             # Read ahead: the source's next new requests come next; one batch embeds all of them.
@@ -106,7 +113,7 @@ class Matching:
                 pair = self.texts({"title": title, "text": text})
                 ahead.setdefault(text_hash(*pair), pair)
             known = request_matching.cached_vectors(conn, self.model, ahead)
-            self.memo.update(known)
+            self.remember(known)
             missing.update({h: tb for h, tb in ahead.items() if h not in known and h not in cached})
         if missing:
             prepared = [(self.matcher.semantic_text(t), self.matcher.semantic_text(b)) for t, b in missing.values()]
@@ -114,8 +121,13 @@ class Matching:
             blobs = {h: to_bytes(v) for h, v in zip(missing, made, strict=True)}
             request_matching.cache_vectors(conn, self.model, blobs)
             cached.update(blobs)
-            self.memo.update(blobs)
+            self.remember(blobs)
         return [from_bytes(cached[h]) for h in hashes]
+
+    def remember(self, vectors: Mapping[str, bytes]) -> None:
+        if len(self.memo) + len(vectors) > VECTOR_MEMO:
+            self.memo.clear()  # bounded: memory stays flat in the number of requests
+        self.memo.update(vectors)
 
 
 def matching(conn: Connection, policy: MatchConfig) -> Matching:
@@ -129,7 +141,9 @@ def matching(conn: Connection, policy: MatchConfig) -> Matching:
     embedder = None if semantic.model == "none" else load_embedder(semantic.model, semantic.model_path)
     stop = content_hash(sorted(matcher.stop))[:8]
     model = f"{model_key(embedder, semantic.title_weight)}:s{stop}" if embedder else "none"
-    state = Matching(matcher, embedder, model, RequestIndex(matcher, embedder.dim if embedder else 0))
+    state = Matching(matcher, embedder, model, RequestIndex(matcher, embedder.dim if embedder else 0),
+                     # Per database too: each store's own cache gets every vector it is asked for.
+                     _VECTORS.setdefault((conn.engine.url.render_as_string(), model), {}))
     _adopt_unprofiled(conn, state)
     members = request_matching.open_members(conn)
     vectors = state.vectors(conn, [state.texts({"title": m.title, "text": m.text}) for m in members])

@@ -141,7 +141,7 @@ class RequestIndex:
             if among is not None and fr_id not in among:
                 continue
             prints = scope.fingerprints[position]
-            words = max(self.matcher.words(request.fingerprint, p) for p in prints)
+            words = self.matcher.best_words(request.fingerprint, prints)
             joined = Fingerprint(frozenset(scope.concepts[position]), ())
             semantic = None if meaning is None else float(meaning[position]) * 100.0
             score = self.matcher.combine(request.fingerprint, joined, semantic, words)

@@ -23,6 +23,7 @@ below, it founds a new feature request.  Requests in different scopes
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -44,6 +45,7 @@ _BOILERPLATE = re.compile(
     r"\[?\b(?:feature[ _-]?requests?|fr|requests?|suggestions?|enhancements?|ideas?|proposals?)\b\]?\s*[:\-]?",
     re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
+_FINGERPRINT_MEMO = 50_000  # texts whose fingerprints a matcher keeps
 
 Decision = Literal["vote", "suggest", "new"]
 
@@ -156,6 +158,11 @@ class Fingerprint:
     concepts: frozenset[str]
     words: tuple[str, ...]
 
+    @cached_property
+    def sorted_words(self) -> str:
+        """The words in order, joined: what ``token_sort_ratio`` compares, made once per fingerprint."""
+        return " ".join(sorted(self.words))
+
     def serialise(self) -> str:
         return " ".join(sorted(f"§{c}" for c in self.concepts)) + " | " + " ".join(self.words)
 
@@ -217,9 +224,24 @@ class Matcher:
                 lowered = pattern.sub(" ", lowered)
         return concepts, lowered
 
+    @cached_property
+    def _fingerprints(self) -> dict[tuple[str, str], Fingerprint]:
+        return {}
+
     def fingerprint(self, text: str, title: str = "") -> Fingerprint:
         """Concepts named in the title win: the title says what is asked, the body also tells a story
-        ("today I do it in a spreadsheet") that must not make it a request for spreadsheets."""
+        ("today I do it in a spreadsheet") that must not make it a request for spreadsheets.
+
+        Kept per text: every triage page rebuilds its index of open requests from their texts."""
+        memo = self._fingerprints
+        found = memo.get((text, title))
+        if found is None:
+            if len(memo) >= _FINGERPRINT_MEMO:
+                memo.clear()  # bounded: memory stays flat however many requests a run sees
+            found = memo[(text, title)] = self._fingerprint(text, title)
+        return found
+
+    def _fingerprint(self, text: str, title: str) -> Fingerprint:
         title_concepts, title_rest = self.concepts_in(title)
         body_concepts, lowered = self.concepts_in(text)
         concepts = title_concepts or body_concepts
@@ -247,7 +269,14 @@ class Matcher:
     def words(self, a: Fingerprint, b: Fingerprint) -> float:
         if not (a.words and b.words):
             return 0.0
-        return float(fuzz.token_sort_ratio(" ".join(sorted(a.words)), " ".join(sorted(b.words))))
+        return float(fuzz.token_sort_ratio(a.sorted_words, b.sorted_words))
+
+    def best_words(self, a: Fingerprint, among: Sequence[Fingerprint]) -> float:
+        """The highest :meth:`words` score of ``a`` against any of ``among`` (a feature request's members)."""
+        if not a.words:
+            return 0.0
+        mine = a.sorted_words
+        return max((float(fuzz.token_sort_ratio(mine, b.sorted_words)) for b in among if b.words), default=0.0)
 
     def combine(self, a: Fingerprint, b: Fingerprint, semantic: float | None, words: float | None = None) -> Score:
         """The score of request ``a`` against feature request ``b``; ``semantic`` is 100 × cosine, if any."""
