@@ -10,6 +10,8 @@ from typing import Any
 from jinja2 import Template, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
+from continuum.mapping import simple_templates
+from continuum.mapping.simple_templates import FALLBACK
 from continuum.mapping.spec import FieldSpec, MappingFile
 from continuum.mapping.templates import ENVIRONMENT, Escape, outbound_environment
 
@@ -23,10 +25,15 @@ class MappingError(ValueError):
         self.message = message
 
 
+@functools.lru_cache(maxsize=1024)
+def _steps(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
+
+
 def lookup(data: Any, path: str) -> Any:
     """Follow a dotted path through dicts and lists; a missing step gives None."""
     current = data
-    for part in path.split("."):
+    for part in _steps(path):
         if isinstance(current, dict):
             current = current.get(part)
         elif isinstance(current, list) and part.lstrip("-").isdigit():
@@ -112,7 +119,10 @@ def produce(spec: FieldSpec, name: str, source: Any, context: dict[str, Any], en
         if spec.path is not None:
             value = lookup(source, spec.path)
         elif spec.template is not None:
-            value = _compiled(env, spec.template).render(**context).strip()
+            value = simple_templates.render(spec.template, context) if env is ENVIRONMENT else FALLBACK
+            if value is FALLBACK:
+                value = _compiled(env, spec.template).render(**context)
+            value = value.strip()
         else:
             value = spec.value
     except UndefinedError as exc:
