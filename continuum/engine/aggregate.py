@@ -15,8 +15,9 @@ changed feature request.
 Embeddings are computed for feature requests only, in batches (the next
 new requests of the source are embedded with the first one that misses the
 cache), and cached in the store by text hash and model.  The open feature
-requests are loaded into one in-memory index per transaction; vectors and
-fingerprints once per process.
+requests are loaded into one in-memory index, which a later transaction
+uses again while the store's open requests are what it expects; vectors and
+fingerprints are kept per process.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ READ_AHEAD = 256  # new requests embedded in one batch with the first that misse
 _INFO_KEY = "continuum.request_index"
 VECTOR_MEMO = 20_000  # vectors a process keeps per store and model (a few MB)
 _VECTORS: dict[tuple[str, str], dict[str, bytes]] = {}
+_KEPT: dict[tuple[str, int], Matching] = {}  # per store and matcher: the index the last transaction left
 
 
 @lru_cache(maxsize=8)
@@ -80,6 +82,13 @@ class Matching:
     # Vectors already seen by this process (read ahead, embedded, or loaded): they are addressed by their
     # text's hash and the model, so they never go stale, and a rolled-back page only loses the store's copy.
     memo: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    # What the store's open requests should look like with this index's additions committed
+    # (request_matching.open_signature): the index is used by a later transaction only if they do.
+    expected: tuple[int, int, int] = (0, 0, 0)
+
+    def added(self, fr_id: int, founded: bool) -> None:
+        members, opened, highest = self.expected
+        self.expected = (members + 1, opened + founded, max(highest, fr_id) if founded else highest)
 
     def texts(self, row: Mapping[str, Any]) -> tuple[str, str]:
         """What is compared: the title and the opening of the text, without the scope's hashtag."""
@@ -137,6 +146,22 @@ def matching(conn: Connection, policy: MatchConfig) -> Matching:
     found = conn.info.get(_INFO_KEY)
     if found is not None and found[0] is transaction and found[1] is matcher:
         return found[2]  # type: ignore[no-any-return]
+    # The index an earlier transaction left, if the store still holds just what it holds: building it
+    # again for every triage page made a run quadratic in the number of requests.
+    key = (conn.engine.url.render_as_string(), id(matcher))
+    kept = _KEPT.pop(key, None)
+    if kept is not None and kept.matcher is matcher and kept.expected == request_matching.open_signature(conn):
+        state = kept
+    else:
+        state = _build(conn, matcher)
+    _KEPT[key] = state
+    while len(_KEPT) > 4:  # a process that serves many stores (tests) keeps the latest few
+        _KEPT.pop(next(iter(_KEPT)))
+    conn.info[_INFO_KEY] = (transaction, matcher, state)
+    return state
+
+
+def _build(conn: Connection, matcher: Matcher) -> Matching:
     semantic = matcher.config.semantic
     embedder = None if semantic.model == "none" else load_embedder(semantic.model, semantic.model_path)
     stop = content_hash(sorted(matcher.stop))[:8]
@@ -151,7 +176,7 @@ def matching(conn: Connection, policy: MatchConfig) -> Matching:
         title, body = state.texts({"title": member.title, "text": member.text})
         state.index.add(member.feature_request_id, Request(member.scope, matcher.fingerprint(body, title=title),
                                                            vector, titled=bool(title.strip())))
-    conn.info[_INFO_KEY] = (transaction, matcher, state)
+    state.expected = request_matching.open_signature(conn)
     return state
 
 
@@ -205,6 +230,7 @@ def aggregate(conn: Connection, ctx: SyncContext, row: Mapping[str, Any], root: 
         else:
             request_matching.add_member(conn, fr_id, row["id"], text_hash(*state.texts(row)), joined, score.total)
         state.index.add(fr_id, request)
+        state.added(fr_id, founded=joined == "founded")
     linked: JSON = {"feature_request_id": fr_id, "outcome": outcome, "score": score.total, "why": score.explanation}
     if writes is not None:
         writes.set(row, feature_request_id=fr_id)

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     and_,
+    func,
     select,
     update,
 )
@@ -131,6 +132,20 @@ def open_members(conn: Connection) -> list[Member]:
         isouter=True).where(feature_requests.c.status == "open").order_by(request_members.c.interaction_id))
     return [Member(r.feature_request_id, r.interaction_id, r.scope or "", r.text_hash, r.title or "", r.text or "")
             for r in rows]
+
+
+def open_signature(conn: Connection) -> tuple[int, int, int]:
+    """(members of open feature requests, open feature requests, highest open id), in one statement.
+
+    What an index of open requests kept from an earlier transaction checks before it is used again:
+    a vote, a new request, a merge, a split, a close or a rolled-back page changes one of them."""
+    is_open = feature_requests.c.status == "open"
+    members = select(func.count()).select_from(request_members.join(
+        feature_requests, feature_requests.c.id == request_members.c.feature_request_id)).where(is_open)
+    opened = select(func.count()).select_from(feature_requests).where(is_open)
+    highest = select(func.coalesce(func.max(feature_requests.c.id), 0)).where(is_open)
+    row = conn.execute(select(members.scalar_subquery(), opened.scalar_subquery(), highest.scalar_subquery())).one()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def unprofiled_open(conn: Connection) -> list[tuple[int, str, int | None]]:
