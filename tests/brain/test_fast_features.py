@@ -77,3 +77,38 @@ def test_a_vectorizer_of_other_settings_takes_scikit_learns_path() -> None:
     assert counter_for(TfidfVectorizer(binary=True).fit(texts)) is None
     assert counter_for(TfidfVectorizer()) is None  # not fitted
     assert counter_for(TfidfVectorizer(analyzer="char_wb").fit(texts)) is not None
+
+
+def test_a_model_saved_by_joblib_still_loads_and_a_new_one_loads_the_same(model: KindModel, tmp_path: Path) -> None:
+    import joblib
+
+    from continuum.nlp.classifier import MODEL_FORMAT
+
+    texts = _texts()[:40]
+    old = tmp_path / "old.joblib"
+    joblib.dump({"format": MODEL_FORMAT, "pipeline": model.pipeline, "labels": model.labels,
+                 "built_from": model.built_from, "examples": model.examples}, old)
+    model.save(tmp_path / "new.joblib")
+    assert (tmp_path / "new.joblib").read_bytes().startswith(b"continuum kind model")
+    for path in (old, tmp_path / "new.joblib"):
+        loaded = KindModel.load(path)
+        assert (loaded.labels, loaded.built_from) == (model.labels, model.built_from)
+        assert np.array_equal(loaded.probabilities(texts), model.probabilities(texts))
+    joblib.dump({"format": MODEL_FORMAT + 1}, tmp_path / "future.joblib")
+    with pytest.raises(ValueError, match="not a Continuum kind model"):
+        KindModel.load(tmp_path / "future.joblib")
+
+
+def test_the_hub_rewrites_an_earlier_models_file_once_in_the_faster_container(model: KindModel,
+                                                                              tmp_path: Path) -> None:
+    import joblib
+
+    from continuum.nlp.classifier import MODEL_FORMAT
+
+    path = tmp_path / "models" / "kind.joblib"
+    path.parent.mkdir()
+    joblib.dump({"format": MODEL_FORMAT, "pipeline": model.pipeline, "labels": model.labels,
+                 "built_from": model.built_from, "examples": model.examples}, path)
+    assert KindModel.saved_by_joblib(path)
+    loaded = kind_model(path)
+    assert not KindModel.saved_by_joblib(path) and loaded.built_from == model.built_from

@@ -24,7 +24,7 @@ TEMPLATES = st.builds(lambda pieces, tail: "".join(f"{lit}{{{{ {'.'.join(path)} 
 def _jinja(source: str, context: dict[str, Any]) -> str | None:
     try:
         return _compiled(ENVIRONMENT, source).render(**context)
-    except Exception:  # noqa: BLE001 - a template Jinja refuses is not one the fast path may render
+    except Exception:  # a template Jinja refuses is not one the fast path may render
         return None
 
 
