@@ -29,7 +29,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 # A word list reads (and is edited) best as plain text.
 STOP_WORDS = frozenset("""
@@ -275,8 +275,12 @@ class Matcher:
         """The highest :meth:`words` score of ``a`` against any of ``among`` (a feature request's members)."""
         if not a.words:
             return 0.0
-        mine = a.sorted_words
-        return max((float(fuzz.token_sort_ratio(mine, b.sorted_words)) for b in among if b.words), default=0.0)
+        choices = [b.sorted_words for b in among if b.words]
+        if not choices:
+            return 0.0
+        # One call that loops in C: a popular request has hundreds of members.
+        best = process.extractOne(a.sorted_words, choices, scorer=fuzz.token_sort_ratio, processor=None)
+        return 0.0 if best is None else float(best[1])
 
     def combine(self, a: Fingerprint, b: Fingerprint, semantic: float | None, words: float | None = None) -> Score:
         """The score of request ``a`` against feature request ``b``; ``semantic`` is 100 × cosine, if any."""
