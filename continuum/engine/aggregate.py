@@ -56,7 +56,7 @@ if TYPE_CHECKING:  # only named: importing it here would close an import cycle t
 MATCH_CHARS = 600  # the title and the opening of the text say what is asked; long posts drift
 READ_AHEAD = 256  # new requests embedded in one batch with the first that misses the cache
 _INFO_KEY = "continuum.request_index"
-VECTOR_MEMO = 20_000  # vectors a process keeps per store and model (a few MB)
+VECTOR_MEMO = 10_000  # vectors a process keeps per store and model (a few MB)
 _VECTORS: dict[tuple[str, str], dict[str, bytes]] = {}
 _KEPT: dict[tuple[str, int], Matching] = {}  # per store and matcher: the index the last transaction left
 

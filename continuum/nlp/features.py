@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 # Enough for the vocabulary of a large community; cleared, not grown, beyond it, so memory stays flat.
-_WORD_CACHE_LIMIT = 200_000
+_WORD_CACHE_LIMIT = 50_000
 
 Counts = dict[int, int]
 

@@ -45,7 +45,7 @@ _BOILERPLATE = re.compile(
     r"\[?\b(?:feature[ _-]?requests?|fr|requests?|suggestions?|enhancements?|ideas?|proposals?)\b\]?\s*[:\-]?",
     re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
-_FINGERPRINT_MEMO = 50_000  # texts whose fingerprints a matcher keeps
+_FINGERPRINT_MEMO = 20_000  # texts whose fingerprints a matcher keeps
 
 Decision = Literal["vote", "suggest", "new"]
 
