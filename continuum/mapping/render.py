@@ -11,7 +11,6 @@ from jinja2 import Template, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 from continuum.mapping import simple_templates
-from continuum.mapping.simple_templates import FALLBACK
 from continuum.mapping.spec import FieldSpec, MappingFile
 from continuum.mapping.templates import ENVIRONMENT, Escape, outbound_environment
 
@@ -119,8 +118,9 @@ def produce(spec: FieldSpec, name: str, source: Any, context: dict[str, Any], en
         if spec.path is not None:
             value = lookup(source, spec.path)
         elif spec.template is not None:
-            value = simple_templates.render(spec.template, context) if env is ENVIRONMENT else FALLBACK
-            if value is FALLBACK:
+            value = simple_templates.render(spec.template, context) if env is ENVIRONMENT \
+                else simple_templates.FALLBACK
+            if value is simple_templates.FALLBACK:
                 value = _compiled(env, spec.template).render(**context)
             value = value.strip()
         else:

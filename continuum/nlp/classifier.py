@@ -16,11 +16,15 @@ import pickle
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from continuum.nlp.signals import signals
 from continuum.nlp.text import clean_text
+
+if TYPE_CHECKING:
+    from continuum.nlp.features import FastFeatures
 
 MODEL_FORMAT = 1  # the pipeline's shape; the file holding it may be either container below
 _HEADER = b"continuum kind model, pickle\n"
@@ -109,8 +113,6 @@ class KindModel:
     labels: tuple[str, ...]
     built_from: str  # fingerprint of the examples
     examples: int
-    # The features computed the fast, exact way (continuum.nlp.features); made on first use, never saved.
-    _fast: Any = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def train(cls, examples: Sequence[Example], c: float = 0.5) -> KindModel:
@@ -133,18 +135,22 @@ class KindModel:
                                     scores={label: float(p) for label, p in zip(self.labels, row, strict=True)}))
         return found
 
-    def probabilities(self, texts: list[str]) -> Any:
-        """``pipeline.predict_proba``, with the n-gram features counted by :mod:`continuum.nlp.features`."""
+    @cached_property
+    def fast_features(self) -> FastFeatures | None:
+        """The features computed the fast, exact way (:mod:`continuum.nlp.features`); None for a pipeline of
+        another shape, which then takes scikit-learn's own path. Made on first use, never saved."""
         from continuum.nlp.features import FastFeatures
 
         steps = self.pipeline.steps
-        if self._fast is None:
-            self._fast = FastFeatures.of(steps[1][1]) if len(steps) == 3 else None
-            if self._fast is None:
-                self._fast = False  # a pipeline of another shape: scikit-learn's own path, every time
-        if self._fast is False:
+        return FastFeatures.of(steps[1][1]) if len(steps) == 3 else None
+
+    def probabilities(self, texts: list[str]) -> Any:
+        """``pipeline.predict_proba``, with the n-gram features counted by :mod:`continuum.nlp.features`."""
+        fast = self.fast_features
+        if fast is None:
             return self.pipeline.predict_proba(texts)
-        return steps[2][1].predict_proba(self._fast.transform(steps[0][1].transform(texts)))
+        steps = self.pipeline.steps
+        return steps[2][1].predict_proba(fast.transform(steps[0][1].transform(texts)))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -156,7 +156,6 @@ class FastFeatures:
     """A fitted ``FeatureUnion``'s ``transform``, with its text vectorizers counted by the classes above."""
 
     def __init__(self, union: Any) -> None:
-        self._union = union
         self._parts = [(transformer, counter_for(transformer)) for _name, transformer in union.transformer_list]
 
     @classmethod

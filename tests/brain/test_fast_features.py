@@ -61,8 +61,8 @@ def test_predictions_are_unchanged_and_the_word_cache_stays_bounded(model: KindM
     for start in range(0, len(texts), 37):
         batch = texts[start:start + 37]
         assert np.array_equal(fresh.probabilities(batch), expected[start:start + 37])
-    assert isinstance(fresh._fast, FastFeatures)
-    (chars,) = [c for _t, c in fresh._fast._parts if isinstance(c, features.CharWordCounts)]
+    assert isinstance(fresh.fast_features, FastFeatures)
+    (chars,) = [c for _t, c in fresh.fast_features._parts if isinstance(c, features.CharWordCounts)]
     last_batch_words = {w for t in texts[len(texts) - len(texts) % 37 or -37:] for w in t.lower().split()}
     assert 0 < len(chars._words) <= 50 + len(last_batch_words)
     assert [p.kind for p in fresh.predict(texts)] == [model.labels[int(r.argmax())] for r in expected]
